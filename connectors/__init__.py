@@ -1,0 +1,1 @@
+"""Connectors: one sub-package per vendor, registered under the entry-point group syncd.connectors."""

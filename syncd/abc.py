@@ -1,0 +1,193 @@
+"""Every extension point of syncd, in one module.
+
+A **connector** pulls numbers from one kind of upstream system. It is one folder under
+``connectors/`` (or a third-party package) registered under the entry-point group
+``syncd.connectors`` and implements one method, :meth:`Connector.collect`. It does I/O and mapping
+only: no database, no KR logic. The framework around it (``syncd.collect``) owns retries at the
+job level, stats, logging and the recovery from unexpected exceptions.
+
+A connector declares two pydantic models, both rejecting unknown keys so a typo fails at config
+load, not at 3 a.m.:
+
+- ``config_model``: the source's settings under ``sources.<name>`` (``type`` plus its own keys);
+- ``query_model``: what one metric asks of the source under ``metrics.<name>.query``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import ClassVar, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from syncd.errors import SourceError
+
+
+class SourceConfig(BaseModel):
+    """Base of every connector's source settings. Subclasses narrow ``type`` to a Literal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+
+
+class QueryModel(BaseModel):
+    """Base of every connector's query model: what one metric asks of a source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def fingerprint(self) -> str:
+        """A stable digest of the query, recorded with each measurement as its provenance."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The period the data covers: ``start`` inclusive, ``end`` exclusive, both tz-aware.
+
+    A snapshot (a point-in-time count such as open tickets) has ``start == end``.
+    """
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("window bounds must be timezone-aware")
+        if self.end < self.start:
+            raise ValueError(f"window ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.start == self.end
+
+    def astimezone(self, tz: ZoneInfo) -> Window:
+        return Window(self.start.astimezone(tz), self.end.astimezone(tz))
+
+    def __str__(self) -> str:
+        if self.is_snapshot:
+            return f"snapshot at {self.end.isoformat()}"
+        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
+
+
+@dataclass(frozen=True)
+class MetricRequest:
+    """One number asked of one source: a typed query over a window."""
+
+    source: str
+    query: QueryModel
+    window: Window
+
+    @property
+    def key(self) -> tuple[str, str, datetime, datetime]:
+        """Identical requests share a key, so a sync asks each only once."""
+        return (self.source, self.query.fingerprint(), self.window.start, self.window.end)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The answer to a request: a number, and the upstream request in words (for ``preview``)."""
+
+    request: MetricRequest
+    value: float
+    upstream: str = ""
+
+
+@dataclass(frozen=True)
+class RequestFailed:
+    """A request the source could not answer; the other requests of the batch still count."""
+
+    request: MetricRequest
+    error: SourceError
+
+
+CollectResult = Observation | RequestFailed
+
+
+@dataclass
+class UpstreamStats:
+    """Counters a connector bumps for every upstream call; the framework reports them."""
+
+    calls: int = 0
+    retries: int = 0
+
+    def count_call(self) -> None:
+        self.calls += 1
+
+    def count_retry(self) -> None:
+        self.retries += 1
+
+
+@dataclass
+class RetryPolicy:
+    """How hard one upstream call is retried before its error is final."""
+
+    attempts: int = 4
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    max_retry_after: float = 120.0
+
+
+@dataclass
+class ConnectorContext:
+    """What the framework hands a connector: its source name, the config time zone, counters."""
+
+    source: str
+    timezone: ZoneInfo
+    stats: UpstreamStats = field(default_factory=UpstreamStats)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+ConfigT = TypeVar("ConfigT", bound=SourceConfig)
+QueryT = TypeVar("QueryT", bound=QueryModel)
+
+
+class Connector(ABC, Generic[ConfigT, QueryT]):
+    """A source of metric values. Implement :meth:`collect`; everything else is optional.
+
+    ``pull`` is False for sources whose values are pushed to syncd (``manual`` check-ins): the
+    scheduler never calls their ``collect``.
+    """
+
+    config_model: ClassVar[type[SourceConfig]]
+    query_model: ClassVar[type[QueryModel]]
+    pull: ClassVar[bool] = True
+
+    def __init__(self, config: ConfigT, context: ConnectorContext) -> None:
+        self.config = config
+        self.context = context
+
+    @abstractmethod
+    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
+        """Answer every request, one result each, in any order.
+
+        Raise a :class:`~syncd.errors.SourceError` only when the whole source fails (bad
+        credentials, unreachable); a request-specific failure is a :class:`RequestFailed`.
+        """
+
+    def describe(self, request: MetricRequest) -> str:
+        """The upstream request in words, secrets left out (shown by ``syncd preview``)."""
+        return f"{self.config.type} query {request.query.model_dump(mode='json')} over {request.window}"
+
+    def close(self) -> None:
+        """Release connections. Called once, after the last ``collect``."""
+
+    def __enter__(self) -> Connector[ConfigT, QueryT]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+

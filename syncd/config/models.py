@@ -1,0 +1,325 @@
+"""The configuration language (DESIGN §3) as pydantic models.
+
+Every model rejects unknown keys. Connector-specific parts (a source's settings, a metric's
+query) are typed by the connector named in the source's ``type``; ``syncd.config.load`` validates
+them with the connector's own models before these models see them, so here they arrive as
+instances of :class:`~syncd.abc.SourceConfig` and :class:`~syncd.abc.QueryModel` subclasses.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from syncd.abc import QueryModel, SourceConfig
+from syncd.schedule import parse_duration, parse_schedule
+from syncd.windows import parse_window
+
+Slug = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        max_length=100,
+        description="lower-case letters, digits, '-', '_' and '.'",
+    ),
+]
+
+
+def _check_window(spec: str) -> str:
+    parse_window(spec)
+    return spec
+
+
+def _check_schedule(spec: str) -> str:
+    parse_schedule(spec)
+    return spec
+
+
+def _check_duration(spec: str) -> str:
+    parse_duration(spec)
+    return spec
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Zurich)") from exc
+    return name
+
+
+WindowSpec = Annotated[
+    str,
+    AfterValidator(_check_window),
+    Field(
+        description="cycle_to_date, trailing_<N>d, calendar_day|week|month|quarter, "
+        "since:<YYYY-MM-DD> or snapshot"
+    ),
+]
+ScheduleSpec = Annotated[
+    str,
+    AfterValidator(_check_schedule),
+    Field(description="hourly, daily, weekly, 'every <N>m|h|d' or a 5-field cron expression"),
+]
+DurationSpec = Annotated[
+    str, AfterValidator(_check_duration), Field(description="a duration such as 72h, 3d or 90m")
+]
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cycle(Strict):
+    """A period objectives belong to, usually a quarter. ``end`` is the last day, inclusive."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Cycle:
+        if self.end < self.start:
+            raise ValueError(f"the cycle ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class QueryLeaf(Strict):
+    """One number read from one source."""
+
+    source: str
+    query: QueryModel
+
+
+MetricOperand = Annotated[
+    str | QueryLeaf,
+    Field(description="a named metric, or an inline {source, query}"),
+]
+
+
+class Ratio(Strict):
+    """``numerator / denominator``, both summed over the window first (never a mean of ratios)."""
+
+    numerator: MetricOperand
+    denominator: MetricOperand
+    scale: float = Field(1.0, description="multiply the ratio, e.g. 100 for percent points")
+
+
+class ReferenceWindow(Strict):
+    """A fixed reference period for ``growth`` (``end`` exclusive)."""
+
+    start: date
+    end: date
+
+
+class Growth(Strict):
+    """Relative change ``(current − reference) / reference`` of a metric."""
+
+    of: MetricOperand
+    compare_to: Literal["previous_period", "previous_year"] | ReferenceWindow = "previous_period"
+
+
+class Metric(Strict):
+    """A named, reusable measure: read from one source, or derived from other metrics."""
+
+    description: str | None = None
+    source: str | None = None
+    query: QueryModel | None = None
+    ratio: Ratio | None = None
+    growth: Growth | None = None
+    sum: list[MetricOperand] | None = Field(None, min_length=2)
+    difference: list[MetricOperand] | None = Field(None, min_length=2, max_length=2)
+    window: WindowSpec = "cycle_to_date"
+
+    @model_validator(mode="after")
+    def _exactly_one_definition(self) -> Metric:
+        defined = [
+            name for name in ("query", "ratio", "growth", "sum", "difference") if getattr(self, name)
+        ]
+        if len(defined) != 1:
+            raise ValueError(
+                "a metric needs exactly one of: source+query, ratio, growth, sum, difference"
+                + (f" (found {', '.join(defined)})" if defined else "")
+            )
+        if (self.source is None) != (self.query is None):
+            raise ValueError("'source' and 'query' go together")
+        return self
+
+
+class Band(Strict):
+    """What a ``maintain`` KR must stay within: at least, at most, or both."""
+
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> Band:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("give at_least, at_most or both")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError("at_least is above at_most")
+        return self
+
+    def contains(self, value: float) -> bool:
+        return (self.at_least is None or value >= self.at_least) and (
+            self.at_most is None or value <= self.at_most
+        )
+
+
+class PacePoint(Strict):
+    """Expected attainment (0..1) by a date, for seasonal or stepped pacing."""
+
+    at: date
+    expected: float = Field(ge=0)
+
+
+class Pacing(Strict):
+    """Expected attainment through the cycle; linear between the points, or in steps."""
+
+    shape: Literal["linear", "step"] = "linear"
+    points: list[PacePoint] = Field(min_length=1)
+
+
+class KeyResult(Strict):
+    """A quantitative, never binary result: baseline → target in a unit, bound to a metric."""
+
+    id: Slug
+    title: str
+    focus: Literal["user", "business"]
+    metric: str | None = Field(None, description="name of a metric; none means manual check-ins")
+    unit: str | None = None
+    kind: Literal["increase", "decrease", "maintain"] | None = Field(
+        None, description="follows from baseline vs target unless 'maintain'"
+    )
+    baseline: float | None = None
+    target: float | None = None
+    maintain: Band | None = None
+    weight: float = Field(1.0, gt=0)
+    ceiling: float | None = Field(None, ge=1, description="score cap; defaults to progress.ceiling")
+    pacing: Pacing | None = None
+    schedule: ScheduleSpec = "daily"
+    settle: DurationSpec | None = Field(
+        None, description="re-read windows this recent on each sync; sources restate recent data"
+    )
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_is_consistent(self) -> KeyResult:
+        if self.kind == "maintain" or self.maintain is not None:
+            if self.maintain is None:
+                raise ValueError("a 'maintain' KR needs 'maintain: {at_least: …, at_most: …}'")
+            if self.kind not in (None, "maintain"):
+                raise ValueError(f"kind {self.kind!r} does not go with 'maintain'")
+            return self
+        if self.baseline is None or self.target is None:
+            raise ValueError("give both 'baseline' and 'target' (or 'maintain' for a band)")
+        if self.baseline == self.target:
+            raise ValueError(
+                f"baseline and target are both {self.baseline}: nothing to make progress on"
+            )
+        implied = "increase" if self.target > self.baseline else "decrease"
+        if self.kind is not None and self.kind != implied:
+            raise ValueError(
+                f"kind is {self.kind!r} but target {self.target} vs baseline {self.baseline} "
+                f"means {implied!r}"
+            )
+        return self
+
+    @property
+    def direction(self) -> Literal["increase", "decrease", "maintain"]:
+        if self.maintain is not None:
+            return "maintain"
+        assert self.baseline is not None and self.target is not None
+        return "increase" if self.target > self.baseline else "decrease"
+
+
+class Objective(Strict):
+    """A qualitative, time-bound goal of one team in one cycle."""
+
+    id: Slug
+    title: str
+    team: Slug
+    cycle: str
+    level: Literal["company", "team", "individual"] = "team"
+    commitment: Literal["committed", "aspirational"] = "committed"
+    parent: str | None = Field(None, description="id of the objective this one aligns to")
+    opportunity: str | None = Field(None, description="the customer opportunity it answers")
+    description: str | None = None
+    key_results: list[KeyResult] = Field(default_factory=list)
+
+
+class InitiativeMove(Strict):
+    """'We believe this initiative moves KR ``key_result`` by ``by``.'"""
+
+    key_result: str
+    by: float | None = None
+
+
+class Initiative(Strict):
+    """A bet: started on a date, expected to move some KRs. The data says whether it did."""
+
+    id: Slug
+    title: str
+    start: date
+    team: Slug | None = None
+    hypothesis: str | None = None
+    moves: list[InitiativeMove] = Field(min_length=1)
+
+
+class ProgressSettings(Strict):
+    """Thresholds of the status rules (DESIGN §2)."""
+
+    at_risk_gap: float = Field(0.10, ge=0, description="expected − attainment above this: at_risk")
+    off_track_gap: float = Field(0.25, ge=0, description="… above this: off_track")
+    ceiling: float = Field(1.0, ge=1, description="default score cap")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ProgressSettings:
+        if self.off_track_gap < self.at_risk_gap:
+            raise ValueError("off_track_gap must not be below at_risk_gap")
+        return self
+
+
+class Config(Strict):
+    """A whole syncd configuration (one file, or a directory of files merged)."""
+
+    timezone: TimeZoneName = "UTC"
+    store: SecretStr = Field(
+        SecretStr("sqlite:///syncd.db"), description="SQLAlchemy URL of the measurement store"
+    )
+    progress: ProgressSettings = Field(default_factory=ProgressSettings)
+    sources: dict[Slug, SourceConfig] = Field(default_factory=dict)
+    cycles: dict[str, Cycle] = Field(default_factory=dict)
+    metrics: dict[Slug, Metric] = Field(default_factory=dict)
+    objectives: list[Objective] = Field(default_factory=list)
+    initiatives: list[Initiative] = Field(default_factory=list)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _sources_mapping(cls, value: Any) -> Any:
+        return value if value is not None else {}
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def key_results(self) -> list[tuple[Objective, KeyResult]]:
+        """Every KR with its objective, in config order."""
+        return [(objective, kr) for objective in self.objectives for kr in objective.key_results]
+
+    def key_result(self, kr_id: str) -> tuple[Objective, KeyResult]:
+        for objective, kr in self.key_results():
+            if kr.id == kr_id:
+                return objective, kr
+        raise KeyError(kr_id)
