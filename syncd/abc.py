@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from syncd.errors import SourceError
+from syncd.errors import QueryError, SourceError
 
 
 class SourceConfig(BaseModel):
@@ -173,9 +174,17 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
         credentials, unreachable); a request-specific failure is a :class:`RequestFailed`.
         """
 
+    @classmethod
+    def check_value(cls, value: float, query: QueryModel | None) -> float:
+        """Validate a value pushed to a non-pull source (``syncd checkin``); raise QueryError."""
+        if not math.isfinite(value):
+            raise QueryError(f"{value} is not a finite number")
+        return value
+
     def describe(self, request: MetricRequest) -> str:
         """The upstream request in words, secrets left out (shown by ``syncd preview``)."""
-        return f"{self.config.type} query {request.query.model_dump(mode='json')} over {request.window}"
+        query = request.query.model_dump(mode="json")
+        return f"{self.config.type} query {query} over {request.window}"
 
     def close(self) -> None:
         """Release connections. Called once, after the last ``collect``."""
@@ -190,4 +199,3 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-

@@ -7,7 +7,8 @@ Every error syncd raises on purpose is a ``SyncdError``; callers catch the branc
     │                             file, line, key path and a hint
     ├── SourceError               an upstream source failed to answer a metric request
     │   ├── AuthError             credentials rejected: fatal for the source until fixed
-    │   ├── RateLimited           the source asked us to slow down (``retry_after`` seconds): retryable
+    │   ├── RateLimited           the source asked us to slow down for ``retry_after`` seconds:
+    │   │                         retryable
     │   ├── TransientSourceError  timeouts, 5xx, dropped connections: retryable
     │   └── QueryError            the request itself is wrong (unknown field, no row, NULL, text):
     │                             fatal for that request only
@@ -54,7 +55,9 @@ class ConfigIssue:
             place += f":{self.line}"
             if self.column is not None:
                 place += f":{self.column}"
-        text = f"{place}: {self.key_path}: {self.message}" if self.path else f"{place}: {self.message}"
+        text = (
+            f"{place}: {self.key_path}: {self.message}" if self.path else f"{place}: {self.message}"
+        )
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text

@@ -25,7 +25,9 @@ _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d|w)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _EPOCH = date(1970, 1, 5)  # a Monday: whole-day and weekly slots count from here
 
-SCHEDULE_HELP = "hourly, daily, weekly, 'every 15m', 'every 2h', 'every 1d' or cron like '0 6 * * *'"
+SCHEDULE_HELP = (
+    "hourly, daily, weekly, 'every 15m', 'every 2h', 'every 1d' or cron like '0 6 * * *'"
+)
 
 
 def parse_duration(text: str) -> timedelta:

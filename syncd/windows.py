@@ -61,9 +61,7 @@ class WindowSpec:
     unit: CalendarUnit | None = None
     since: date | None = None
 
-    def resolve(
-        self, as_of: datetime, tz: ZoneInfo, cycle_start: date, cycle_end: date
-    ) -> Window:
+    def resolve(self, as_of: datetime, tz: ZoneInfo, cycle_start: date, cycle_end: date) -> Window:
         """The window for a measurement taken for ``as_of`` (tz-aware) in a cycle.
 
         ``cycle_end`` is the cycle's last day, inclusive.
@@ -127,10 +125,15 @@ def parse_window(spec: str) -> WindowSpec:
     raise ValueError(f"unknown window {spec!r}; use one of: {WINDOW_HELP}")
 
 
-def previous_period(window: Window) -> Window:
-    """The span of equal length just before ``window``."""
-    length = window.end - window.start
-    return Window(window.start - length, window.start)
+def previous_period(window: Window, tz: ZoneInfo) -> Window:
+    """The span of equal local length just before ``window``.
+
+    Lengths are wall-clock: 1 Oct – 21 Nov is 51 days even though a DST change makes it
+    51 days and an hour, so the previous period starts at midnight too.
+    """
+    local_start = window.start.astimezone(tz).replace(tzinfo=None)
+    length = window.end.astimezone(tz).replace(tzinfo=None) - local_start
+    return Window((local_start - length).replace(tzinfo=tz), window.start)
 
 
 def previous_year(window: Window, tz: ZoneInfo) -> Window:

@@ -55,7 +55,9 @@ def _check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Zurich)") from exc
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as Europe/Zurich)"
+        ) from exc
     return name
 
 
@@ -145,7 +147,9 @@ class Metric(Strict):
     @model_validator(mode="after")
     def _exactly_one_definition(self) -> Metric:
         defined = [
-            name for name in ("query", "ratio", "growth", "sum", "difference") if getattr(self, name)
+            name
+            for name in ("query", "ratio", "growth", "sum", "difference")
+            if getattr(self, name)
         ]
         if len(defined) != 1:
             raise ValueError(

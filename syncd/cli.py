@@ -1,0 +1,386 @@
+"""The ``syncd`` command line.
+
+Exit codes: 0 success; 1 some KRs could not be measured (the others were stored); 2 the
+configuration or the command line is wrong; 3 the store cannot be used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from syncd import __version__, logs
+from syncd.checkin import record_checkin
+from syncd.config import LoadedConfig, config_schema
+from syncd.errors import ConfigError, ConfigIssue, StoreError, SyncdError
+from syncd.overview import build_overview
+from syncd.preview import run_preview
+from syncd.render import history_table, status_json, status_table
+from syncd.session import load, moment, opened_store
+from syncd.store import Store
+from syncd.sync import Syncer, SyncReport
+
+EXIT_PARTIAL, EXIT_CONFIG, EXIT_STORE = 1, 2, 3
+
+app = typer.Typer(
+    name="syncd",
+    help="Key-result progress from the data: pull metrics, store measurements, see progress.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the measurement store.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Config file or directory (default: $SYNCD_CONFIG, ./syncd.yaml, /etc/syncd, …)",
+        show_default=False,
+    ),
+]
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        help="Act as if it were this moment (ISO 8601; config time zone when none given)",
+        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"],
+    ),
+]
+KrOption = Annotated[
+    list[str] | None, typer.Option("--kr", help="Only this KR (repeatable)", show_default=False)
+]
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int) -> NoReturn:
+    err.print(f"[bold red]error:[/] {logs.scrub(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run a command body, turning syncd's errors into a message and an exit code."""
+    try:
+        return action()
+    except ConfigError as exc:
+        for issue in exc.issues:
+            err.print(
+                f"[red]error:[/] {logs.scrub(issue.render())}", highlight=False, soft_wrap=True
+            )
+        raise typer.Exit(EXIT_CONFIG) from None
+    except StoreError as exc:
+        fail(str(exc), EXIT_STORE)
+    except SyncdError as exc:
+        fail(str(exc), EXIT_PARTIAL)
+
+
+@app.callback()
+def main_options(
+    log_level: Annotated[
+        str, typer.Option(help="debug, info, warning or error", envvar="SYNCD_LOG_LEVEL")
+    ] = "warning",
+    log_format: Annotated[
+        str, typer.Option(help="auto, json or console", envvar="SYNCD_LOG_FORMAT")
+    ] = "auto",
+    version: Annotated[bool, typer.Option("--version", help="Print the version")] = False,
+) -> None:
+    """syncd: key-result progress from the data, not from feel."""
+    if version:
+        out.print(f"syncd {__version__}")
+        raise typer.Exit(0)
+    if log_format not in ("auto", "json", "console"):
+        fail(f"--log-format must be auto, json or console, not {log_format!r}", EXIT_CONFIG)
+    logs.configure(level=log_level, fmt=log_format)  # type: ignore[arg-type]
+
+
+@app.command()
+def validate(config: ConfigOption = None) -> None:
+    """Check a configuration: every error with file, line, key and a hint; hygiene warnings."""
+
+    def body() -> None:
+        loaded = load(config)
+        for warning in loaded.warnings:
+            err.print(f"[yellow]{warning.render()}[/]", highlight=False, soft_wrap=True)
+        count = len(loaded.config.key_results())
+        out.print(
+            f"[green]valid:[/] {len(loaded.files)} file(s), {len(loaded.config.objectives)} "
+            f"objectives, {count} key results, {len(loaded.warnings)} warning(s)",
+            highlight=False,
+        )
+
+    guarded(body)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the configuration language (for editors)."""
+    sys.stdout.write(json.dumps(config_schema(), indent=2) + "\n")
+
+
+def print_report(report: SyncReport) -> None:
+    measured = [r for r in report.results if r.ok]
+    for result in measured:
+        out.print(
+            f"[green]✓[/] {result.binding.kr.id:<28} {result.evaluated.value:>14.6g}  "
+            f"{result.binding.window}",
+            highlight=False,
+        )
+    for result in report.failures:
+        out.print(
+            f"[red]✗[/] {result.binding.kr.id:<28} {logs.scrub(str(result.evaluated.error))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for kr_id, reason in report.skipped:
+        out.print(f"[dim]- {kr_id:<28} skipped: {reason}[/]", highlight=False)
+    written = report.written
+    calls = sum(outcome.stats.calls for outcome in report.sources.values())
+    out.print(
+        f"{len(measured)} measured, {len(report.failures)} failed, {len(report.skipped)} "
+        f"skipped; store: {written.inserted} new, {written.updated} revised, "
+        f"{written.unchanged} unchanged; {calls} upstream calls",
+        highlight=False,
+    )
+
+
+@app.command()
+def sync(
+    config: ConfigOption = None,
+    kr: KrOption = None,
+    as_of: AsOfOption = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit (the default)")] = True,
+) -> None:
+    """Measure every KR for its current slot and store the measurements (one pass)."""
+
+    def body() -> None:
+        loaded = load(config)
+        with opened_store(loaded) as store:
+            report = Syncer(loaded).run(store, moment(as_of, loaded), kr_ids=kr)
+        print_report(report)
+        if report.failures:
+            raise typer.Exit(EXIT_PARTIAL)
+
+    guarded(body)
+
+
+@app.command()
+def backfill(
+    since: Annotated[datetime, typer.Option(help="First day (YYYY-MM-DD)", formats=["%Y-%m-%d"])],
+    config: ConfigOption = None,
+    kr: KrOption = None,
+    until: AsOfOption = None,
+) -> None:
+    """Rebuild the window history: one measurement per day since a date."""
+
+    def body() -> None:
+        loaded = load(config)
+        end = moment(until, loaded)
+        report = run_backfill(loaded, since.date(), end, kr)
+        print_report(report)
+        if report.failures:
+            raise typer.Exit(EXIT_PARTIAL)
+
+    guarded(body)
+
+
+def run_backfill(
+    loaded: LoadedConfig, since: date, until: datetime, kr: list[str] | None
+) -> SyncReport:
+    if since > until.date():
+        raise ConfigError(ConfigIssue(f"--since {since} is after {until.date()}"))
+    days = (until.date() - since).days + 1
+    with (
+        opened_store(loaded) as store,
+        Progress(
+            TextColumn("backfill {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task(since.isoformat(), total=days)
+
+        def advance(day: date, _report: SyncReport) -> None:
+            progress.update(task, advance=1, description=day.isoformat())
+
+        return Syncer(loaded).backfill(store, since, until, kr_ids=kr, on_day=advance)
+
+
+@app.command()
+def status(
+    config: ConfigOption = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    as_of: AsOfOption = None,
+) -> None:
+    """Progress, pace, status and forecast of every KR."""
+
+    def body() -> None:
+        loaded = load(config)
+        now = moment(as_of, loaded)
+        with opened_store(loaded) as store:
+            overview = build_overview(loaded, store, now)
+        if format is OutputFormat.json:
+            sys.stdout.write(json.dumps(status_json(overview), indent=2) + "\n")
+        else:
+            status_table(overview, out, now=now)
+
+    guarded(body)
+
+
+@app.command()
+def history(
+    kr: Annotated[str, typer.Argument(help="Key result id")],
+    config: ConfigOption = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Every measurement of a KR, with its window, provenance and revisions."""
+
+    def body() -> None:
+        loaded = load(config)
+        _objective, key_result = find_kr(loaded, kr)
+        with opened_store(loaded) as store:
+            measurements = store.measurements(kr)
+        if format is OutputFormat.json:
+            rows = [
+                {
+                    "window_start": m.window_start.isoformat(),
+                    "window_end": m.window_end.isoformat(),
+                    "value": m.value,
+                    "collected_at": m.collected_at.isoformat(),
+                    "source": m.source,
+                    "query_fingerprint": m.query_fingerprint,
+                    "run_id": m.run_id,
+                    "revision": m.revision,
+                    "note": m.note,
+                }
+                for m in measurements
+            ]
+            sys.stdout.write(json.dumps({"key_result": kr, "measurements": rows}, indent=2) + "\n")
+        else:
+            history_table(key_result, measurements, out)
+
+    guarded(body)
+
+
+def find_kr(loaded: LoadedConfig, kr_id: str) -> tuple[Any, Any]:
+    try:
+        return loaded.config.key_result(kr_id)
+    except KeyError:
+        known = [kr.id for _, kr in loaded.config.key_results()]
+        close = difflib.get_close_matches(kr_id, known, n=1)
+        raise ConfigError(
+            ConfigIssue(
+                f"no key result with id {kr_id!r}",
+                hint=f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}",
+            )
+        ) from None
+
+
+@app.command()
+def checkin(
+    kr: Annotated[str, typer.Argument(help="Key result id")],
+    value: Annotated[float, typer.Argument(help="The value now")],
+    note: Annotated[str | None, typer.Option(help="Why it moved; shown in the history")] = None,
+    at: AsOfOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record a value for a KR measured by hand (no metric, or a manual source)."""
+
+    def body() -> None:
+        loaded = load(config)
+        when = moment(at, loaded)
+        with opened_store(loaded) as store:
+            record_checkin(loaded, store, kr, value, at=when, note=note)
+        out.print(f"[green]✓[/] {kr} = {value:g} at {when.isoformat()}", highlight=False)
+
+    guarded(body)
+
+
+@app.command()
+def preview(
+    target: Annotated[str, typer.Argument(help="A key result id or a metric name")],
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Run a KR's or metric's query now; print value, window and upstream requests.
+
+    Stores nothing: check a binding before it goes live.
+    """
+
+    def body() -> None:
+        loaded = load(config)
+        result = run_preview(loaded, target, moment(as_of, loaded))
+        out.print(f"[bold]{result.target}[/]  (metric {result.metric})", highlight=False)
+        out.print(f"  window   {result.window_spec}: {result.window}", highlight=False)
+        for source, description in result.requests:
+            out.print(f"  request  [{source}] {description}", highlight=False, soft_wrap=True)
+        if result.evaluated.value is None:
+            fail(f"{target}: {result.evaluated.error}", EXIT_PARTIAL)
+        out.print(
+            f"  value    [bold]{result.evaluated.value:.6g}[/]   "
+            f"({result.upstream_calls} upstream calls; nothing stored)",
+            highlight=False,
+        )
+
+    guarded(body)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply the store's migrations up to the newest (also done on every start)."""
+
+    def body() -> None:
+        loaded = load(config)
+        store = Store.open(loaded.config.store.get_secret_value(), upgrade=False)
+        try:
+            revision = store.upgrade()
+        finally:
+            store.close()
+        out.print(f"[green]store at revision {revision}[/]", highlight=False)
+
+    guarded(body)
+
+
+@app.command()
+def demo(
+    once: Annotated[
+        bool, typer.Option("--once", help="One backfill and sync pass, then exit")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Demo config (default: config/demo.yaml)")
+    ] = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Try syncd with no credentials: sample data, a SQLite store, the cycle backfilled."""
+    from syncd.demo.runner import run_demo
+
+    guarded(lambda: run_demo(config, once=once, as_of=as_of, console=out, err=err))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,65 @@
+"""The JSON Schema of the configuration language, for editors (``syncd schema``).
+
+The connector-typed parts are filled in from the installed connectors: a source is one of their
+settings models (a union discriminated on ``type``), a metric query any of their query models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from syncd import registry
+from syncd.abc import QueryModel, SourceConfig
+from syncd.config.merge import EXTENSION_PREFIX
+from syncd.config.models import Config
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def config_schema() -> dict[str, Any]:
+    """The whole language as one JSON Schema document, with every installed connector."""
+    connectors = [registry.load_connector(name) for name in registry.available_connectors()]
+    source_models = [c.config_model for c in connectors]
+    query_models = list(dict.fromkeys(c.query_model for c in connectors))
+    models: list[type[BaseModel]] = [
+        Config,
+        SourceConfig,
+        QueryModel,
+        *source_models,
+        *query_models,
+    ]
+    inputs: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
+    refs, document = models_json_schema(inputs, ref_template="#/$defs/{model}")
+    defs: dict[str, Any] = document["$defs"]
+
+    def ref_of(model: type[BaseModel]) -> dict[str, str]:
+        return refs[(model, "validation")]  # type: ignore[return-value]
+
+    def name_of(model: type[BaseModel]) -> str:
+        return ref_of(model)["$ref"].rsplit("/", 1)[-1]
+
+    if source_models:
+        defs[name_of(SourceConfig)] = {
+            "description": "a source: its 'type' names the connector, the rest is its settings",
+            "oneOf": [ref_of(m) for m in source_models],
+            "discriminator": {
+                "propertyName": "type",
+                "mapping": {
+                    m.model_fields["type"].annotation.__args__[0]: ref_of(m)["$ref"]
+                    for m in source_models
+                },
+            },
+        }
+    if query_models:
+        defs[name_of(QueryModel)] = {
+            "description": "what the metric asks of its source; the keys depend on its type",
+            "anyOf": [ref_of(m) for m in query_models],
+        }
+    root = defs.pop(name_of(Config))
+    # The default store is not a secret, but SecretStr would show it masked.
+    root["properties"]["store"]["default"] = Config.model_fields["store"].default.get_secret_value()
+    root["patternProperties"] = {f"^{EXTENSION_PREFIX}": {"description": "holds YAML anchors"}}
+    return {"$schema": SCHEMA_DIALECT, **root, "title": "syncd configuration", "$defs": defs}

@@ -1,0 +1,1 @@
+"""``syncd demo``: syncd end to end with sample data and no credentials."""

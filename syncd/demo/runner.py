@@ -1,0 +1,146 @@
+"""The demo: generate the sample warehouse, backfill the cycle to date, sync, show progress.
+
+Without ``--once`` it then keeps syncing at each KR's schedule until interrupted.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.engine import make_url
+
+from syncd.checkin import record_checkin
+from syncd.config import LoadedConfig
+from syncd.demo.sample import generate
+from syncd.errors import ConfigError, ConfigIssue
+from syncd.overview import build_overview
+from syncd.paths import repo_demo_config
+from syncd.render import status_table
+from syncd.schedule import parse_schedule
+from syncd.session import load, moment, opened_store
+from syncd.store import Store
+from syncd.sync import Syncer, SyncReport
+
+SAMPLE_SOURCE = "warehouse"
+# What the research team enters after each wave of the customer survey.
+NPS_CHECKINS = ((date(2026, 10, 14), 54.0, "survey wave 1"), (date(2026, 11, 11), 61.0, "wave 2"))
+
+
+def run_demo(
+    config_path: Path | None,
+    *,
+    once: bool,
+    as_of: datetime | None,
+    console: Console,
+    err: Console,
+) -> None:
+    """Run the demo on ``config_path`` (default: the bundled ``config/demo.yaml``)."""
+    path = config_path or repo_demo_config()
+    if path is None:
+        raise ConfigError(ConfigIssue("the demo config (config/demo.yaml) is not installed"))
+    loaded = load(path)
+    sample = _sample_path(loaded)
+    generate(sample)
+    now = moment(as_of, loaded)
+    console.print(f"[bold]syncd demo[/]  config {path}", highlight=False)
+    console.print(f"  sample warehouse  {sample}", highlight=False)
+    with opened_store(loaded) as store:
+        _check_in_survey_results(loaded, store, now)
+        report = _backfill(loaded, store, now, err)
+        final = Syncer(loaded).run(store, now, trigger="demo")
+        overview = build_overview(loaded, store, now)
+    measured = len([r for r in report.results + final.results if r.ok])
+    console.print(
+        f"  backfilled and synced: {measured} measurements, "
+        f"{len(report.failures) + len(final.failures)} failures\n",
+        highlight=False,
+    )
+    status_table(overview, console, now=now)
+    console.print(
+        "\n[bold]Where to look[/]\n"
+        f"  syncd status -c {path}                 progress, pace, status, forecast\n"
+        f"  syncd status -c {path} --format json   the same for scripts\n"
+        f"  syncd history booking-5d -c {path}     every measurement of a KR\n"
+        f"  syncd preview conversion-rate -c {path}  the upstream query, run now\n"
+        f"  syncd checkin nps 63 --note 'wave 3' -c {path}\n"
+        f"  store: {_store_url(loaded)}",
+        highlight=False,
+    )
+    if not once:
+        _keep_syncing(loaded, console)
+
+
+def _store_url(loaded: LoadedConfig) -> str:
+    return make_url(loaded.config.store.get_secret_value()).render_as_string(hide_password=True)
+
+
+def _sample_path(loaded: LoadedConfig) -> Path:
+    source = loaded.config.sources.get(SAMPLE_SOURCE)
+    url = getattr(source, "url", None)
+    database = make_url(url.get_secret_value()).database if url is not None else None
+    if not database:
+        raise ConfigError(
+            ConfigIssue(
+                f"the demo needs a sql source {SAMPLE_SOURCE!r} with a SQLite file URL",
+                path=("sources", SAMPLE_SOURCE),
+            )
+        )
+    return Path(database)
+
+
+def _check_in_survey_results(loaded: LoadedConfig, store: Store, now: datetime) -> None:
+    if not any(kr.id == "nps" for _, kr in loaded.config.key_results()):
+        return
+    for day, value, note in NPS_CHECKINS:
+        at = datetime.combine(day, datetime.min.time(), loaded.config.tz) + timedelta(hours=10)
+        if at <= now:
+            record_checkin(loaded, store, "nps", value, at=at, note=note)
+
+
+def _backfill(loaded: LoadedConfig, store: Store, now: datetime, err: Console) -> SyncReport:
+    starts = [c.start for c in loaded.config.cycles.values() if c.start <= now.date()]
+    since = min(starts, default=now.date())
+    days = (now.date() - since).days + 1
+    with Progress(
+        TextColumn("backfill {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(since.isoformat(), total=days)
+        return Syncer(loaded).backfill(
+            store,
+            since,
+            now,
+            on_day=lambda day, _r: progress.update(task, advance=1, description=day.isoformat()),
+        )
+
+
+def _keep_syncing(loaded: LoadedConfig, console: Console) -> None:
+    tz = loaded.config.tz
+    schedules = {parse_schedule(kr.schedule) for _, kr in loaded.config.key_results()}
+    console.print("\n[dim]Syncing on schedule; Ctrl-C to stop.[/]")
+    try:
+        while True:
+            now = moment(None, loaded)
+            upcoming = min(
+                slot
+                for schedule in schedules
+                for slot in schedule.slots_between(now, now + 2 * schedule.interval, tz)
+                if slot > now
+            )
+            time.sleep(max(0.0, (upcoming - moment(None, loaded)).total_seconds()))
+            with opened_store(loaded) as store:
+                report = Syncer(loaded).run(store, upcoming, trigger="demo")
+            console.print(
+                f"{upcoming:%Y-%m-%d %H:%M} synced: {len([r for r in report.results if r.ok])} "
+                f"measured, {len(report.failures)} failed",
+                highlight=False,
+            )
+    except KeyboardInterrupt:
+        console.print("stopped.")

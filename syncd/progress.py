@@ -1,0 +1,300 @@
+"""The progress engine (DESIGN §2): attainment, pace, status, forecast and roll-up.
+
+Pure functions over frozen dataclasses; no I/O. Times are tz-aware; durations are measured in
+real elapsed seconds (UTC), so a cycle containing a DST change has one hour more or less.
+
+A KR's *points* are its measurements reduced to what progress needs. The "cycle's points" are
+those whose slot (``at``, the window end) lies within the cycle: from its first day 00:00 to the
+day after its last day 00:00, local time, both included. Only they count.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from syncd.config.models import Band, Cycle, KeyResult, Objective, Pacing, ProgressSettings
+from syncd.schedule import parse_schedule
+from syncd.windows import local_midnight
+
+Status = Literal["on_track", "at_risk", "off_track", "achieved", "not_started", "stale"]
+
+# Thresholds are compared with this tolerance so that a gap a person computes as exactly 0.10
+# (e.g. 0.5 - 0.4, which is 0.0999… in binary floating point) sits on the documented side.
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Point:
+    """One measurement of a KR: its slot ``at`` (= window end), value and fetch time."""
+
+    at: datetime
+    value: float
+    collected_at: datetime
+
+
+def cycle_bounds(cycle: Cycle, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """``[first day 00:00, day after the last day 00:00)`` in local time, as UTC instants."""
+    start = local_midnight(cycle.start, tz).astimezone(UTC)
+    end = local_midnight(cycle.end + timedelta(days=1), tz).astimezone(UTC)
+    return start, end
+
+
+def attainment(value: float, baseline: float, target: float) -> float:
+    """``(value - baseline) / (target - baseline)``; covers decrease KRs too. Not clamped."""
+    if target == baseline:
+        raise ValueError("target equals baseline: attainment is undefined")
+    return (value - baseline) / (target - baseline)
+
+
+def score(attainment: float, ceiling: float = 1.0) -> float:
+    """Attainment clamped to ``[0, ceiling]``."""
+    return min(max(attainment, 0.0), ceiling)
+
+
+def expected(as_of: datetime, cycle: Cycle, tz: ZoneInfo, pacing: Pacing | None = None) -> float:
+    """The attainment expected by ``as_of`` (clamped to the cycle).
+
+    Without pacing: the elapsed share of the cycle in real seconds. With pacing points: the
+    points are knots between ``(cycle start, 0)`` and ``(cycle end, 1)``; a point dated ``D``
+    means "expected by the end of day D" (local midnight after D). ``shape="linear"``
+    interpolates between knots; ``shape="step"`` holds the value of the last knot reached.
+    Points outside the cycle are ignored; a point on the last day replaces the end knot.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    start, end = cycle_bounds(cycle, tz)
+    moment = min(max(as_of.astimezone(UTC), start), end)
+    if pacing is None:
+        return (moment - start) / (end - start)
+    knots = {start: 0.0, end: 1.0}
+    for point in pacing.points:
+        at = local_midnight(point.at + timedelta(days=1), tz).astimezone(UTC)
+        if start < at <= end:
+            knots[at] = point.expected
+    times = sorted(knots)
+    if pacing.shape == "step":
+        return knots[max(t for t in times if t <= moment)]
+    for left, right in pairwise(times):
+        if left <= moment <= right:
+            share = (moment - left) / (right - left)
+            return knots[left] + share * (knots[right] - knots[left])
+    raise AssertionError("the moment is clamped to the cycle")  # pragma: no cover
+
+
+def cycle_points(points: Sequence[Point], cycle: Cycle, tz: ZoneInfo) -> list[Point]:
+    """The points whose slot lies within the cycle, oldest slot first."""
+    start, end = cycle_bounds(cycle, tz)
+    inside = [p for p in points if start <= p.at.astimezone(UTC) <= end]
+    return sorted(inside, key=lambda p: (p.at, p.collected_at))
+
+
+def forecast(points: Sequence[Point], cycle: Cycle, tz: ZoneInfo) -> float | None:
+    """The value at cycle end on the least-squares line through the cycle's points.
+
+    ``None`` when fewer than two distinct slots are available.
+    """
+    inside = cycle_points(points, cycle, tz)
+    if len({p.at for p in inside}) < 2:
+        return None
+    start, end = cycle_bounds(cycle, tz)
+    xs = [(p.at.astimezone(UTC) - start).total_seconds() for p in inside]
+    ys = [p.value for p in inside]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    return intercept + slope * (end - start).total_seconds()
+
+
+def maintain_score(points: Sequence[Point], band: Band) -> float:
+    """The share of ``points`` whose value lies in ``band``."""
+    if not points:
+        raise ValueError("no points to score")
+    return sum(1 for p in points if band.contains(p.value)) / len(points)
+
+
+@dataclass(frozen=True)
+class KRProgress:
+    """Where one KR stands at a moment: value, attainment, pace, status and forecast.
+
+    ``collected_at`` is the newest fetch time among the cycle's points (what staleness is judged
+    on). ``band`` is set for ``maintain`` KRs, whose ``attainment`` is ``None``.
+    """
+
+    id: str
+    objective: str
+    title: str
+    team: str
+    cycle: str
+    commitment: str
+    unit: str | None
+    direction: str
+    value: float | None
+    baseline: float | None
+    target: float | None
+    attainment: float | None
+    score: float | None
+    expected: float
+    status: Status
+    forecast: float | None
+    forecast_score: float | None
+    as_of: datetime | None
+    collected_at: datetime | None
+    weight: float
+    in_band: bool | None
+    band: Band | None = None
+
+
+def _gap_status(gap: float, settings: ProgressSettings) -> Status:
+    def above(threshold: float) -> bool:
+        return gap > threshold and not math.isclose(gap, threshold, abs_tol=_TOLERANCE)
+
+    if above(settings.off_track_gap):
+        return "off_track"
+    if above(settings.at_risk_gap):
+        return "at_risk"
+    return "on_track"
+
+
+def is_stale(
+    newest_collected: datetime, kr: KeyResult, cycle: Cycle, *, now: datetime, tz: ZoneInfo
+) -> bool:
+    """Older than twice the KR's schedule interval.
+
+    Judged at ``now``, or at the cycle's end once the cycle is over: measurements stop with the
+    cycle, and a closed cycle's final numbers are not stale.
+    """
+    _, end = cycle_bounds(cycle, tz)
+    reference = min(now.astimezone(UTC), end)
+    return reference - newest_collected.astimezone(UTC) > 2 * parse_schedule(kr.schedule).interval
+
+
+def evaluate_kr(
+    objective: Objective,
+    kr: KeyResult,
+    cycle: Cycle,
+    points: Sequence[Point],
+    *,
+    now: datetime,
+    settings: ProgressSettings,
+    tz: ZoneInfo,
+) -> KRProgress:
+    """Evaluate one KR from its points at ``now`` (DESIGN §2 status rules).
+
+    ``not_started`` without points in the cycle; ``stale`` (overriding everything else) when the
+    newest fetch is older than twice the schedule interval; then ``achieved`` at attainment ≥ 1,
+    else by the gap ``expected - attainment``: above ``off_track_gap`` off_track, above
+    ``at_risk_gap`` at_risk, else on_track. ``maintain`` KRs are on_track while the latest value
+    is in band, else off_track; their score is the share of the cycle's points in band.
+    """
+    inside = cycle_points(points, cycle, tz)
+    pace = expected(now, cycle, tz, kr.pacing)
+    ceiling = kr.ceiling if kr.ceiling is not None else settings.ceiling
+    latest = inside[-1] if inside else None
+    newest_collected = max((p.collected_at for p in inside), default=None)
+    value = latest.value if latest else None
+    projected = forecast(inside, cycle, tz)
+
+    kr_attainment: float | None = None
+    kr_score: float | None = None
+    forecast_score: float | None = None
+    in_band: bool | None = None
+    status: Status
+    if value is None or newest_collected is None:
+        status = "not_started"
+    elif kr.maintain is not None:
+        in_band = kr.maintain.contains(value)
+        kr_score = maintain_score(inside, kr.maintain)
+        status = "on_track" if in_band else "off_track"
+    else:
+        assert kr.baseline is not None and kr.target is not None
+        kr_attainment = attainment(value, kr.baseline, kr.target)
+        kr_score = score(kr_attainment, ceiling)
+        status = "achieved" if kr_attainment >= 1 else _gap_status(pace - kr_attainment, settings)
+    if projected is not None and kr.maintain is None:
+        assert kr.baseline is not None and kr.target is not None
+        forecast_score = score(attainment(projected, kr.baseline, kr.target), ceiling)
+    if newest_collected is not None and is_stale(newest_collected, kr, cycle, now=now, tz=tz):
+        status = "stale"
+
+    return KRProgress(
+        id=kr.id,
+        objective=objective.id,
+        title=kr.title,
+        team=objective.team,
+        cycle=objective.cycle,
+        commitment=objective.commitment,
+        unit=kr.unit,
+        direction=kr.direction,
+        value=value,
+        baseline=kr.baseline,
+        target=kr.target,
+        attainment=kr_attainment,
+        score=kr_score,
+        expected=pace,
+        status=status,
+        forecast=projected,
+        forecast_score=forecast_score,
+        as_of=latest.at if latest else None,
+        collected_at=newest_collected,
+        weight=kr.weight,
+        in_band=in_band,
+        band=kr.maintain,
+    )
+
+
+@dataclass(frozen=True)
+class ObjectiveProgress:
+    """An objective with its KRs' progress and the rolled-up score and status."""
+
+    id: str
+    title: str
+    team: str
+    cycle: str
+    commitment: str
+    level: str
+    score: float | None
+    key_results: tuple[KRProgress, ...]
+    status: Status
+
+
+# Worst first. achieved ranks as on_track unless every KR is achieved.
+_SEVERITY: tuple[Status, ...] = ("off_track", "at_risk", "on_track")
+
+
+def objective_status(statuses: Sequence[Status]) -> Status:
+    """The objective's status from its KRs' statuses.
+
+    ``achieved`` when every KR is; otherwise the worst status among KRs with a known one
+    (stale and not_started KRs say nothing about progress, achieved counts as on_track). With no
+    known status: ``stale`` if any KR is stale, else ``not_started``.
+    """
+    if statuses and all(s == "achieved" for s in statuses):
+        return "achieved"
+    known = {"on_track" if s == "achieved" else s for s in statuses}
+    for status in _SEVERITY:
+        if status in known:
+            return status
+    return "stale" if "stale" in known else "not_started"
+
+
+def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> ObjectiveProgress:
+    """Roll KRs up: score = weighted mean of the KR scores (KRs without one are left out)."""
+    scored = [(kr.score, kr.weight) for kr in krs if kr.score is not None]
+    total = sum(weight for _, weight in scored)
+    rolled = sum(s * w for s, w in scored) / total if scored else None
+    return ObjectiveProgress(
+        id=objective.id,
+        title=objective.title,
+        team=objective.team,
+        cycle=objective.cycle,
+        commitment=objective.commitment,
+        level=objective.level,
+        score=rolled,
+        key_results=tuple(krs),
+        status=objective_status([kr.status for kr in krs]),
+    )

@@ -1,0 +1,285 @@
+"""What ``syncd status`` and ``syncd history`` print: JSON for machines, rich tables for people.
+
+Units: ``percent`` means the value is a fraction (0.4 is shown as 40 %); ``%`` (or ``pp``)
+means it already is in percent points (3.2 is shown as 3.2 %); a three-letter upper-case code
+(CHF, EUR, USD) is a currency, shown with thousands separators; any other unit follows the number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from syncd.config.models import Band, KeyResult
+from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment
+
+BAR_CELLS = 20
+
+STATUS_STYLES: dict[str, str] = {
+    "on_track": "green",
+    "at_risk": "yellow",
+    "off_track": "red",
+    "achieved": "bold green",
+    "stale": "magenta",
+    "not_started": "dim",
+}
+
+COMMITMENT_TITLES = {
+    "committed": "Committed objectives (100 % expected)",
+    "aspirational": "Aspirational objectives (60-70 % counts as success)",
+}
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class MeasurementLike(Protocol):
+    """What :func:`history_table` reads of a stored measurement."""
+
+    window_start: datetime
+    window_end: datetime
+    value: float
+    collected_at: datetime
+    source: str
+    revision: int
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def status_json(objectives: Sequence[ObjectiveProgress]) -> dict[str, Any]:
+    """The ``syncd status --json`` document: every KR, then every objective."""
+    return {
+        "key_results": [
+            {
+                "id": kr.id,
+                "objective": kr.objective,
+                "value": kr.value,
+                "baseline": kr.baseline,
+                "target": kr.target,
+                "attainment": kr.attainment,
+                "score": kr.score,
+                "expected": kr.expected,
+                "status": kr.status,
+                "forecast": kr.forecast,
+                "as_of": _iso(kr.as_of),
+            }
+            for objective in objectives
+            for kr in objective.key_results
+        ],
+        "objectives": [
+            {
+                "id": objective.id,
+                "title": objective.title,
+                "team": objective.team,
+                "cycle": objective.cycle,
+                "commitment": objective.commitment,
+                "score": objective.score,
+                "status": objective.status,
+            }
+            for objective in objectives
+        ],
+    }
+
+
+def format_number(number: float) -> str:
+    """Thousands separators; at most two decimals, trailing zeros dropped (``1,234.5``)."""
+    text = f"{number:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_value(value: float | None, unit: str | None) -> str:
+    """A value in its unit: ``40 %``, ``3.2 %``, ``CHF 412,500``, ``4.5 stars``; ``-`` if none."""
+    if value is None:
+        return "-"
+    if unit == "percent":
+        return f"{format_number(value * 100)} %"
+    if unit in ("%", "pp"):
+        return f"{format_number(value)} %"
+    if unit is not None and _CURRENCY.match(unit):
+        return f"{unit} {format_number(value)}"
+    return f"{format_number(value)} {unit}" if unit else format_number(value)
+
+
+def format_band(band: Band, unit: str | None) -> str:
+    """``≥ 4.5``, ``≤ 2 h`` or ``4 - 4.5 stars``."""
+    if band.at_least is not None and band.at_most is not None:
+        return f"{format_value(band.at_least, unit)} - {format_value(band.at_most, unit)}"
+    if band.at_least is not None:
+        return f"≥ {format_value(band.at_least, unit)}"
+    assert band.at_most is not None
+    return f"≤ {format_value(band.at_most, unit)}"
+
+
+def progress_bar(share: float | None, expected: float, cells: int = BAR_CELLS) -> str:
+    """``cells`` cells of █/░ filled to ``share`` (clamped to 0..1), with │ at ``expected``."""
+    filled = round(min(max(share or 0.0, 0.0), 1.0) * cells)
+    marker = round(min(max(expected, 0.0), 1.0) * cells)
+    bar = "█" * filled + "░" * (cells - filled)
+    return bar[:marker] + "│" + bar[marker:]
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """``just now``, ``12 min ago``, ``5 h ago``, ``3 days ago``; ``never`` for none."""
+    if moment is None:
+        return "never"
+    seconds = (now.astimezone(UTC) - moment.astimezone(UTC)).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def status_text(status: Status) -> Text:
+    """The status word, coloured."""
+    return Text(status.replace("_", " "), style=STATUS_STYLES[status])
+
+
+def _score_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _range_text(kr: KRProgress) -> str:
+    if kr.band is not None:
+        return format_band(kr.band, kr.unit)
+    return f"{format_value(kr.baseline, kr.unit)} → {format_value(kr.target, kr.unit)}"
+
+
+def _progress_text(kr: KRProgress) -> str:
+    if kr.band is not None:
+        share = kr.score
+        label = "-" if kr.in_band is None else ("in band" if kr.in_band else "out of band")
+    else:
+        share = kr.attainment
+        label = "-" if kr.attainment is None else f"{round(kr.attainment * 100)} %"
+    return f"{progress_bar(share, kr.expected)} {label}"
+
+
+def _forecast_text(kr: KRProgress) -> str:
+    if kr.forecast is None:
+        return "-"
+    text = format_value(kr.forecast, kr.unit)
+    return text if kr.forecast_score is None else f"{text} (score {kr.forecast_score:.2f})"
+
+
+def _new_table(title: str) -> Table:
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("Objective / key result", overflow="fold", max_width=48)
+    table.add_column("Value", justify="right", no_wrap=True)
+    table.add_column("Baseline → target", no_wrap=True)
+    table.add_column("Progress (│ = expected pace)", no_wrap=True)
+    table.add_column("Score", justify="right")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Forecast", no_wrap=True)
+    table.add_column("Updated", no_wrap=True)
+    return table
+
+
+def _add_objective(table: Table, objective: ObjectiveProgress, now: datetime) -> None:
+    table.add_row(
+        Text(objective.title, style="bold"),
+        "",
+        "",
+        "",
+        Text(_score_text(objective.score), style="bold"),
+        status_text(objective.status),
+        "",
+        "",
+    )
+    for kr in objective.key_results:
+        table.add_row(
+            f"  {kr.title}",
+            format_value(kr.value, kr.unit),
+            _range_text(kr),
+            _progress_text(kr),
+            _score_text(kr.score),
+            status_text(kr.status),
+            _forecast_text(kr),
+            ago(kr.collected_at, now),
+        )
+
+
+def status_table(
+    objectives: Sequence[ObjectiveProgress], console: Console, *, now: datetime
+) -> None:
+    """Print one table per commitment (committed first), grouped by cycle and team.
+
+    Each group opens with a ``cycle · team`` row; objectives follow as bold rows with their
+    rolled-up score, their KRs indented below.
+    """
+    for commitment in ("committed", "aspirational"):
+        chosen = [o for o in objectives if o.commitment == commitment]
+        if not chosen:
+            continue
+        table = _new_table(COMMITMENT_TITLES[commitment])
+        ordered = sorted(chosen, key=lambda o: (o.cycle, o.team))
+        groups = groupby(ordered, key=lambda o: (o.cycle, o.team))
+        for index, ((cycle, team), members) in enumerate(groups):
+            if index:
+                table.add_section()
+            table.add_row(Text(f"{cycle} · {team}", style="bold cyan"), *[""] * 7)
+            for objective in members:
+                _add_objective(table, objective, now)
+        console.print(table)
+    if not objectives:
+        console.print("No objectives configured.")
+
+
+def _window_text(start: datetime, end: datetime, tz: ZoneInfo | None) -> str:
+    def show(moment: datetime) -> str:
+        local = moment.astimezone(tz) if tz is not None else moment
+        return local.strftime("%Y-%m-%d %H:%M")
+
+    if start == end:
+        return f"snapshot {show(end)}"
+    return f"{show(start)} → {show(end)}"
+
+
+def history_table(
+    kr: KeyResult,
+    measurements: Sequence[MeasurementLike],
+    console: Console,
+    *,
+    tz: ZoneInfo | None = None,
+) -> None:
+    """Print a KR's measurements: window, value, attainment, collected_at, source, revision.
+
+    Times are shown in ``tz`` when given, else as stored. ``maintain`` KRs show in/out of band
+    instead of an attainment.
+    """
+    table = Table(title=f"{kr.title} ({kr.id})", title_justify="left")
+    table.add_column("Window", no_wrap=True)
+    table.add_column("Value", justify="right", no_wrap=True)
+    table.add_column("Attainment", justify="right", no_wrap=True)
+    table.add_column("Collected at", no_wrap=True)
+    table.add_column("Source", no_wrap=True)
+    table.add_column("Revision", justify="right")
+    for row in measurements:
+        if kr.maintain is not None:
+            reached = "in band" if kr.maintain.contains(row.value) else "out of band"
+        else:
+            assert kr.baseline is not None and kr.target is not None
+            reached = f"{round(attainment(row.value, kr.baseline, kr.target) * 100)} %"
+        collected = row.collected_at.astimezone(tz) if tz is not None else row.collected_at
+        table.add_row(
+            _window_text(row.window_start, row.window_end, tz),
+            format_value(row.value, kr.unit),
+            reached,
+            collected.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+            row.source,
+            str(row.revision),
+        )
+    if not measurements:
+        table.caption = "no measurements yet"
+    console.print(table)

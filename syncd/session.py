@@ -1,0 +1,49 @@
+"""What every command starts with: the configuration, the store, and 'now'."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from syncd import logs
+from syncd.config import LoadedConfig, load_config
+from syncd.errors import ConfigError, ConfigIssue
+from syncd.paths import default_config
+from syncd.store import Store
+
+
+def load(config_path: Path | None) -> LoadedConfig:
+    """Load the given or default configuration and register its secrets for redaction."""
+    path = config_path or default_config()
+    if path is None:
+        raise ConfigError(
+            ConfigIssue(
+                "no configuration found",
+                hint="pass -c PATH or set SYNCD_CONFIG; `syncd demo` shows a working example",
+            )
+        )
+    loaded = load_config(path)
+    logs.register_secrets(loaded.secrets)
+    return loaded
+
+
+@contextmanager
+def opened_store(loaded: LoadedConfig) -> Iterator[Store]:
+    """The store, migrated, with the configured objectives and KRs recorded."""
+    store = Store.open(loaded.config.store.get_secret_value())
+    try:
+        store.sync_definitions(loaded.config)
+        yield store
+    finally:
+        store.close()
+
+
+def moment(as_of: datetime | None, loaded: LoadedConfig) -> datetime:
+    """``as_of`` in the config time zone (naive means local), or now."""
+    if as_of is None:
+        return datetime.now(UTC).astimezone(loaded.config.tz)
+    if as_of.tzinfo is None:
+        return as_of.replace(tzinfo=loaded.config.tz)
+    return as_of.astimezone(loaded.config.tz)

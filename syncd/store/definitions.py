@@ -1,0 +1,99 @@
+"""Mirroring the configured objectives and key results into the store.
+
+Rows are upserted; ``updated_at`` moves only when something about the row changed. Whatever the
+config no longer has is marked inactive, never deleted, so its measurements keep their meaning.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, or_, update
+from sqlmodel import Session
+
+from syncd.config.models import Config
+from syncd.store.dialect import upsert_insert
+from syncd.store.tables import KeyResultRecord, ObjectiveRecord
+
+
+def objective_rows(config: Config) -> list[dict[str, Any]]:
+    """The ``objectives`` rows the config describes (without ``updated_at``)."""
+    return [
+        {
+            "id": objective.id,
+            "cycle": objective.cycle,
+            "title": objective.title,
+            "team": objective.team,
+            "level": objective.level,
+            "commitment": objective.commitment,
+            "parent_id": objective.parent,
+            "opportunity": objective.opportunity,
+            "active": True,
+        }
+        for objective in config.objectives
+    ]
+
+
+def key_result_rows(config: Config) -> list[dict[str, Any]]:
+    """The ``key_results`` rows the config describes (without ``updated_at``)."""
+    return [
+        {
+            "id": kr.id,
+            "objective_id": objective.id,
+            "title": kr.title,
+            "focus": kr.focus,
+            "unit": kr.unit,
+            "direction": kr.direction,
+            "baseline": kr.baseline,
+            "target": kr.target,
+            "band_at_least": kr.maintain.at_least if kr.maintain else None,
+            "band_at_most": kr.maintain.at_most if kr.maintain else None,
+            "weight": kr.weight,
+            "metric": kr.metric,
+            "schedule": kr.schedule,
+            "active": True,
+        }
+        for objective, kr in config.key_results()
+    ]
+
+
+def duplicates(ids: Iterable[str]) -> list[str]:
+    """Ids given more than once, sorted."""
+    return sorted(name for name, count in Counter(ids).items() if count > 1)
+
+
+def sync(session: Session, config: Config, now: datetime) -> None:
+    """Upsert the config's objectives and KRs and deactivate the ones it dropped."""
+    objectives: Table = ObjectiveRecord.__table__  # type: ignore[attr-defined]
+    key_results: Table = KeyResultRecord.__table__  # type: ignore[attr-defined]
+    # Objectives first: key results reference them.
+    _upsert(session, objectives, objective_rows(config), now)
+    _upsert(session, key_results, key_result_rows(config), now)
+    _deactivate_missing(session, key_results, [kr.id for _, kr in config.key_results()], now)
+    _deactivate_missing(session, objectives, [o.id for o in config.objectives], now)
+
+
+def _upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+    if not rows:
+        return
+    fields = [name for name in rows[0] if name != "id"]
+    insert = upsert_insert(session, table).values([{**row, "updated_at": now} for row in rows])
+    changed = or_(*(table.c[name].is_distinct_from(insert.excluded[name]) for name in fields))
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: insert.excluded[name] for name in [*fields, "updated_at"]},
+            where=changed,
+        )
+    )
+
+
+def _deactivate_missing(session: Session, table: Table, ids: list[str], now: datetime) -> None:
+    session.execute(
+        update(table)
+        .where(table.c.id.not_in(ids), table.c.active.is_(True))
+        .values(active=False, updated_at=now)
+    )

@@ -1,0 +1,202 @@
+"""``Store``: the one object the rest of syncd talks to about persisted state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+from sqlmodel import Session
+
+from syncd.config.models import Config
+from syncd.store import definitions, migrate, reads, runs, writes
+from syncd.store.engine import make_engine, parse_url, writing
+from syncd.store.failures import guarded, safe_url, store_error
+from syncd.store.records import MeasurementIn, WriteResult
+from syncd.store.tables import Measurement, MeasurementRevision, SyncRun
+
+
+def utcnow() -> datetime:
+    """The current instant, tz-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """The measurement store on SQLite or PostgreSQL.
+
+    Open it with :meth:`open`. Every failure surfaces as :class:`~syncd.errors.StoreError`
+    naming the store URL (password hidden) and a hint. Returned rows are detached snapshots.
+    """
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self._engine = engine
+        self._writer = writing(engine)
+        self._url = url
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        """Connect to the store at ``url`` and, unless ``upgrade`` is False, migrate it to head.
+
+        A store migrated by a newer syncd is refused either way.
+        """
+        parsed = parse_url(url)
+        store = cls(make_engine(parsed), parsed)
+        try:
+            with guarded(parsed, "connecting"), store._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                migrate.check_known(connection, parsed)
+            if upgrade:
+                store.upgrade()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @property
+    def url(self) -> str:
+        """The store URL with its password hidden."""
+        return safe_url(self._url)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def upgrade(self) -> str:
+        """Apply pending migrations (``alembic upgrade head``); returns the head revision."""
+        return migrate.upgrade(self._engine, self._url)
+
+    def is_current(self) -> bool:
+        """Whether the store is migrated to the newest revision this code knows."""
+        return migrate.is_current(self._engine, self._url)
+
+    def close(self) -> None:
+        """Release all connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- definitions and measurements ------------------------------------------------------
+
+    def sync_definitions(self, config: Config) -> None:
+        """Upsert the configured objectives and KRs; mark those no longer configured inactive."""
+        for kind, ids in (
+            ("objective", [objective.id for objective in config.objectives]),
+            ("key result", [kr.id for _, kr in config.key_results()]),
+        ):
+            if repeated := definitions.duplicates(ids):
+                raise store_error(
+                    self._url,
+                    "syncing definitions",
+                    f"{kind} id(s) {', '.join(repeated)} appear more than once",
+                    "give every objective and key result its own id",
+                )
+        with self._writing("syncing definitions") as session:
+            definitions.sync(session, config, utcnow())
+
+    def record_measurements(self, items: Sequence[MeasurementIn]) -> WriteResult:
+        """Write ``items`` in one transaction, upserting on (KR, window start, window end).
+
+        A new window inserts revision 1; a different value for a stored window keeps the old
+        value as a revision and bumps ``revision``; the same value only refreshes
+        ``collected_at`` and ``run_id``.
+        """
+        if not items:
+            return WriteResult(inserted=0, updated=0, unchanged=0)
+        with self._writing("recording measurements") as session:
+            return writes.record(session, items, utcnow())
+
+    def measurements(
+        self,
+        key_result_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Measurement]:
+        """A KR's measurements with ``since <= window_end <= until`` (bounds optional),
+        ordered by window end."""
+        with self._reading("reading measurements") as session:
+            return reads.history(session, key_result_id, since=since, until=until)
+
+    def latest(self, key_result_ids: Sequence[str] | None = None) -> dict[str, Measurement]:
+        """The latest measurement (by window end) of each KR, or of the given ones."""
+        with self._reading("reading measurements") as session:
+            return reads.latest(session, key_result_ids)
+
+    def revisions(self, measurement_id: int) -> list[MeasurementRevision]:
+        """The superseded values of a measurement, oldest first."""
+        with self._reading("reading revisions") as session:
+            return reads.revisions(session, measurement_id)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start_run(self, *, source: str, trigger: str, slot: datetime | None = None) -> str:
+        """Record that a sync of ``source`` started now; returns the run id (uuid4 hex)."""
+        with self._writing("starting a run") as session:
+            return runs.start(session, source=source, trigger=trigger, slot=slot, now=utcnow())
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        outcome: str,
+        error: str | None,
+        upstream_calls: int,
+        retries: int,
+        requests: int,
+        measurements: int,
+    ) -> None:
+        """Close a run with its outcome and counters; the duration is computed from its start."""
+        with self._writing("finishing a run") as session:
+            run = session.get(SyncRun, run_id, with_for_update=True)
+            if run is None:
+                raise store_error(self._url, "finishing a run", f"no run with id {run_id!r}")
+            if run.finished_at is not None:
+                raise store_error(
+                    self._url, "finishing a run", f"run {run_id!r} is already finished"
+                )
+            runs.finish(
+                session,
+                run,
+                now=utcnow(),
+                outcome=outcome,
+                error=error,
+                upstream_calls=upstream_calls,
+                retries=retries,
+                requests=requests,
+                measurements=measurements,
+            )
+
+    def runs(self, *, limit: int = 50, source: str | None = None) -> list[SyncRun]:
+        """The most recent runs, newest first, optionally of one source."""
+        with self._reading("reading runs") as session:
+            return runs.recent(session, limit=limit, source=source)
+
+    # -- sessions --------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self, action: str) -> Iterator[Session]:
+        """A session whose work commits as one transaction, or not at all."""
+        with (
+            guarded(self._url, action),
+            Session(self._writer, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    @contextmanager
+    def _reading(self, action: str) -> Iterator[Session]:
+        with guarded(self._url, action), Session(self._engine, expire_on_commit=False) as session:
+            yield session

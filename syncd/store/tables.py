@@ -1,0 +1,135 @@
+"""The store's tables, as SQLModel classes on their own metadata.
+
+The tables live in a registry of their own rather than ``SQLModel.metadata`` so the migrations
+compare against exactly these tables, whatever other SQLModel classes a process imports.
+Constraint names follow a naming convention so Alembic can alter them on SQLite and PostgreSQL
+alike. Datetime columns use SQLModel's ``UTCDateTime``: naive datetimes are rejected on write and
+every value reads back tz-aware in UTC on both backends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StoreModel(SQLModel, registry=registry(metadata=metadata)):
+    """Base of the store's tables (abstract: it only carries the registry)."""
+
+
+class ObjectiveRecord(StoreModel, table=True):
+    """An objective as last configured; ``active`` is False once it left the config."""
+
+    __tablename__ = "objectives"
+
+    id: str = Field(primary_key=True, sa_type=String(100))
+    cycle: str = Field(sa_type=String(100))
+    title: str = Field(sa_type=Text)
+    team: str = Field(sa_type=String(100))
+    level: str = Field(sa_type=String(20))
+    commitment: str = Field(sa_type=String(20))
+    parent_id: str | None = Field(default=None, sa_type=String(100))
+    opportunity: str | None = Field(default=None, sa_type=Text)
+    active: bool = True
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class KeyResultRecord(StoreModel, table=True):
+    """A key result as last configured; ``active`` is False once it left the config."""
+
+    __tablename__ = "key_results"
+
+    id: str = Field(primary_key=True, sa_type=String(100))
+    objective_id: str = Field(foreign_key="objectives.id", index=True, sa_type=String(100))
+    title: str = Field(sa_type=Text)
+    focus: str = Field(sa_type=String(20))
+    unit: str | None = Field(default=None, sa_type=String(50))
+    direction: str = Field(sa_type=String(20))
+    baseline: float | None = None
+    target: float | None = None
+    band_at_least: float | None = None
+    band_at_most: float | None = None
+    weight: float = 1.0
+    metric: str | None = Field(default=None, sa_type=String(100))
+    schedule: str = Field(sa_type=String(100))
+    active: bool = True
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Measurement(StoreModel, table=True):
+    """The current value of one KR for one window; ``revision`` counts its restatements."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (
+        UniqueConstraint("key_result_id", "window_start", "window_end"),
+        Index(None, "key_result_id", "window_end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_result_id: str = Field(foreign_key="key_results.id", sa_type=String(100))
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    value: float
+    collected_at: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(sa_type=String(200))
+    query_fingerprint: str = Field(sa_type=String(64))
+    run_id: str | None = Field(default=None, sa_type=String(32))
+    note: str | None = Field(default=None, sa_type=Text)
+    revision: int = 1
+
+
+class MeasurementRevision(StoreModel, table=True):
+    """An earlier value of a measurement, kept when a re-read of its window changed it."""
+
+    __tablename__ = "measurement_revisions"
+    __table_args__ = (UniqueConstraint("measurement_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    measurement_id: int = Field(foreign_key="measurements.id")
+    revision: int
+    value: float
+    collected_at: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(sa_type=String(200))
+    query_fingerprint: str = Field(sa_type=String(64))
+    run_id: str | None = Field(default=None, sa_type=String(32))
+    note: str | None = Field(default=None, sa_type=Text)
+    superseded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SyncRun(StoreModel, table=True):
+    """One sync of one source: when, why, how it ended and what it cost upstream.
+
+    ``finished_at``, ``outcome`` and ``duration_seconds`` stay empty while the run is in flight
+    (or if its process died before finishing it).
+    """
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index(None, "started_at"),)
+
+    id: str = Field(primary_key=True, sa_type=String(32))
+    source: str = Field(sa_type=String(100))
+    trigger: str = Field(sa_type=String(50))
+    slot: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, sa_type=String(50))
+    error: str | None = Field(default=None, sa_type=Text)
+    duration_seconds: float | None = None
+    upstream_calls: int = 0
+    retries: int = 0
+    requests: int = 0
+    measurements: int = 0

@@ -1,0 +1,244 @@
+"""The CLI as a user runs it: a subprocess in a fresh directory, on the demo's sample data.
+
+Expected KR values are computed here straight from the sample database with sqlite3 and the
+standard library, independently of syncd's windows, connectors and evaluator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "config" / "demo.yaml"
+AS_OF = "2026-11-21T10:30"  # Europe/Zurich (CET, UTC+1)
+
+
+def syncd(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SYNCD_CONFIG"}
+    env["COLUMNS"] = "200"
+    result = subprocess.run(
+        [sys.executable, "-m", "syncd", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"syncd {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("demo")
+    result = syncd("demo", "--once", "--as-of", AS_OF, cwd=workdir)
+    assert "backfilled and synced" in result.stdout
+    assert "0 failures" in result.stdout
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def sample(demo_dir: Path) -> sqlite3.Connection:
+    return sqlite3.connect(demo_dir / ".syncd-demo" / "sample.db")
+
+
+@pytest.fixture(scope="module")
+def status(demo_dir: Path) -> dict:
+    # No -c: after `syncd demo` in this directory the demo config is found by itself.
+    result = syncd("status", "--format", "json", "--as-of", AS_OF, cwd=demo_dir)
+    return {kr["id"]: kr for kr in json.loads(result.stdout)["key_results"]}
+
+
+def scalar(db: sqlite3.Connection, sql: str, *params: object) -> float:
+    return db.execute(sql, params).fetchone()[0]
+
+
+def test_every_demo_kr_has_a_value_and_a_status(status: dict) -> None:
+    assert sorted(status) == sorted(
+        [
+            "booking-5d",
+            "onboarding-satisfaction",
+            "newcomer-revenue",
+            "onboarding-support-cost",
+            "conversion-rate",
+            "blog-organic-traffic",
+            "revenue-per-customer",
+            "nps",
+            "first-reply-time",
+            "ticket-backlog",
+        ]
+    )
+    for kr in status.values():
+        assert kr["value"] is not None, kr
+        assert kr["status"] in {"on_track", "at_risk", "off_track", "achieved"}, kr
+        assert set(kr) >= {
+            "id",
+            "objective",
+            "value",
+            "baseline",
+            "target",
+            "attainment",
+            "score",
+            "expected",
+            "status",
+            "forecast",
+            "as_of",
+        }
+
+
+def test_hourly_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Connection) -> None:
+    # Hourly slot 10:00 local; trailing 28 days → whole local days 24 Oct … 20 Nov.
+    booked = scalar(
+        sample,
+        "SELECT AVG(booked_after_days IS NOT NULL AND booked_after_days <= 5) FROM signups "
+        "WHERE segment = 'newcomer' AND signed_up_on BETWEEN '2026-10-24' AND '2026-11-20'",
+    )
+    assert status["booking-5d"]["value"] == pytest.approx(booked, rel=1e-12)
+    conversions, sessions = sample.execute(
+        "SELECT SUM(conversions), SUM(sessions) FROM web_daily "
+        "WHERE day BETWEEN '2026-10-24' AND '2026-11-20'"
+    ).fetchone()
+    assert status["conversion-rate"]["value"] == pytest.approx(conversions / sessions, rel=1e-12)
+    assert status["conversion-rate"]["as_of"].startswith("2026-11-21T")
+
+    # Timestamps in UTC: 24 Oct 10:00 CEST = 08:00Z, 21 Nov 10:00 CET = 09:00Z.
+    replies = [
+        row[0]
+        for row in sample.execute(
+            "SELECT first_reply_minutes FROM tickets "
+            "WHERE created_at >= '2026-10-24 08:00:00' AND created_at < '2026-11-21 09:00:00'"
+        )
+    ]
+    assert status["first-reply-time"]["value"] == pytest.approx(statistics.median(replies))
+    open_now = scalar(
+        sample,
+        "SELECT COUNT(*) FROM tickets WHERE created_at <= '2026-11-21 09:00:00' "
+        "AND (solved_at IS NULL OR solved_at > '2026-11-21 09:00:00')",
+    )
+    assert status["ticket-backlog"]["value"] == open_now
+
+
+def test_daily_and_cron_kr_values_match_the_raw_rows(
+    status: dict, sample: sqlite3.Connection
+) -> None:
+    satisfaction = scalar(
+        sample,
+        "SELECT AVG(score) FROM survey_responses WHERE topic = 'onboarding' "
+        "AND answered_on BETWEEN '2026-10-24' AND '2026-11-20'",
+    )
+    assert status["onboarding-satisfaction"]["value"] == pytest.approx(satisfaction)
+    revenue = scalar(
+        sample,
+        "SELECT SUM(amount) FROM opportunities WHERE is_won = 1 AND segment = 'Newcomer' "
+        "AND close_date BETWEEN '2026-10-24' AND '2026-11-20'",
+    )
+    assert status["newcomer-revenue"]["value"] == pytest.approx(revenue)
+    # Local midnights 24 Oct (CEST) and 21 Nov (CET) in UTC.
+    minutes = scalar(
+        sample,
+        "SELECT SUM(handling_minutes) FROM tickets WHERE tags = 'onboarding' "
+        "AND created_at >= '2026-10-23 22:00:00' AND created_at < '2026-11-20 23:00:00'",
+    )
+    assert status["onboarding-support-cost"]["value"] == pytest.approx(minutes / 60 * 55)
+    this_cycle = scalar(
+        sample,
+        "SELECT SUM(blog_organic_sessions) FROM web_daily "
+        "WHERE day BETWEEN '2026-10-01' AND '2026-11-20'",
+    )
+    before = scalar(
+        sample,
+        "SELECT SUM(blog_organic_sessions) FROM web_daily "
+        "WHERE day BETWEEN '2026-08-11' AND '2026-09-30'",
+    )
+    assert status["blog-organic-traffic"]["value"] == pytest.approx(this_cycle / before - 1)
+    assert status["nps"]["value"] == 61.0
+
+
+def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
+    kr = status["conversion-rate"]
+    assert kr["attainment"] == pytest.approx((kr["value"] - 0.032) / (0.055 - 0.032))
+    assert kr["score"] == pytest.approx(min(max(kr["attainment"], 0.0), 1.0))
+    # 51 days and 10 hours (+1 h for the DST change) of a 92-day cycle have passed.
+    elapsed = (51 * 24 + 10 + 1) / (92 * 24 + 1)
+    assert kr["expected"] == pytest.approx(elapsed, abs=1e-3)
+
+
+def test_sync_again_in_the_same_slot_writes_no_new_rows(demo_dir: Path) -> None:
+    before = json.loads(syncd("history", "booking-5d", "--format", "json", cwd=demo_dir).stdout)[
+        "measurements"
+    ]
+    result = syncd("sync", "--once", "--as-of", "2026-11-21T10:59", cwd=demo_dir)
+    assert " 0 new" in result.stdout
+    after = json.loads(syncd("history", "booking-5d", "--format", "json", cwd=demo_dir).stdout)
+    assert len(after["measurements"]) == len(before)
+    # One per backfilled day (1 Oct … 20 Nov at midnight) and the 10:00 slot of 21 Nov.
+    assert len(before) == 51 + 1
+
+
+def test_preview_runs_the_query_and_stores_nothing(demo_dir: Path, status: dict) -> None:
+    before = syncd("history", "conversion-rate", "--format", "json", cwd=demo_dir).stdout
+    result = syncd("preview", "conversion-rate", "--as-of", AS_OF, cwd=demo_dir)
+    assert "SELECT COALESCE(SUM(conversions), 0) FROM web_daily" in result.stdout
+    assert f"{status['conversion-rate']['value']:.6g}" in result.stdout
+    assert "nothing stored" in result.stdout
+    assert syncd("history", "conversion-rate", "--format", "json", cwd=demo_dir).stdout == before
+
+
+def test_checkin_outside_the_declared_range_is_refused(demo_dir: Path) -> None:
+    result = syncd("checkin", "nps", "150", cwd=demo_dir, check=False)
+    assert result.returncode == 2
+    assert "100" in result.stderr
+    result = syncd("checkin", "conversion-rate", "0.05", cwd=demo_dir, check=False)
+    assert result.returncode == 2
+    assert "check-ins are for KRs without a metric or with a manual source" in result.stderr
+
+
+def test_status_table_shows_every_kr(demo_dir: Path) -> None:
+    result = syncd("status", "--as-of", AS_OF, cwd=demo_dir)
+    for title in ("Conversion rate from 3.2 % to 5.5 %", "NPS from 50 to 70"):
+        assert title in result.stdout
+
+
+def test_validate_and_schema(demo_dir: Path) -> None:
+    result = syncd("validate", "-c", str(DEMO), cwd=demo_dir)
+    assert "valid:" in result.stdout
+    schema = json.loads(syncd("schema", cwd=demo_dir).stdout)
+    assert "objectives" in schema["properties"]
+
+
+def test_a_bad_config_names_file_line_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "okrs.yaml"
+    bad.write_text(
+        DEMO.read_text().replace("baseline: 0.40, target: 0.70", "baseline: 0.70, target: 0.70")
+    )
+    result = syncd("validate", "-c", str(bad), cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    line = next(
+        n for n, text in enumerate(bad.read_text().splitlines(), 1) if "id: booking-5d" in text
+    )
+    assert f"{bad}:{line}" in result.stderr
+    assert "objectives[0].key_results[0]" in result.stderr
+    assert "nothing to make progress on" in result.stderr
+
+
+def test_an_unreachable_store_is_exit_3_without_the_password(tmp_path: Path) -> None:
+    config = tmp_path / "syncd.yaml"
+    config.write_text(
+        DEMO.read_text().replace(
+            "store: sqlite:///.syncd-demo/syncd.db",
+            "store: postgresql+psycopg://syncd:hunter2secret@127.0.0.1:1/syncd",
+        )
+    )
+    result = syncd("status", "-c", str(config), cwd=tmp_path, check=False)
+    assert result.returncode == 3
+    assert "127.0.0.1:1" in result.stderr
+    assert "hunter2secret" not in result.stderr + result.stdout

@@ -1,0 +1,52 @@
+"""A fake connector whose answers are computable by hand: ``per_day`` × window length in days."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import ClassVar, Literal
+
+from syncd.abc import (
+    CollectResult,
+    Connector,
+    MetricRequest,
+    Observation,
+    QueryModel,
+    RequestFailed,
+    SourceConfig,
+)
+from syncd.errors import AuthError, QueryError
+
+
+class DailyConfig(SourceConfig):
+    type: Literal["daily"]
+    mode: Literal["ok", "auth", "crash"] = "ok"
+
+
+class DailyQuery(QueryModel):
+    per_day: float
+
+
+class DailyConnector(Connector[DailyConfig, DailyQuery]):
+    """``per_day`` for each day of the window; a negative ``per_day`` is a bad query."""
+
+    config_model = DailyConfig
+    query_model = DailyQuery
+    requests: ClassVar[list[MetricRequest]] = []
+    factor: ClassVar[float] = 1.0
+
+    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
+        if self.config.mode == "auth":
+            raise AuthError("token rejected by the fake")
+        if self.config.mode == "crash":
+            raise RuntimeError("boom")
+        for request in requests:
+            self.context.stats.count_call()
+            DailyConnector.requests.append(request)
+            query = request.query
+            assert isinstance(query, DailyQuery)
+            if query.per_day < 0:
+                yield RequestFailed(request, QueryError("per_day must not be negative"))
+                continue
+            days = (request.window.end - request.window.start) / timedelta(days=1)
+            yield Observation(request, query.per_day * days * DailyConnector.factor, "fake")

@@ -1,0 +1,112 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from syncd.errors import StoreError
+from syncd.store import Store, metadata, migrate
+
+TABLES = {
+    "alembic_version",
+    "objectives",
+    "key_results",
+    "measurements",
+    "measurement_revisions",
+    "sync_runs",
+}
+
+
+def test_migrations_match_the_models(store_url):
+    with Store.open(store_url):
+        pass
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+            assert set(inspect(connection).get_table_names()) == TABLES
+            unique = inspect(connection).get_unique_constraints("measurements")
+            assert [c["column_names"] for c in unique] == [
+                ["key_result_id", "window_start", "window_end"]
+            ]
+            indexes = {
+                tuple(index["column_names"])
+                for index in inspect(connection).get_indexes("measurements")
+            }
+            assert ("key_result_id", "window_end") in indexes
+    finally:
+        engine.dispose()
+
+
+def test_open_without_upgrade_leaves_an_empty_store_unmigrated(store_url):
+    with Store.open(store_url, upgrade=False) as store:
+        assert store.is_current() is False
+        assert store.upgrade() == "0001"
+        assert store.is_current() is True
+        # Upgrading an up-to-date store is a no-op.
+        assert store.upgrade() == "0001"
+
+
+def test_a_store_from_a_newer_syncd_is_refused(store_url):
+    with Store.open(store_url):
+        pass
+    engine = create_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"'9999'.*newer syncd"):
+        Store.open(store_url)
+    with pytest.raises(StoreError, match="newer syncd"):
+        Store.open(store_url, upgrade=False)
+
+
+def test_sqlite_store_creates_its_directory_and_uses_wal(tmp_path):
+    path = tmp_path / "deep" / "er" / "syncd.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        assert store.is_current()
+    assert path.is_file()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+@pytest.fixture
+def broken_migrations(tmp_path, monkeypatch):
+    """The packaged migrations plus a revision 0002 whose SQL fails halfway."""
+    packaged = Path(migrate.script_directory().dir)
+    scripts = tmp_path / "migrations"
+    shutil.copytree(packaged, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_broken.py").write_text(
+        '"""broken"""\n'
+        "from alembic import op\n"
+        'revision = "0002"\n'
+        'down_revision = "0001"\n'
+        "branch_labels = None\n"
+        "depends_on = None\n\n"
+        "def upgrade():\n"
+        '    op.execute("CREATE TABLE half_done (id INTEGER)")\n'
+        '    op.execute("INSERT INTO no_such_table VALUES (1)")\n\n'
+        "def downgrade():\n"
+        "    pass\n"
+    )
+    migrate.script_directory.cache_clear()
+    monkeypatch.setattr(migrate, "SCRIPT_LOCATION", str(scripts))
+    yield
+    migrate.script_directory.cache_clear()
+
+
+def test_a_failing_migration_is_a_store_error_and_rolls_back(store_url, broken_migrations):
+    with pytest.raises(StoreError, match="migrating failed for store") as caught:
+        Store.open(store_url)
+    assert "no_such_table" in str(caught.value)
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            # All of the upgrade, 0001 included, ran in one transaction that was rolled back.
+            assert inspect(connection).get_table_names() == []
+    finally:
+        engine.dispose()
