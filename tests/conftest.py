@@ -52,7 +52,8 @@ def postgres_url(postgres_admin: Engine) -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
     name = f"syncd_t_{uuid4().hex[:12]}"
     with postgres_admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        # template0: a clean database, whatever was added to template1 on this server.
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
     try:
         yield postgres_admin.url.set(database=name).render_as_string(hide_password=False)
     finally:

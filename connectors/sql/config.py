@@ -34,7 +34,7 @@ class SqlSourceConfig(SourceConfig):
         "config time zone, or naive UTC; decides how :window_start/:window_end are bound",
     )
     timeout_seconds: float = Field(
-        30, gt=0, description="connect and statement timeout for each query"
+        30.0, gt=0, description="connect and statement timeout for each query"
     )
 
     @field_validator("url")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 
-def upsert_insert(session: Session, table: Table) -> Any:
+def upsert_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
     """The dialect's ``insert(table)``, which offers ``on_conflict_do_nothing/do_update``."""
     name = session.get_bind().dialect.name
     if name == "postgresql":

@@ -19,10 +19,14 @@ from syncd.errors import StoreError
 CONFIG_HINT = "check `store:` in your config"
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
-# (substring of the driver message, hint), first match wins.
+# (pattern searched in the lower-cased driver message, hint), first match wins.
 _HINTS: tuple[tuple[str, str], ...] = (
     ("password authentication failed", f"check the user and password; {CONFIG_HINT}"),
-    ("does not exist", f"create the database (e.g. `createdb <name>`) or {CONFIG_HINT}"),
+    (r"database \S+ does not exist", f"create the database (`createdb <name>`) or {CONFIG_HINT}"),
+    (
+        r"no such table|relation \S+ does not exist",
+        "the store is not migrated: open it with upgrade (the default) or run the migrations",
+    ),
     ("connection refused", f"is PostgreSQL running? {CONFIG_HINT}"),
     ("could not translate host name", f"is the host name right? {CONFIG_HINT}"),
     ("name or service not known", f"is the host name right? {CONFIG_HINT}"),
@@ -66,8 +70,8 @@ def _reason(exc: BaseException) -> str:
 
 def _hint(reason: str, exc: BaseException) -> str | None:
     lowered = reason.lower()
-    for needle, hint in _HINTS:
-        if needle in lowered:
+    for pattern, hint in _HINTS:
+        if re.search(pattern, lowered):
             return hint
     if isinstance(exc, IntegrityError):
         return "the write broke a constraint of the store; nothing of it was saved"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -115,6 +116,14 @@ class Store:
         """
         if not items:
             return WriteResult(inserted=0, updated=0, unchanged=0)
+        if bad := [item for item in items if not math.isfinite(item.value)]:
+            # NaN never equals itself: it would be stored as a new revision on every sync.
+            raise store_error(
+                self._url,
+                "recording measurements",
+                f"{bad[0].key_result_id}: value {bad[0].value} is not a finite number",
+                "the evaluator should report a failed measurement instead",
+            )
         with self._writing("recording measurements") as session:
             return writes.record(session, items, utcnow())
 

@@ -36,7 +36,7 @@ KitFailure = (AssertionError, pytest.fail.Exception)
 
 
 class DailyConfig(SourceConfig):
-    type: Literal["daily"]
+    type: Literal["kitdaily"]
     token: SecretStr
 
 
@@ -83,19 +83,19 @@ def request_over(days: int, per_day: float = 10.0) -> MetricRequest:
 
 
 class DailyKit(ConnectorConformance):
-    connector_name = "daily"
+    connector_name = "kitdaily"
     secret_values = (TOKEN,)
     connector_type: type[DailyConnector] = DailyConnector
 
     @pytest.fixture(autouse=True)
     def registered(self):
-        register_connector("daily", DailyConnector)
+        register_connector("kitdaily", DailyConnector)
         yield
-        unregister_connector("daily")
+        unregister_connector("kitdaily")
 
     @pytest.fixture
     def source_config(self):
-        return {"type": "daily", "token": TOKEN}
+        return {"type": "kitdaily", "token": TOKEN}
 
     @pytest.fixture
     def query(self):
@@ -129,12 +129,12 @@ class TestKitPassesACorrectConnector(DailyKit):
 def kit_args():
     kit = DailyKit()
     context = ConnectorContext("conformance", ZURICH)
-    make = DailyKit.make_connector.__wrapped__(kit, {"type": "daily", "token": TOKEN}, context)
+    make = DailyKit.make_connector.__wrapped__(kit, {"type": "kitdaily", "token": TOKEN}, context)
     return kit, make
 
 
 def make_leaky(**overrides: Any) -> LeakyConnector:
-    config = DailyConfig.model_validate({"type": "daily", "token": TOKEN, **overrides})
+    config = DailyConfig.model_validate({"type": "kitdaily", "token": TOKEN, **overrides})
     return LeakyConnector(config, ConnectorContext("conformance", ZURICH))
 
 
@@ -161,7 +161,7 @@ def test_kit_catches_secrets_in_describe_and_logs():
 
 def test_kit_catches_a_plain_string_secret_in_the_config():
     class PlainConfig(SourceConfig):
-        type: Literal["daily"]
+        type: Literal["kitdaily"]
         token: str
 
     class PlainConnector(DailyConnector):
@@ -169,7 +169,7 @@ def test_kit_catches_a_plain_string_secret_in_the_config():
 
     with pytest.raises(KitFailure, match=r"leaked into repr\(config\)"):
         DailyKit().test_secrets_stay_out_of_the_config_text(
-            PlainConnector, {"type": "daily", "token": TOKEN}
+            PlainConnector, {"type": "kitdaily", "token": TOKEN}
         )
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
+import connectors.manual
 from connectors.manual import ManualConnector, ManualQuery, ManualSourceConfig
 from syncd.abc import ConnectorContext, MetricRequest, RequestFailed, Window
+from syncd.config.loader import load_config
 from syncd.errors import QueryError
 from syncd.testing import ConnectorConformance
 
@@ -119,3 +122,10 @@ def test_describe_names_source_window_and_bounds(connector):
         "manual check-ins for survey over "
         "[2026-11-01T00:00:00+01:00, 2026-12-01T00:00:00+01:00) (min 0, max 10)"
     )
+
+
+def test_sample_config_loads():
+    sample = Path(connectors.manual.__file__).with_name("sample.yaml")
+    config = load_config(sample, environ={}).config
+    assert config.sources["survey"] == ManualSourceConfig(type="manual")
+    assert config.metrics["nps"].query == ManualQuery(min=-100, max=100)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+import connectors.sql
 from connectors.sql import SqlConnector, SqlQuery, SqlSourceConfig
 from syncd.abc import (
     ConnectorContext,
@@ -24,6 +26,7 @@ from syncd.abc import (
     RetryPolicy,
     Window,
 )
+from syncd.config.loader import load_config
 from syncd.errors import AuthError, QueryError, TransientSourceError
 from syncd.testing import ConnectorConformance
 
@@ -426,3 +429,15 @@ def test_window_values_per_timestamp_mode():
     assert window_values(window, "local", ZURICH)["window_start"] == datetime(2026, 10, 25)
     assert window_values(window, "utc", ZURICH)["window_end"] == datetime(2026, 10, 25, 23)
     assert (aware["start_date"], aware["end_date"]) == (date(2026, 10, 25), date(2026, 10, 26))
+
+
+def test_sample_config_loads():
+    sample = Path(connectors.sql.__file__).with_name("sample.yaml")
+    config = load_config(sample, environ={"WAREHOUSE_PASSWORD": "pw"}).config
+    warehouse = config.sources["warehouse"]
+    assert isinstance(warehouse, SqlSourceConfig)
+    assert warehouse.redacted_url == "postgresql+psycopg://syncd_reader:***@db.internal/analytics"
+    signups = config.metrics["newcomer_signups"].query
+    assert isinstance(signups, SqlQuery)
+    assert signups.params == {"segment": "newcomer"}
+    assert sorted(config.metrics) == ["newcomer_revenue", "newcomer_signups", "open_tickets"]

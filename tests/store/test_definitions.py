@@ -6,7 +6,8 @@ from sqlmodel import Session, select
 
 from syncd.config.models import Band
 from syncd.store import KeyResultRecord, ObjectiveRecord
-from tests.store.helpers import basic_config, config, kr, objective
+
+from .helpers import basic_config, config, kr, objective
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import pytest
 
 from syncd.errors import StoreError
 from syncd.store import Store
-from tests.store.helpers import item
+
+from .helpers import item
 
 
 def test_unreachable_server_names_url_without_password():
@@ -61,3 +62,12 @@ def test_write_failure_is_a_store_error(store):
     with pytest.raises(StoreError, match="recording measurements failed") as caught:
         store.record_measurements([item("no-such-kr", 1.0, 1)])
     assert "sync the definitions first" in str(caught.value)
+
+
+def test_using_an_unmigrated_store_says_so(store_url):
+    with (
+        Store.open(store_url, upgrade=False) as store,
+        pytest.raises(StoreError, match="reading runs failed") as caught,
+    ):
+        store.runs()
+    assert "the store is not migrated" in str(caught.value)

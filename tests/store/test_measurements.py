@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from syncd.errors import StoreError
 from syncd.store import MeasurementIn, Store, WriteResult
-from tests.store.helpers import basic_config, day, item
+
+from .helpers import basic_config, day, item
 
 
 @pytest.fixture
@@ -196,6 +197,13 @@ def test_naive_datetimes_are_rejected(kr_store):
         kr_store.start_run(source="web", trigger="manual", slot=datetime(2026, 10, 2))
     with pytest.raises(StoreError, match="without a time zone"):
         kr_store.measurements("kr-a", since=datetime(2026, 10, 2))
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_values_are_rejected(kr_store, value):
+    with pytest.raises(StoreError, match=r"kr-a: value (nan|inf) is not a finite number"):
+        kr_store.record_measurements([item("kr-b", 1.0, 1), item("kr-a", value, 1)])
+    assert kr_store.latest() == {}
 
 
 def test_measurements_filter_by_window_end_inclusive(kr_store):
