@@ -1,1 +1,2 @@
-"""Connectors: one sub-package per vendor, registered under the entry-point group syncd.connectors."""
+"""Connectors: one sub-package per vendor, registered under the entry-point group
+``syncd.connectors``."""

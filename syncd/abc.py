@@ -21,7 +21,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -90,7 +90,9 @@ class MetricRequest:
     @property
     def key(self) -> tuple[str, str, datetime, datetime]:
         """Identical requests share a key, so a sync asks each only once."""
-        return (self.source, self.query.fingerprint(), self.window.start, self.window.end)
+        # UTC: a slot in the repeated DST hour (fold=1) never compares equal across zones.
+        start, end = self.window.start.astimezone(UTC), self.window.end.astimezone(UTC)
+        return (self.source, self.query.fingerprint(), start, end)
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,7 @@ def history(
             ]
             sys.stdout.write(json.dumps({"key_result": kr, "measurements": rows}, indent=2) + "\n")
         else:
-            history_table(key_result, measurements, out)
+            history_table(key_result, measurements, out, tz=loaded.config.tz)
 
     guarded(body)
 

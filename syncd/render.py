@@ -153,6 +153,9 @@ def _score_text(value: float | None) -> str:
 def _range_text(kr: KRProgress) -> str:
     if kr.band is not None:
         return format_band(kr.band, kr.unit)
+    if kr.unit is not None and _CURRENCY.match(kr.unit) and None not in (kr.baseline, kr.target):
+        assert kr.baseline is not None and kr.target is not None
+        return f"{kr.unit} {format_number(kr.baseline)} → {format_number(kr.target)}"
     return f"{format_value(kr.baseline, kr.unit)} → {format_value(kr.target, kr.unit)}"
 
 
@@ -170,16 +173,21 @@ def _forecast_text(kr: KRProgress) -> str:
     if kr.forecast is None:
         return "-"
     text = format_value(kr.forecast, kr.unit)
-    return text if kr.forecast_score is None else f"{text} (score {kr.forecast_score:.2f})"
+    return text if kr.forecast_score is None else f"{text} ({kr.forecast_score:.2f})"
 
 
 def _new_table(title: str) -> Table:
-    table = Table(title=title, title_justify="left", expand=False)
-    table.add_column("Objective / key result", overflow="fold", max_width=48)
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption="progress: attainment, │ marks the expected pace; forecast: value (score)",
+        caption_justify="left",
+    )
+    table.add_column("Objective / key result", ratio=1, min_width=24)
     table.add_column("Value", justify="right", no_wrap=True)
     table.add_column("Baseline → target", no_wrap=True)
-    table.add_column("Progress (│ = expected pace)", no_wrap=True)
-    table.add_column("Score", justify="right")
+    table.add_column("Progress", no_wrap=True)
+    table.add_column("Score", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Forecast", no_wrap=True)
     table.add_column("Updated", no_wrap=True)

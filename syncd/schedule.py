@@ -23,6 +23,7 @@ from syncd.windows import local_midnight
 _EVERY = re.compile(r"^every\s+([1-9][0-9]*)\s*(m|min|h|d)$")
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d|w)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_TICK = timedelta(seconds=1)
 _EPOCH = date(1970, 1, 5)  # a Monday: whole-day and weekly slots count from here
 
 SCHEDULE_HELP = (
@@ -38,6 +39,51 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_DOW_PART = re.compile(r"^(\*|[0-7])(?:-([0-7]))?(?:/([1-9][0-9]*))?$")
+
+
+def _crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field (0 or 7 = Sunday) as APScheduler weekday names.
+
+    APScheduler 3 numbers weekdays from Monday = 0 even in ``from_crontab`` (its issue 286),
+    so ``1-5`` would mean Tuesday to Saturday. Numeric parts are expanded to names; fields
+    using names already mean the same in both and pass through.
+    """
+    if field == "*" or not any(ch.isdigit() for ch in field):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        match = _CRON_DOW_PART.match(part)
+        if not match or (match.group(1) == "*" and match.group(2)):
+            raise ValueError(
+                f"unsupported day-of-week {part!r}; use 0-7 (0 or 7 = Sunday) or names"
+            )
+        first, last, every = match.groups()
+        low = 0 if first == "*" else int(first)
+        high = 6 if first == "*" else int(last or (first if every is None else 7))
+        if low > high:
+            raise ValueError(f"day-of-week range {part!r} runs backwards")
+        days.update(day % 7 for day in range(low, high + 1, int(every or 1)))
+    return ",".join(_CRON_DAYS[day] for day in sorted(days))
+
+
+def cron_trigger(expression: str, tz: ZoneInfo) -> CronTrigger:
+    """An APScheduler trigger for a standard 5-field crontab expression, weekdays as in cron."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron expression has 5 fields; got {len(fields)}")
+    minute, hour, day, month, weekdays = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_crontab_weekdays(weekdays),
+        timezone=tz,
+    )
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A parsed schedule. Interval schedules are aligned to local midnight (or Monday)."""
@@ -51,7 +97,7 @@ class Schedule:
         """The nominal time between slots; a measurement older than twice this is stale."""
         if self.step is not None:
             return self.step
-        trigger = CronTrigger.from_crontab(self.cron or "", timezone=ZoneInfo("UTC"))
+        trigger = cron_trigger(self.cron or "", ZoneInfo("UTC"))
         # The longest gap among a few weeks of fire times: "0 6 * * 1-5" is stale only after
         # twice the weekend gap, not twice a weekday's.
         moment = datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC"))
@@ -77,13 +123,15 @@ class Schedule:
             raise ValueError("slot bounds must be timezone-aware")
         if self.step is not None:
             return self._interval_slots(start, end, tz)
-        trigger = CronTrigger.from_crontab(self.cron or "", timezone=tz)
+        trigger = cron_trigger(self.cron or "", tz)
         first = start - self._lookback()
         slots: list[datetime] = []
         fire = trigger.get_next_fire_time(None, first)
         while fire is not None and fire <= end:
             slots.append(fire)
-            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+            # Step in UTC: wall-clock `fire + 1s` drops `fold` and, in the repeated hour of a
+            # DST fall-back, returns the same fire time again forever.
+            fire = trigger.get_next_fire_time(fire, (fire.astimezone(UTC) + _TICK).astimezone(tz))
         before = [s for s in slots if s <= start]
         return ([before[-1]] if before else []) + [s for s in slots if s > start]
 
@@ -107,14 +155,19 @@ class Schedule:
                 slots.append(moment)
                 day += timedelta(days=days)
         else:
-            # Sub-day steps advance in UTC: wall-clock arithmetic would skip or repeat an hour
-            # at a DST change.
-            midnight = local_midnight(local_start.date(), tz).astimezone(UTC)
-            moment = midnight + step * ((start.astimezone(UTC) - midnight) // step)
+            # Sub-day steps restart at every local midnight and advance in UTC within the day:
+            # wall-clock arithmetic would skip or repeat an hour at a DST change, and restarting
+            # daily keeps a slot independent of where a listing starts (every 2h across a DST
+            # change would otherwise drift off midnight).
+            day = local_start.date()
             slots = []
-            while moment <= end:
-                slots.append(moment.astimezone(tz))
-                moment += step
+            while (midnight := local_midnight(day, tz).astimezone(UTC)) <= end:
+                following = local_midnight(day + timedelta(days=1), tz).astimezone(UTC)
+                moment = midnight
+                while moment < following and moment <= end:
+                    slots.append(moment.astimezone(tz))
+                    moment += step
+                day += timedelta(days=1)
         before = [s for s in slots if s <= start]
         return ([before[-1]] if before else []) + [s for s in slots if s > start]
 
@@ -137,7 +190,7 @@ def parse_schedule(spec: str) -> Schedule:
         return Schedule(text, step=step)
     if len(text.split(" ")) == 5:
         try:
-            CronTrigger.from_crontab(text, timezone=ZoneInfo("UTC"))
+            cron_trigger(text, ZoneInfo("UTC"))
         except ValueError as exc:
             raise ValueError(f"invalid cron expression {spec!r}: {exc}") from exc
         return Schedule(text, cron=text)

@@ -130,12 +130,12 @@ def _one_day(connection: sqlite3.Connection, rng: random.Random, day: date) -> N
             (text, topic, score),
         )
 
-    # Opportunities: newcomer revenue grows +40 % over the cycle, existing customers +20 %.
+    # Opportunities: newcomer revenue grows +40 % over the cycle, existing customers +45 %.
     for _ in range(rng.randint(8, 14)):
         segment = "Newcomer" if rng.random() < 0.45 else "Existing"
-        growth = 1 + (0.40 if segment == "Newcomer" else 0.20) * share
+        growth = 1 + (0.40 if segment == "Newcomer" else 0.45) * share
         account = rng.randint(1, 400) if segment == "Existing" else rng.randint(1000, 9999)
-        amount = round(rng.lognormvariate(math.log(800 * growth), 0.5), 2)
+        amount = round(rng.lognormvariate(math.log(800 * growth), 0.3), 2)
         connection.execute(
             "INSERT INTO opportunities (account_id, close_date, segment, is_won, amount) "
             "VALUES (?, ?, ?, ?, ?)",
