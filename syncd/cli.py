@@ -116,11 +116,23 @@ def main_options(
 
 
 @app.command()
-def validate(config: ConfigOption = None) -> None:
+def validate(
+    path: Annotated[
+        Path | None, typer.Argument(help="Config file or directory", show_default=False)
+    ] = None,
+    config: ConfigOption = None,
+    secrets: Annotated[
+        bool,
+        typer.Option(
+            "--secrets",
+            help="Also read every secret reference, as sync does (default: check their syntax)",
+        ),
+    ] = False,
+) -> None:
     """Check a configuration: every error with file, line, key and a hint; hygiene warnings."""
 
     def body() -> None:
-        loaded = load(config)
+        loaded = load(path or config, read_secrets=secrets)
         for warning in loaded.warnings:
             err.print(f"[yellow]{warning.render()}[/]", highlight=False, soft_wrap=True)
         count = len(loaded.config.key_results())
@@ -129,6 +141,8 @@ def validate(config: ConfigOption = None) -> None:
             f"objectives, {count} key results, {len(loaded.warnings)} warning(s)",
             highlight=False,
         )
+        if not secrets:
+            out.print("[dim]secret references: syntax checked; --secrets reads them[/]")
 
     guarded(body)
 

@@ -14,7 +14,7 @@ from syncd.paths import default_config
 from syncd.store import Store
 
 
-def load(config_path: Path | None) -> LoadedConfig:
+def load(config_path: Path | None, *, read_secrets: bool = True) -> LoadedConfig:
     """Load the given or default configuration and register its secrets for redaction."""
     path = config_path or default_config()
     if path is None:
@@ -24,7 +24,7 @@ def load(config_path: Path | None) -> LoadedConfig:
                 hint="pass -c PATH or set SYNCD_CONFIG; `syncd demo` shows a working example",
             )
         )
-    loaded = load_config(path)
+    loaded = load_config(path, read_secrets=read_secrets)
     logs.register_secrets(loaded.secrets)
     return loaded
 

@@ -42,10 +42,17 @@ class LoadedConfig:
         return (found.file, found.line) if found else None
 
 
-def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    path: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    read_secrets: bool = True,
+) -> LoadedConfig:
     """Read, merge, resolve and validate the configuration at ``path`` (a file or directory).
 
-    ``environ`` replaces ``os.environ`` for secret references. Raises
+    ``environ`` replaces ``os.environ`` for secret references; with ``read_secrets=False``
+    references are checked for syntax only (``syncd validate`` without ``--secrets``): such a
+    config is for reporting issues, not for syncing. Raises
     :class:`~syncd.errors.ConfigError` listing every issue found.
     """
     root = Path(path)
@@ -58,7 +65,7 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
     issues = [issue for file in parsed for issue in file.issues]
     merged = merge(parsed)
     issues += merged.issues
-    resolved = resolve_secrets(merged.data, merged.positions, environ)
+    resolved = resolve_secrets(merged.data, merged.positions, environ, read=read_secrets)
     issues += resolved.issues
     typed = type_connector_parts(resolved.data, merged.positions)
     issues += typed.issues
@@ -71,6 +78,8 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
             exc, model=Config, data=typed.data, prefix=(), positions=merged.positions
         )
     secrets = frozenset(resolved.secrets)
+    # A placeholder may break a connector's own check of a secret's format: not a real issue.
+    issues = [issue for issue in issues if issue.path not in resolved.placeholders]
     if issues or config is None:
         raise ConfigError(_ordered([_redact(issue, secrets) for issue in issues]))
     return LoadedConfig(

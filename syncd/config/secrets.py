@@ -21,6 +21,7 @@ SECRET_SECTIONS = ("store", "sources")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SYNTAX = "${env:NAME}, ${env:NAME:-default}, ${file:/absolute/path} or ${credential:NAME}"
+PLACEHOLDER = "SECRET"  # stands in for a reference that is checked but not read
 
 
 class _Unresolved(Exception):
@@ -39,17 +40,27 @@ class Resolution:
     data: dict[str, Any]
     secrets: set[str] = field(default_factory=set)
     issues: list[ConfigIssue] = field(default_factory=list)
+    placeholders: set[KeyPath] = field(default_factory=set)  # values standing in for secrets
 
 
 def resolve_secrets(
-    data: dict[str, Any], positions: SourceMap, environ: Mapping[str, str] | None = None
+    data: dict[str, Any],
+    positions: SourceMap,
+    environ: Mapping[str, str] | None = None,
+    *,
+    read: bool = True,
 ) -> Resolution:
-    """Resolve references under ``store``/``sources``; flag any found elsewhere."""
+    """Resolve references under ``store``/``sources``; flag any found elsewhere.
+
+    With ``read=False`` each reference is checked for its syntax only and replaced by
+    ``PLACEHOLDER`` (or its written-out default): an analyst validates OKR files without the
+    production secrets.
+    """
     env = os.environ if environ is None else environ
     resolution = Resolution(data={})
     for key, value in data.items():
         allowed = key in SECRET_SECTIONS
-        resolution.data[key] = _walk(value, (key,), allowed, env, positions, resolution)
+        resolution.data[key] = _walk(value, (key,), allowed, env, positions, resolution, read)
     return resolution
 
 
@@ -60,14 +71,17 @@ def _walk(
     env: Mapping[str, str],
     positions: SourceMap,
     resolution: Resolution,
+    read: bool,
 ) -> Any:
     if isinstance(value, dict):
         return {
-            k: _walk(v, (*path, k), allowed, env, positions, resolution) for k, v in value.items()
+            k: _walk(v, (*path, k), allowed, env, positions, resolution, read)
+            for k, v in value.items()
         }
     if isinstance(value, list):
         return [
-            _walk(v, (*path, i), allowed, env, positions, resolution) for i, v in enumerate(value)
+            _walk(v, (*path, i), allowed, env, positions, resolution, read)
+            for i, v in enumerate(value)
         ]
     if not isinstance(value, str) or "${" not in value:
         return value
@@ -85,15 +99,17 @@ def _walk(
 
     def substitute(match: re.Match[str]) -> str:
         try:
-            text, secret = _resolve(match.group(1), env)
+            text, secret = _resolve(match.group(1), env, read)
         except _Unresolved as exc:
             problems.append(exc)
             return match.group(0)
-        if secret and text:
+        if secret and text and read:
             resolution.secrets.add(text)
         return text
 
     resolved = _REFERENCE.sub(substitute, value)
+    if not read and not problems:
+        resolution.placeholders.add(path)
     for problem in problems:
         _report(resolution, positions, path, problem.message, problem.hint)
     return value if problems else resolved
@@ -115,22 +131,24 @@ def _report(
     )
 
 
-def _resolve(reference: str, env: Mapping[str, str]) -> tuple[str, bool]:
+def _resolve(reference: str, env: Mapping[str, str], read: bool) -> tuple[str, bool]:
     """The referenced text, and whether it is a secret (a written-out default is not)."""
     scheme, _, argument = reference.partition(":")
     if scheme == "env":
-        return _from_env(argument, env)
+        return _from_env(argument, env, read)
     if scheme == "file":
-        return _from_file(argument), True
+        return _from_file(argument, read), True
     if scheme == "credential":
-        return _from_credential(argument, env), True
+        return _from_credential(argument, env, read), True
     raise _Unresolved(f"unknown secret reference '${{{scheme}:…}}'", f"use {_SYNTAX}")
 
 
-def _from_env(argument: str, env: Mapping[str, str]) -> tuple[str, bool]:
+def _from_env(argument: str, env: Mapping[str, str], read: bool) -> tuple[str, bool]:
     name, has_default, default = argument.partition(":-")
     if not _ENV_NAME.match(name):
         raise _Unresolved(f"invalid environment variable name {name!r}", f"use {_SYNTAX}")
+    if not read:
+        return (default, False) if has_default else (PLACEHOLDER, False)
     if name in env:
         return env[name], True
     if has_default:
@@ -142,18 +160,20 @@ def _from_env(argument: str, env: Mapping[str, str]) -> tuple[str, bool]:
     )
 
 
-def _from_file(argument: str) -> str:
+def _from_file(argument: str, read: bool) -> str:
     path = Path(argument)
     if not path.is_absolute():
         raise _Unresolved(
             f"secret file path {argument!r} is not absolute", "write ${file:/absolute/path}"
         )
-    return _read_secret(path, f"secret file {argument}")
+    return _read_secret(path, f"secret file {argument}") if read else PLACEHOLDER
 
 
-def _from_credential(name: str, env: Mapping[str, str]) -> str:
+def _from_credential(name: str, env: Mapping[str, str], read: bool) -> str:
     if not name or "/" in name:
         raise _Unresolved(f"invalid credential name {name!r}", "use ${credential:NAME}")
+    if not read:
+        return PLACEHOLDER
     directory = env.get("CREDENTIALS_DIRECTORY")
     if not directory:
         raise _Unresolved(

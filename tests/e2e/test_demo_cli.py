@@ -211,6 +211,14 @@ def test_status_table_shows_every_kr(demo_dir: Path) -> None:
 def test_validate_and_schema(demo_dir: Path) -> None:
     result = syncd("validate", "-c", str(DEMO), cwd=demo_dir)
     assert "valid:" in result.stdout
+    # The example references production secrets: validate checks their syntax only…
+    example = REPO / "config" / "example.yaml"
+    result = syncd("validate", str(example), cwd=demo_dir)
+    assert "valid: 1 file(s), 3 objectives, 8 key results, 0 warning(s)" in result.stdout
+    # …and reads them, as a sync would, with --secrets.
+    result = syncd("validate", "--secrets", str(example), cwd=demo_dir, check=False)
+    assert result.returncode == 2
+    assert "environment variable SYNCD_DB_PASSWORD is not set" in result.stderr
     schema = json.loads(syncd("schema", cwd=demo_dir).stdout)
     assert "objectives" in schema["properties"]
 
