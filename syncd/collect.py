@@ -136,10 +136,10 @@ def collect_from_source(
     for request in requests:
         if request.key in outcome.results:
             continue
-        error = outcome.error or SourceError(
+        missing = outcome.error or SourceError(
             "the connector returned no result for this request", source=source
         )
-        outcome.results[request.key] = RequestFailed(request, error)
+        outcome.results[request.key] = RequestFailed(request, missing)
     observed = sum(isinstance(r, Observation) for r in outcome.results.values())
     log_method = log.info if outcome.outcome == "ok" else log.warning
     log_method(

@@ -254,7 +254,7 @@ class Syncer:
                 error=scrub(str(result.evaluated.error)),
             )
         report.written = store.record_measurements(items)
-        per_source = defaultdict(int)
+        per_source: dict[str, int] = defaultdict(int)
         for item in items:
             for source in item.source.split("+"):
                 per_source[source] += 1

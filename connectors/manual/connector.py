@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from connectors.manual.config import ManualQuery, ManualSourceConfig
-from syncd.abc import CollectResult, Connector, MetricRequest, RequestFailed
+from syncd.abc import CollectResult, Connector, MetricRequest, QueryModel, RequestFailed
 from syncd.errors import QueryError
 
 PUSH_ONLY = "values of a manual source arrive by `syncd checkin`; there is nothing to pull"
@@ -19,12 +19,14 @@ class ManualConnector(Connector[ManualSourceConfig, ManualQuery]):
     query_model = ManualQuery
     pull = False
 
-    @staticmethod
-    def check_value(value: float, query: ManualQuery | None) -> float:
+    @classmethod
+    def check_value(cls, value: float, query: QueryModel | None) -> float:
         """Return ``value`` as a float if it is finite and within the query's bounds.
 
         Raises :class:`~syncd.errors.QueryError` naming the violated bound otherwise.
         """
+        if query is not None and not isinstance(query, ManualQuery):
+            raise TypeError(f"expected a ManualQuery, got {type(query).__name__}")
         number = float(value)
         if not math.isfinite(number):
             raise QueryError(f"a checked-in value must be a finite number, got {value!r}")

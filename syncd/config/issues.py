@@ -166,15 +166,7 @@ def _issue(
     else:
         text = str(error["msg"])
         message = text[:1].lower() + text[1:] + _shown(error["input"], path, prefix=", got")
-    where = positions.nearest(path[:-1] if kind == "missing" else path)
-    return ConfigIssue(
-        message,
-        path=path,
-        file=where.file if where else None,
-        line=where.line if where else None,
-        column=where.column if where else None,
-        hint=hint,
-    )
+    return positions.issue(message, path, hint, at=path[:-1] if kind == "missing" else path)
 
 
 def _union_issue(group: list[_Located], prefix: KeyPath, positions: SourceMap) -> ConfigIssue:
@@ -189,13 +181,8 @@ def _union_issue(group: list[_Located], prefix: KeyPath, positions: SourceMap) -
             text = _EXPECTED.get(kind, str(item.error["msg"]))
         if text not in wanted:
             wanted.append(text)
-    where = positions.nearest(path)
-    return ConfigIssue(
-        f"invalid value{_shown(first.error['input'], path)}: expected " + ", or ".join(wanted),
-        path=path,
-        file=where.file if where else None,
-        line=where.line if where else None,
-        column=where.column if where else None,
+    return positions.issue(
+        f"invalid value{_shown(first.error['input'], path)}: expected " + ", or ".join(wanted), path
     )
 
 

@@ -25,21 +25,23 @@ class _Checker:
     issues: list[ConfigIssue] = field(default_factory=list)
 
     def report(self, message: str, path: KeyPath, hint: str | None = None) -> None:
-        where = self.positions.nearest(path)
-        self.issues.append(
-            ConfigIssue(
-                message,
-                path=path,
-                file=where.file if where else None,
-                line=where.line if where else None,
-                column=where.column if where else None,
-                hint=hint,
-            )
-        )
+        self.issues.append(self.positions.issue(message, path, hint))
 
     def where(self, path: KeyPath) -> str:
         found = self.positions.get(path)
         return f"{found.file}:{found.line}" if found else "elsewhere"
+
+    def unique(
+        self, what: str, value: Any, path: KeyPath, seen: dict[str, KeyPath], hint: str
+    ) -> None:
+        """Report ``value`` if an earlier ``what`` already used it, else remember it."""
+        if not isinstance(value, str):
+            return
+        if value in seen:
+            first = self.where(seen[value])
+            self.report(f"{what} id {value!r} is used twice (first at {first})", path, hint)
+        else:
+            seen[value] = path
 
     def names(self, section: str) -> dict[str, Any]:
         value = self.data.get(section)
@@ -154,16 +156,13 @@ def _check_objectives(checker: _Checker) -> set[str]:
     for index, objective in objectives:
         path: KeyPath = ("objectives", index)
         oid = objective.get("id")
-        if isinstance(oid, str):
-            if oid in first_objective:
-                checker.report(
-                    f"objective id {oid!r} is used twice (first at "
-                    f"{checker.where(first_objective[oid])})",
-                    (*path, "id"),
-                    "objective ids are unique across all files",
-                )
-            else:
-                first_objective[oid] = (*path, "id")
+        checker.unique(
+            "objective",
+            oid,
+            (*path, "id"),
+            first_objective,
+            "objective ids are unique across all files",
+        )
         cycle = objective.get("cycle")
         if isinstance(cycle, str) and cycle not in cycles:
             checker.missing("cycle", cycle, cycles, (*path, "cycle"))
@@ -175,17 +174,13 @@ def _check_objectives(checker: _Checker) -> set[str]:
             if not isinstance(kr, dict):
                 continue
             kr_path: KeyPath = (*path, "key_results", kr_index)
-            kr_id = kr.get("id")
-            if isinstance(kr_id, str):
-                if kr_id in first_kr:
-                    checker.report(
-                        f"key result id {kr_id!r} is used twice (first at "
-                        f"{checker.where(first_kr[kr_id])})",
-                        (*kr_path, "id"),
-                        "key result ids are global: unique across all objectives and files",
-                    )
-                else:
-                    first_kr[kr_id] = (*kr_path, "id")
+            checker.unique(
+                "key result",
+                kr.get("id"),
+                (*kr_path, "id"),
+                first_kr,
+                "key result ids are global: unique across all objectives and files",
+            )
             metric = kr.get("metric")
             if isinstance(metric, str) and metric not in metrics:
                 checker.missing("metric", metric, metrics, (*kr_path, "metric"))

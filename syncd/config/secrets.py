@@ -118,17 +118,7 @@ def _walk(
 def _report(
     resolution: Resolution, positions: SourceMap, path: KeyPath, message: str, hint: str
 ) -> None:
-    where = positions.nearest(path)
-    resolution.issues.append(
-        ConfigIssue(
-            message,
-            path=path,
-            file=where.file if where else None,
-            line=where.line if where else None,
-            column=where.column if where else None,
-            hint=hint,
-        )
-    )
+    resolution.issues.append(positions.issue(message, path, hint))
 
 
 def _resolve(reference: str, env: Mapping[str, str], read: bool) -> tuple[str, bool]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from syncd.errors import ConfigIssue
+
 KeyPath = tuple[str | int, ...]
 
 
@@ -36,6 +38,21 @@ class SourceMap:
             if found is not None:
                 return found
         return self.positions.get(())
+
+    def issue(
+        self, message: str, path: KeyPath, hint: str | None = None, *, at: KeyPath | None = None
+    ) -> ConfigIssue:
+        """A ``ConfigIssue`` about ``path``, placed at ``at`` (default: the path itself) or the
+        closest ancestor written in the files."""
+        where = self.nearest(path if at is None else at)
+        return ConfigIssue(
+            message,
+            path=path,
+            file=where.file if where else None,
+            line=where.line if where else None,
+            column=where.column if where else None,
+            hint=hint,
+        )
 
     def under(self, prefix: KeyPath) -> dict[KeyPath, Position]:
         """Every position at or below ``prefix``."""

@@ -72,15 +72,7 @@ def iter_operands(value: Any, path: KeyPath, key: str) -> Iterator[tuple[KeyPath
 
 
 def _issue(message: str, path: KeyPath, positions: SourceMap, hint: str | None) -> ConfigIssue:
-    where = positions.nearest(path)
-    return ConfigIssue(
-        message,
-        path=path,
-        file=where.file if where else None,
-        line=where.line if where else None,
-        column=where.column if where else None,
-        hint=hint,
-    )
+    return positions.issue(message, path, hint)
 
 
 def _source(name: str, entry: Any, positions: SourceMap, typed: Typed) -> Any:
