@@ -5,6 +5,8 @@ Without ``--once`` it then keeps syncing at each KR's schedule until interrupted
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -60,18 +62,32 @@ def run_demo(
         highlight=False,
     )
     status_table(overview, console, now=now)
+    syncd = invoked_as()
     console.print(
-        "\n[bold]Where to look[/]\n"
-        f"  syncd status -c {path}                 progress, pace, status, forecast\n"
-        f"  syncd status -c {path} --format json   the same for scripts\n"
-        f"  syncd history booking-5d -c {path}     every measurement of a KR\n"
-        f"  syncd preview conversion-rate -c {path}  the upstream query, run now\n"
-        f"  syncd checkin nps 63 --note 'wave 3' -c {path}\n"
-        f"  store: {_store_url(loaded)}",
+        "\n[bold]Where to look[/] (in this directory)\n"
+        f"  {syncd} status                     progress, pace, status, forecast\n"
+        f"  {syncd} status --format json       the same for scripts\n"
+        f"  {syncd} history booking-5d         every measurement of a KR\n"
+        f"  {syncd} preview conversion-rate    the upstream query, run now\n"
+        f"  {syncd} checkin nps 63 --note 'survey wave 3'\n"
+        f"  config: {path}\n"
+        f"  store:  {_store_url(loaded)}",
         highlight=False,
+        soft_wrap=True,
     )
     if not once:
         _keep_syncing(loaded, console)
+
+
+def invoked_as() -> str:
+    """How the user started syncd, so the printed commands work when pasted."""
+    program = Path(sys.argv[0])
+    if program.name == "__main__.py":
+        return f"{Path(sys.executable).name} -m syncd"
+    on_path = shutil.which("syncd")
+    if on_path and Path(on_path).resolve() == program.resolve():
+        return "syncd"
+    return str(program)
 
 
 def _store_url(loaded: LoadedConfig) -> str:
