@@ -50,14 +50,14 @@ class ConfigIssue:
 
     def render(self) -> str:
         """``file:line:col: key.path: message (hint: …)`` — one line an editor can jump to."""
-        place = self.file or "<config>"
+        place = self.file or ("<config>" if self.path or self.line else "")
         if self.line is not None:
             place += f":{self.line}"
             if self.column is not None:
                 place += f":{self.column}"
-        text = (
-            f"{place}: {self.key_path}: {self.message}" if self.path else f"{place}: {self.message}"
-        )
+        text = f"{self.key_path}: {self.message}" if self.path else self.message
+        if place:
+            text = f"{place}: {text}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
