@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
@@ -16,12 +17,22 @@ from syncd.abc import QueryModel, SourceConfig
 from syncd.config.merge import EXTENSION_PREFIX
 from syncd.config.models import Config
 
+log = structlog.get_logger(__name__)
+
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def config_schema() -> dict[str, Any]:
-    """The whole language as one JSON Schema document, with every installed connector."""
-    connectors = [registry.load_connector(name) for name in registry.available_connectors()]
+    """The whole language as one JSON Schema document, with every loadable connector.
+
+    A connector whose vendor SDK is not installed is left out (and logged), not fatal.
+    """
+    connectors = []
+    for name in registry.available_connectors():
+        try:
+            connectors.append(registry.load_connector(name))
+        except registry.ConnectorLoadError as exc:
+            log.warning("schema.connector_skipped", connector=name, error=str(exc))
     source_models = [c.config_model for c in connectors]
     query_models = list(dict.fromkeys(c.query_model for c in connectors))
     models: list[type[BaseModel]] = [
