@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from sqlalchemy import Engine, text
@@ -13,7 +14,7 @@ from sqlalchemy.engine import URL
 from sqlmodel import Session
 
 from syncd.config.models import Config
-from syncd.store import definitions, migrate, reads, runs, writes
+from syncd.store import claims, definitions, migrate, reads, runs, writes
 from syncd.store.engine import make_engine, parse_url, writing
 from syncd.store.failures import guarded, safe_url, store_error
 from syncd.store.records import MeasurementIn, WriteResult
@@ -187,6 +188,45 @@ class Store:
                 requests=requests,
                 measurements=measurements,
             )
+
+    # -- claims ----------------------------------------------------------------------------
+
+    def claim_slot(self, job: str, slot: datetime, owner: str, lease: timedelta) -> bool:
+        """Claim a job's slot for ``owner``; False when another live instance has it or it is
+        done. An unfinished claim past its lease (a crashed instance) is taken over."""
+        with self._writing("claiming a slot") as session:
+            return claims.claim(session, job, slot, owner, lease, utcnow())
+
+    def finish_slot(self, job: str, slot: datetime, owner: str, outcome: str) -> bool:
+        """Mark a claimed slot done; False when ``owner`` had lost it to a takeover."""
+        with self._writing("finishing a slot") as session:
+            return claims.finish(session, job, slot, owner, outcome, utcnow())
+
+    @contextmanager
+    def job_lock(self, job: str) -> Iterator[bool]:
+        """Hold a PostgreSQL advisory lock on ``job`` while the block runs; yields whether it
+        was acquired (another instance running the same job means False). SQLite stores are
+        single-instance, so there it always yields True."""
+        if self.dialect != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
+        with guarded(self._url, "locking a job"), self._engine.connect() as connection:
+            acquired = bool(
+                connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            )
+            connection.commit()
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    connection.commit()
+
+    def ping(self) -> None:
+        """Raise ``StoreError`` unless the store answers a trivial query."""
+        with guarded(self._url, "checking the store"), self._engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def runs(self, *, limit: int = 50, source: str | None = None) -> list[SyncRun]:
         """The most recent runs, newest first, optionally of one source."""

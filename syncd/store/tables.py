@@ -133,3 +133,18 @@ class SyncRun(StoreModel, table=True):
     retries: int = 0
     requests: int = 0
     measurements: int = 0
+
+
+class JobClaim(StoreModel, table=True):
+    """Which instance runs a job's slot. The first claim wins; an unfinished claim whose lease
+    ran out (its instance died) may be taken over. A finished claim is never run again."""
+
+    __tablename__ = "job_claims"
+
+    job: str = Field(primary_key=True, sa_type=String(200))
+    slot: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    owner: str = Field(sa_type=String(200))
+    claimed_at: datetime = Field(sa_type=UTCDateTime)
+    lease_until: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, sa_type=String(50))

@@ -16,7 +16,9 @@ TABLES = {
     "measurements",
     "measurement_revisions",
     "sync_runs",
+    "job_claims",
 }
+HEAD = "0002"
 
 
 def test_migrations_match_the_models(store_url):
@@ -44,10 +46,10 @@ def test_migrations_match_the_models(store_url):
 def test_open_without_upgrade_leaves_an_empty_store_unmigrated(store_url):
     with Store.open(store_url, upgrade=False) as store:
         assert store.is_current() is False
-        assert store.upgrade() == "0001"
+        assert store.upgrade() == HEAD
         assert store.is_current() is True
         # Upgrading an up-to-date store is a no-op.
-        assert store.upgrade() == "0001"
+        assert store.upgrade() == HEAD
 
 
 def test_a_store_from_a_newer_syncd_is_refused(store_url):
@@ -76,15 +78,15 @@ def test_sqlite_store_creates_its_directory_and_uses_wal(tmp_path):
 
 @pytest.fixture
 def broken_migrations(tmp_path, monkeypatch):
-    """The packaged migrations plus a revision 0002 whose SQL fails halfway."""
+    """The packaged migrations plus a newest revision whose SQL fails halfway."""
     packaged = Path(migrate.script_directory().dir)
     scripts = tmp_path / "migrations"
     shutil.copytree(packaged, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_broken.py").write_text(
+    (scripts / "versions" / "9000_broken.py").write_text(
         '"""broken"""\n'
         "from alembic import op\n"
-        'revision = "0002"\n'
-        'down_revision = "0001"\n'
+        'revision = "9000"\n'
+        f'down_revision = "{HEAD}"\n'
         "branch_labels = None\n"
         "depends_on = None\n\n"
         "def upgrade():\n"
@@ -106,7 +108,8 @@ def test_a_failing_migration_is_a_store_error_and_rolls_back(store_url, broken_m
     engine = create_engine(store_url)
     try:
         with engine.connect() as connection:
-            # All of the upgrade, 0001 included, ran in one transaction that was rolled back.
+            # All of the upgrade, the good revisions included, ran in one transaction that was
+            # rolled back.
             assert inspect(connection).get_table_names() == []
     finally:
         engine.dispose()

@@ -1,0 +1,144 @@
+"""The daemon's Prometheus metrics (``syncd_`` prefix), kept in a registry of their own.
+
+A private :class:`~prometheus_client.CollectorRegistry` rather than the global one: tests and a
+reloaded daemon get fresh metrics, and nothing a library registers globally leaks into
+``/metrics``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    generate_latest,
+)
+
+from syncd import __version__
+from syncd.collect import SourceOutcome
+from syncd.progress import KRProgress
+
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+"""Seconds: a local database answers in tens of milliseconds, a paged CRM export in minutes."""
+
+
+class Telemetry:
+    """The metrics one daemon exposes, and the calls that feed them.
+
+    - ``syncd_sync_runs_total{source,outcome}``: source runs by outcome (ok, partial, failed);
+    - ``syncd_sync_duration_seconds{source}``: how long a source run took;
+    - ``syncd_sync_last_success_timestamp_seconds{source,binding}``: unix time of the last
+      successful measurement of a binding (a KR id);
+    - ``syncd_upstream_requests_total{source}`` / ``syncd_upstream_retries_total{source}``:
+      upstream calls and retries made by the connectors;
+    - ``syncd_source_up{source}``: 1 when the source's last run answered (ok or partial), else 0;
+    - ``syncd_kr_attainment{kr}``: each KR's raw attainment (not clamped); a ``maintain`` KR has
+      none and reports its score, the share of the cycle's measurements in band;
+    - ``syncd_spool_pending``: measurements waiting in the local spool for the store;
+    - ``syncd_build_info{version}``: always 1.
+    """
+
+    def __init__(self, version: str = __version__) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._runs = Counter(
+            "syncd_sync_runs",
+            "Source runs by outcome (ok, partial, failed).",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self._duration = Histogram(
+            "syncd_sync_duration_seconds",
+            "Duration of one source run.",
+            ["source"],
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self._last_success = Gauge(
+            "syncd_sync_last_success_timestamp_seconds",
+            "Unix time of the last successful measurement of a binding (KR).",
+            ["source", "binding"],
+            registry=self.registry,
+        )
+        self._requests = Counter(
+            "syncd_upstream_requests",
+            "Requests made to the upstream API of a source, retries included.",
+            ["source"],
+            registry=self.registry,
+        )
+        self._retries = Counter(
+            "syncd_upstream_retries",
+            "Upstream requests retried after a retryable error.",
+            ["source"],
+            registry=self.registry,
+        )
+        self._up = Gauge(
+            "syncd_source_up",
+            "1 when the source's last run answered (ok or partial), 0 when it failed.",
+            ["source"],
+            registry=self.registry,
+        )
+        self._attainment = Gauge(
+            "syncd_kr_attainment",
+            "Raw attainment of a KR, (value - baseline) / (target - baseline); "
+            "maintain KRs: share of the cycle's measurements in band.",
+            ["kr"],
+            registry=self.registry,
+        )
+        self._spool = Gauge(
+            "syncd_spool_pending",
+            "Measurements waiting in the local spool for the store.",
+            registry=self.registry,
+        )
+        Info("syncd_build", "The running syncd.", registry=self.registry).info({"version": version})
+        self._krs: set[str] = set()
+        self._krs_lock = threading.Lock()
+
+    def record_source(self, outcome: SourceOutcome) -> None:
+        """Count one source run: outcome, duration, upstream calls and retries, up/down."""
+        source = outcome.source
+        self._runs.labels(source=source, outcome=outcome.outcome).inc()
+        self._duration.labels(source=source).observe(outcome.duration)
+        self._requests.labels(source=source).inc(outcome.stats.calls)
+        self._retries.labels(source=source).inc(outcome.stats.retries)
+        self._up.labels(source=source).set(0 if outcome.outcome == "failed" else 1)
+
+    def record_measured(self, source: str, binding: str, at: float) -> None:
+        """Note that ``binding`` (a KR id) was measured from ``source`` at unix time ``at``."""
+        self._last_success.labels(source=source, binding=binding).set(at)
+
+    def record_progress(self, krs: Iterable[KRProgress]) -> None:
+        """Publish the KRs' attainment; the set given replaces the previous one.
+
+        KRs absent from ``krs`` (removed by a reload, or without a value yet) disappear from
+        ``/metrics`` rather than keep a stale number.
+        """
+        values = {kr.id: _attainment_of(kr) for kr in krs}
+        current = {kr_id: value for kr_id, value in values.items() if value is not None}
+        with self._krs_lock:
+            # Set the new values before removing the old series, so a scrape in between never
+            # sees a KR missing that is still there.
+            for kr_id, value in current.items():
+                self._attainment.labels(kr=kr_id).set(value)
+            for gone in self._krs - current.keys():
+                self._attainment.remove(gone)
+            self._krs = set(current)
+
+    def set_spool_pending(self, count: int) -> None:
+        """How many measurements wait in the spool right now."""
+        self._spool.set(count)
+
+    def render(self) -> tuple[bytes, str]:
+        """The metrics in the Prometheus text exposition format: body and content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def _attainment_of(kr: KRProgress) -> float | None:
+    if kr.attainment is not None:
+        return kr.attainment
+    return kr.score if kr.band is not None else None

@@ -1,0 +1,55 @@
+"""Claims on (job, slot): several instances share one store without doing a slot twice.
+
+``INSERT … ON CONFLICT DO NOTHING`` decides the first claim atomically; a claim that was never
+finished and whose lease ran out belongs to a dead instance and is taken over by a conditional
+``UPDATE`` (only one taker can match its ``WHERE``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Table, update
+from sqlmodel import Session
+
+from syncd.store.dialect import upsert_insert
+from syncd.store.tables import JobClaim
+
+
+def claim(
+    session: Session, job: str, slot: datetime, owner: str, lease: timedelta, now: datetime
+) -> bool:
+    """Whether ``owner`` now holds the slot (a new claim, or a dead instance's taken over)."""
+    table: Table = JobClaim.__table__  # type: ignore[attr-defined]
+    inserted = session.execute(
+        upsert_insert(session, table)
+        .values(job=job, slot=slot, owner=owner, claimed_at=now, lease_until=now + lease)
+        .on_conflict_do_nothing(index_elements=["job", "slot"])
+        .returning(table.c.job)
+    ).first()
+    if inserted is not None:
+        return True
+    taken = session.execute(
+        update(table)
+        .where(
+            table.c.job == job,
+            table.c.slot == slot,
+            table.c.finished_at.is_(None),
+            table.c.lease_until < now,
+        )
+        .values(owner=owner, claimed_at=now, lease_until=now + lease)
+    )
+    return taken.rowcount == 1
+
+
+def finish(
+    session: Session, job: str, slot: datetime, owner: str, outcome: str, now: datetime
+) -> bool:
+    """Mark the slot done; False when ``owner`` no longer holds it (its lease was taken)."""
+    table: Table = JobClaim.__table__  # type: ignore[attr-defined]
+    done = session.execute(
+        update(table)
+        .where(table.c.job == job, table.c.slot == slot, table.c.owner == owner)
+        .values(finished_at=now, outcome=outcome)
+    )
+    return done.rowcount == 1
