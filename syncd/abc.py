@@ -26,17 +26,33 @@ from types import TracebackType
 from typing import ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.errors import QueryError, SourceError
+from syncd.limits import SourceLimiter
+
+
+class RateLimit(BaseModel):
+    """At most ``requests`` upstream calls per ``per_seconds``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requests: int = Field(ge=1)
+    per_seconds: float = Field(gt=0)
 
 
 class SourceConfig(BaseModel):
-    """Base of every connector's source settings. Subclasses narrow ``type`` to a Literal."""
+    """Base of every connector's source settings. Subclasses narrow ``type`` to a Literal.
+
+    ``rate_limit`` and ``concurrency`` are the framework's, common to every source; unset, the
+    connector's documented defaults apply (``default_rate_limit``, ``default_concurrency``).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str
+    rate_limit: RateLimit | None = Field(None, description="upstream calls allowed per period")
+    concurrency: int | None = Field(None, ge=1, description="upstream calls in flight at most")
 
 
 class QueryModel(BaseModel):
@@ -147,6 +163,7 @@ class ConnectorContext:
     timezone: ZoneInfo
     stats: UpstreamStats = field(default_factory=UpstreamStats)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    limiter: SourceLimiter | None = None
 
 
 ConfigT = TypeVar("ConfigT", bound=SourceConfig)
@@ -163,6 +180,18 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
     config_model: ClassVar[type[SourceConfig]]
     query_model: ClassVar[type[QueryModel]]
     pull: ClassVar[bool] = True
+    default_rate_limit: ClassVar[RateLimit | None] = None
+    default_concurrency: ClassVar[int] = 4
+
+    @classmethod
+    def limiter_for(cls, config: SourceConfig) -> SourceLimiter:
+        """The limiter a source gets: its configured limits, else the connector's defaults."""
+        rate = config.rate_limit or cls.default_rate_limit
+        return SourceLimiter(
+            requests=rate.requests if rate else None,
+            per_seconds=rate.per_seconds if rate else None,
+            concurrency=config.concurrency or cls.default_concurrency,
+        )
 
     def __init__(self, config: ConfigT, context: ConnectorContext) -> None:
         self.config = config

@@ -84,7 +84,12 @@ class ConnectorPool:
         if source not in self._open:
             config = self._sources[source]
             connector_cls = registry.load_connector(config.type)
-            context = ConnectorContext(source=source, timezone=self._tz, retry=self._retry)
+            context = ConnectorContext(
+                source=source,
+                timezone=self._tz,
+                retry=self._retry,
+                limiter=connector_cls.limiter_for(config),
+            )
             self._open[source] = connector_cls(config, context)
         return self._open[source]
 

@@ -78,8 +78,12 @@ def call_upstream(
     policy = context.retry
 
     def attempt() -> T:
-        context.stats.count_call()
-        return fn()
+        if context.limiter is None:
+            context.stats.count_call()
+            return fn()
+        with context.limiter.slot():
+            context.stats.count_call()
+            return fn()
 
     def before_sleep(state: RetryCallState) -> None:
         context.stats.count_retry()

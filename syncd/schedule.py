@@ -20,7 +20,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from syncd.windows import local_midnight
 
-_EVERY = re.compile(r"^every\s+([1-9][0-9]*)\s*(m|min|h|d)$")
+_EVERY = re.compile(r"^every\s+([1-9][0-9]*)\s*(s|m|min|h|d)$")
+# Seconds exist for tests and demos of the daemon; a metric source is rarely worth more.
+_SHORTEST = timedelta(seconds=5)
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d|w)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _TICK = timedelta(seconds=1)
@@ -183,6 +185,8 @@ def parse_schedule(spec: str) -> Schedule:
         return Schedule(text, step=timedelta(days=7))
     if match := _EVERY.match(text):
         step = timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        if step < _SHORTEST:
+            raise ValueError(f"{spec!r}: the shortest interval is {_SHORTEST.seconds}s")
         if step < timedelta(days=1) and timedelta(days=1) % step:
             raise ValueError(f"{spec!r}: an interval under a day must divide 24h evenly")
         if step >= timedelta(days=1) and step % timedelta(days=1):

@@ -81,6 +81,19 @@ def is_loopback_http(endpoint: str) -> bool:
         return False
 
 
+def property_id(value: Any) -> Any:
+    """``value`` as a bare numeric property id (``properties/`` prefix and ints accepted)."""
+    text = str(value).strip() if isinstance(value, int | str) else value
+    if isinstance(text, str):
+        text = text.removeprefix("properties/")
+        if not text.isdigit():
+            raise ValueError(
+                f"{value!r} is not a GA4 property id: use the number shown under Admin → "
+                'Property details, e.g. "123456789"'
+            )
+    return text
+
+
 class Ga4SourceConfig(SourceConfig):
     """One GA4 property read through the Data API (``google-analytics-data``).
 
@@ -127,15 +140,7 @@ class Ga4SourceConfig(SourceConfig):
     @field_validator("property", mode="before")
     @classmethod
     def _property_id(cls, value: Any) -> Any:
-        text = str(value).strip() if isinstance(value, int | str) else value
-        if isinstance(text, str):
-            text = text.removeprefix("properties/")
-            if not text.isdigit():
-                raise ValueError(
-                    f"{value!r} is not a GA4 property id: use the number shown under Admin → "
-                    'Property details, e.g. "123456789"'
-                )
-        return text
+        return property_id(value)
 
     @field_validator("endpoint")
     @classmethod
@@ -234,6 +239,4 @@ class Ga4Query(QueryModel):
     @field_validator("property", mode="before")
     @classmethod
     def _property_id(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        return Ga4SourceConfig._property_id(value)  # type: ignore[operator]
+        return None if value is None else property_id(value)

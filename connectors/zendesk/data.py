@@ -80,7 +80,12 @@ class TicketRecord:
 
     def updated_at(self, now: datetime) -> datetime:
         """The latest event at or before ``now``."""
-        events = [self.created_at, self.first_reply_at, self.solved_at, self.solved_at + CLOSE_AFTER]
+        events = [
+            self.created_at,
+            self.first_reply_at,
+            self.solved_at,
+            self.solved_at + CLOSE_AFTER,
+        ]
         if self.rating is not None:
             events.append(self.rated_at)
         return max(moment for moment in events if moment <= now)

@@ -16,10 +16,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from syncd.config.secrets import SECRET_SECTIONS
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.errors import ConfigIssue
 
-SENSITIVE_SECTIONS = ("store", "sources")
+SENSITIVE_SECTIONS = SECRET_SECTIONS
 
 _EXPECTED = {
     "string_type": "a string",

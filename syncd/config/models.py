@@ -295,6 +295,47 @@ class ProgressSettings(Strict):
         return self
 
 
+class DaemonSettings(Strict):
+    """How ``syncd run`` schedules, listens, shares the store and survives outages."""
+
+    listen: str | None = Field(
+        "127.0.0.1:9465",
+        description="host:port of /livez, /readyz and /metrics; null turns the listener off",
+    )
+    listen_token: SecretStr | None = Field(
+        None, description="bearer token /metrics requires (use when listening beyond loopback)"
+    )
+    jitter: DurationSpec = Field("5s", description="random delay added to each scheduled run")
+    misfire_grace: DurationSpec = Field("10m", description="how late a run may still start")
+    catch_up: DurationSpec = Field(
+        "2d", description="on start, slots missed within this span are measured (from the store)"
+    )
+    lease: DurationSpec = Field(
+        "10m", description="how long a claimed slot is held before another instance may take it"
+    )
+    shutdown_timeout: DurationSpec = Field(
+        "30s", description="on SIGTERM, how long in-flight runs may take to finish"
+    )
+    spool: str | None = Field(
+        None,
+        description="file of measurements waiting for an unreachable store "
+        "(default: $STATE_DIRECTORY/spool.db or ./syncd-spool.db)",
+    )
+    failure_backoff: DurationSpec = Field(
+        "1h", description="longest pause for a job whose runs keep failing"
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("listen must be host:port, e.g. 127.0.0.1:9465")
+        return value
+
+
 class Config(Strict):
     """A whole syncd configuration (one file, or a directory of files merged)."""
 
@@ -303,6 +344,7 @@ class Config(Strict):
         SecretStr("sqlite:///syncd.db"), description="SQLAlchemy URL of the measurement store"
     )
     progress: ProgressSettings = Field(default_factory=ProgressSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     sources: dict[Slug, SourceConfig] = Field(default_factory=dict)
     cycles: dict[str, Cycle] = Field(default_factory=dict)
     metrics: dict[Slug, Metric] = Field(default_factory=dict)

@@ -17,7 +17,7 @@ from typing import Any
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.errors import ConfigIssue
 
-SECRET_SECTIONS = ("store", "sources")
+SECRET_SECTIONS = ("store", "sources", "daemon")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SYNTAX = "${env:NAME}, ${env:NAME:-default}, ${file:/absolute/path} or ${credential:NAME}"
@@ -90,7 +90,7 @@ def _walk(
             resolution,
             positions,
             path,
-            "secret references are resolved only in store and sources",
+            "secret references are resolved only in store, sources and daemon",
             "write the value itself here, or move the secret to a source's settings",
         )
         return value

@@ -26,13 +26,15 @@ class HealthCheck:
 def run_check(check: HealthCheck) -> str:
     """``"ok"``, or why the check fails: its reason, ``"failing"``, or the exception it raised.
 
+    Only ``True`` is healthy: a check returning any string (even ``"ok"``) reports a failure.
+
     Exception texts are scrubbed of registered secrets (a store URL's password in a driver
     error, say): the answer goes to unauthenticated callers.
     """
     try:
         result = check.check()
     except Exception as exc:  # a probe must answer, whatever the check does
-        reason = scrub(f"{type(exc).__name__}: {exc}")
+        reason = scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         log.debug("health.check_raised", check=check.name, error=reason)
         return reason
     if result is True:

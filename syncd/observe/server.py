@@ -98,6 +98,11 @@ class StatusServer:
         self._thread.start()
         log.info("status.listening", host=self.host, port=self.port)
 
+    @property
+    def running(self) -> bool:
+        """Whether the serving thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Close the listener and open connections, and wait for the serving thread to end."""
         server, thread = self._server, self._thread
