@@ -25,7 +25,8 @@ from syncd.errors import ConfigError, ConfigIssue
 from syncd.evaluate import Evaluated, MetricEvaluator, cycle_bounds
 from syncd.logs import scrub
 from syncd.schedule import parse_duration, parse_schedule
-from syncd.store import MeasurementIn, Store, WriteResult
+from syncd.store import MeasurementIn, WriteResult
+from syncd.typing import MeasurementStore
 from syncd.windows import local_midnight, parse_window
 
 log = structlog.get_logger("syncd.sync")
@@ -157,7 +158,9 @@ class Syncer:
             slot = bounds.end
         return slot.astimezone(self.tz)
 
-    def settle_bindings(self, store: Store, bindings: Sequence[Binding]) -> list[Binding]:
+    def settle_bindings(
+        self, store: MeasurementStore, bindings: Sequence[Binding]
+    ) -> list[Binding]:
         """Earlier windows within each binding's ``settle`` lag, to be read again."""
         again: list[Binding] = []
         for binding in bindings:
@@ -198,7 +201,7 @@ class Syncer:
 
     def run(
         self,
-        store: Store,
+        store: MeasurementStore,
         as_of: datetime,
         *,
         kr_ids: Iterable[str] | None = None,
@@ -283,7 +286,7 @@ class Syncer:
 
     def backfill(
         self,
-        store: Store,
+        store: MeasurementStore,
         since: date,
         until: datetime,
         *,

@@ -120,12 +120,11 @@ class Ga4SourceConfig(SourceConfig):
         "turned into dates in this zone",
     )
     timeout_seconds: float = Field(60.0, gt=0, description="per upstream call")
-    quota_reserve: float = Field(
-        0.1,
+    quota_reserve_tokens: int = Field(
+        4000,
         ge=0,
-        lt=1,
-        description="share of the hourly tokens kept in reserve: below it, calls are spaced out "
-        "so the rest lasts the hour",
+        description="hourly tokens kept in reserve (a standard property has 40,000 an hour): "
+        "below it, calls are spaced out so the rest lasts the hour",
     )
     max_pace_seconds: float = Field(
         30.0, ge=0, description="the longest pause between two calls when pacing"

@@ -230,7 +230,9 @@ def _deals(rng: random.Random, ids: _Ids) -> list[CrmRecord]:
                 base = 1400 if segment == "newcomer" else 2300
                 amount = round(base * rng.uniform(0.4, 1.8), 2)
                 # A few deals never got an amount: sums and averages must skip them.
-                shown_amount = None if rng.random() < 0.03 else f"{amount:.2f}".rstrip("0").rstrip(".")
+                shown_amount = (
+                    None if rng.random() < 0.03 else f"{amount:.2f}".rstrip("0").rstrip(".")
+                )
                 out.append(
                     _record(
                         ids,

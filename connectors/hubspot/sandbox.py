@@ -152,7 +152,7 @@ def _rate_limited(policy: str, message: str) -> _Response:
 class _Limits:
     """Sliding-window request counters of one account."""
 
-    def __init__(self, search_per_second: int | None, burst: int | None, daily: int | None):
+    def __init__(self, search_per_second: int | None, burst: int | None, daily: int | None) -> None:
         self.search_per_second = search_per_second
         self.burst = burst
         self.daily = daily
@@ -371,7 +371,9 @@ class HubSpotSandbox:
         if denied is not None:
             return denied
         parts = path.strip("/").split("/")
-        is_search = len(parts) == 5 and parts[:3] == ["crm", "v3", "objects"] and parts[4] == "search"
+        is_search = (
+            len(parts) == 5 and parts[:3] == ["crm", "v3", "objects"] and parts[4] == "search"
+        )
         limited = self.limits.admit(is_search)
         if limited is not None:
             return limited
@@ -427,9 +429,7 @@ class HubSpotSandbox:
         except ValueError:
             return _error(400, "limit and after must be integers", "VALIDATION_ERROR")
         if not 0 < limit <= _LIST_MAX_LIMIT:
-            return _error(
-                400, f"limit must be between 1 and {_LIST_MAX_LIMIT}", "VALIDATION_ERROR"
-            )
+            return _error(400, f"limit must be between 1 and {_LIST_MAX_LIMIT}", "VALIDATION_ERROR")
         requested = [n for item in query.get("properties", []) for n in item.split(",") if n]
         names = sandbox_search.returned_properties(object_type, requested)
         ordered = sorted(records, key=lambda r: int(r.id))
@@ -490,7 +490,7 @@ def _handler(sandbox: HubSpotSandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def _read_body(self) -> Any:
@@ -540,10 +540,10 @@ def _handler(sandbox: HubSpotSandbox) -> type[BaseHTTPRequestHandler]:
                 return
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._handle("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._handle("POST")
 
     return Handler
@@ -556,9 +556,7 @@ def _fault_response(fault: Fault) -> _Response:
     elif status == 429:
         response = _rate_limited("SECONDLY", "You have reached your secondly limit.")
     elif status == 401:
-        response = _error(
-            401, "Authentication credentials not found.", "INVALID_AUTHENTICATION"
-        )
+        response = _error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION")
     elif status >= 500:
         response = _error(status, "internal error", "INTERNAL_ERROR")
     else:

@@ -170,7 +170,9 @@ def _compile(object_type: str, raw: Any) -> CompiledFilter:
         raise SearchRejected(f"Invalid input JSON: unknown operator {operator!r}")
     kind = property_type(object_type, prop)
     if kind is None:
-        raise SearchRejected(f'There was a problem with the request: Property "{prop}" does not exist')
+        raise SearchRejected(
+            f'There was a problem with the request: Property "{prop}" does not exist'
+        )
 
     def convert(value: Any, what: str) -> Comparable:
         if value is None:
@@ -250,7 +252,9 @@ def _sort_spec(object_type: str, sorts: Any) -> tuple[str, bool] | None:
     else:
         raise SearchRejected("Invalid input JSON: a sort is a property name or an object")
     if property_type(object_type, name) is None:
-        raise SearchRejected(f'There was a problem with the request: Property "{name}" does not exist')
+        raise SearchRejected(
+            f'There was a problem with the request: Property "{name}" does not exist'
+        )
     return name, descending
 
 
@@ -290,7 +294,9 @@ def page_bounds(body: dict[str, Any]) -> tuple[int, int]:
     try:
         offset = int(after) if after not in (None, "") else 0
     except (TypeError, ValueError):
-        raise SearchRejected(f"Invalid input JSON: after {after!r} is not a paging cursor") from None
+        raise SearchRejected(
+            f"Invalid input JSON: after {after!r} is not a paging cursor"
+        ) from None
     if offset < 0:
         raise SearchRejected("Invalid input JSON: after must not be negative")
     if offset >= RESULT_CAP:

@@ -24,11 +24,28 @@ from connectors.salesforce.config import (
 )
 
 
-class _RouteTo(HTTPAdapter):
+class _Verifying(HTTPAdapter):
+    """Verifies TLS against ``ca_bundle``, whatever ``REQUESTS_CA_BUNDLE`` says.
+
+    requests lets that environment variable override ``Session.verify`` (psf/requests#3829),
+    so the bundle is applied where each request is sent.
+    """
+
+    def __init__(self, ca_bundle: str | None) -> None:
+        super().__init__()
+        self._ca_bundle = ca_bundle
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if self._ca_bundle is not None:
+            kwargs["verify"] = self._ca_bundle
+        return super().send(request, **kwargs)
+
+
+class _RouteTo(_Verifying):
     """Sends requests for one origin to another (scheme, host and port), path unchanged."""
 
-    def __init__(self, target: str) -> None:
-        super().__init__()
+    def __init__(self, target: str, ca_bundle: str | None) -> None:
+        super().__init__(ca_bundle)
         self._target = urlsplit(target)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -41,10 +58,12 @@ class _RouteTo(HTTPAdapter):
 
 def http_session(config: SalesforceSourceConfig) -> requests.Session:
     """A session verifying TLS (against ``ca_bundle`` if set), login routed to ``login_url``."""
+    ca_bundle = str(config.ca_bundle) if config.ca_bundle is not None else None
     session = requests.Session()
-    session.verify = str(config.ca_bundle) if config.ca_bundle is not None else True
+    session.mount("https://", _Verifying(ca_bundle))
     if config.login_is_redirected:
-        session.mount(f"https://{config.login_domain}.salesforce.com/", _RouteTo(config.login_url))
+        origin = f"https://{config.login_domain}.salesforce.com/"
+        session.mount(origin, _RouteTo(config.login_url, ca_bundle))
     return session
 
 

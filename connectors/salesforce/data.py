@@ -88,7 +88,7 @@ def _count(rng: random.Random, rate: float) -> int:
 
 
 def _moment(rng: random.Random, day: date) -> datetime:
-    seconds = rng.randrange(7 * 3600, 19 * 3600)  # office hours, UTC
+    seconds = rng.randrange(0, 24 * 3600)
     return datetime.combine(day, time(0), tzinfo=UTC) + timedelta(seconds=seconds)
 
 
@@ -140,17 +140,20 @@ def generate(seed: int) -> dict[str, list[dict[str, Any]]]:
                     "ChurnDate__c": None,
                 }
             )
+            amount = round(rng.uniform(1200, 3200), 2)
+            number = len(opportunities) + 1
             opportunities.append(
-                _opportunity(rng, len(opportunities) + 1, account_id, "Newcomer", created, close,
-                             won, round(rng.uniform(1200, 3200), 2))  # fmt: skip
+                _opportunity(rng, number, account_id, "Newcomer", created, close, won, amount)
+            )
         for _ in range(_count(rng, 3.6)):  # existing-customer deals
             created = _moment(rng, day)
             close = day + timedelta(days=rng.randrange(5, 40))
             won = rng.random() < win_rate + 0.1
             amount = round(rng.uniform(500, 1500) * (1 + 0.12 * _q4_progress(close)), 2)
+            number, account_id = len(opportunities) + 1, rng.choice(existing)
             opportunities.append(
-                _opportunity(rng, len(opportunities) + 1, rng.choice(existing), "Existing",
-                             created, close, won, amount)  # fmt: skip
+                _opportunity(rng, number, account_id, "Existing", created, close, won, amount)
+            )
         for _ in range(_count(rng, 9.0)):
             created = _moment(rng, day)
             converted = rng.random() < 0.18 + 0.06 * progress

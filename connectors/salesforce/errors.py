@@ -59,9 +59,7 @@ def error_message(exc: SalesforceError) -> str:
     return " ".join(str(content).split())[:300]
 
 
-def classify(
-    exc: Exception, *, source: str, retry_after: float | None = None
-) -> SourceError:
+def classify(exc: Exception, *, source: str, retry_after: float | None = None) -> SourceError:
     """The syncd error for a failed Salesforce call. ``retry_after`` is the response's
     ``Retry-After`` header, when it had one."""
     if isinstance(exc, SalesforceAuthenticationFailed):
@@ -76,6 +74,8 @@ def classify(
         if isinstance(exc, SalesforceRefusedRequest):
             return AuthError(text, source=source)
         if isinstance(exc, SalesforceMalformedRequest) or code in QUERY_ERROR_CODES:
+            if code == "INVALID_QUERY_FILTER_OPERATOR" and "dateTime" in text:
+                text += " (use {window_start:datetime}/{window_end:datetime} for datetime fields)"
             return QueryError(text, source=source)
         if isinstance(exc, SalesforceResourceNotFound):
             return SourceError(text + " (check api_version and instance_url)", source=source)

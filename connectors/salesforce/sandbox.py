@@ -362,7 +362,14 @@ class SalesforceSandbox:
     def limit_info(self) -> str:
         return f"api-usage={self.api_used}/{self.daily_limit}"
 
-    def rest(self, version: str, rest: str, query: Mapping[str, list[str]], headers: Mapping[str, str]) -> tuple[int, Any]:  # fmt: skip
+    def rest(
+        self,
+        version: str,
+        rest: str,
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+    ) -> tuple[int, Any]:
+        """Answer a ``/services/data/vXX.X/<rest>`` GET: status and JSON body."""
         if rest in ("query", "query/", "queryAll", "queryAll/"):
             soql = query.get("q", [""])[0]
             if not soql:
@@ -438,7 +445,7 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "SalesforceSandbox/1.0"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the request log is ``sandbox.requests``."""
 
         def _read_body(self) -> str:
@@ -527,10 +534,10 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
                 truncate=truncate,
             )
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._handle("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._handle("POST")
 
     return Handler
@@ -546,7 +553,9 @@ def main(argv: list[str] | None = None) -> None:
         "--ca-file", default="salesforce-sandbox-ca.pem", help="where to write the CA certificate"
     )
     args = parser.parse_args(argv)
-    sandbox = SalesforceSandbox(seed=args.seed, host=args.host, port=args.port, ca_file=args.ca_file)
+    sandbox = SalesforceSandbox(
+        seed=args.seed, host=args.host, port=args.port, ca_file=args.ca_file
+    )
     url = sandbox.start()
     print(f"Salesforce sandbox on {url} (CA certificate: {sandbox.ca_file})", flush=True)
     print(f"client_id={sandbox.client_id} username={sandbox.username}", flush=True)

@@ -368,7 +368,9 @@ class _Parser:
                 self.advance()
                 values.append(self.value())
             self.expect(")")
-            return Comparison(field.text, "NOT IN" if negated else "IN", tuple(values), field.column)
+            return Comparison(
+                field.text, "NOT IN" if negated else "IN", tuple(values), field.column
+            )
         raise self.error()
 
     def value(self) -> Value | DateRange:
@@ -429,7 +431,9 @@ def _canonical(schema: Schema, sobject: str, field: str) -> str:
     return next(name for name in schema[sobject] if name.lower() == field.lower())
 
 
-def _check_value(kind: FieldType, value: Value | DateRange, field: str, soql: str, col: int) -> None:
+def _check_value(
+    kind: FieldType, value: Value | DateRange, field: str, soql: str, col: int
+) -> None:
     def refuse(expected: str) -> SoqlError:
         quoted = " and should not be enclosed in quotes" if isinstance(value, str) else ""
         return SoqlError(
@@ -437,8 +441,7 @@ def _check_value(kind: FieldType, value: Value | DateRange, field: str, soql: st
             _located(
                 soql,
                 col,
-                f"value of filter criterion for field '{field}' must be of type {expected}"
-                f"{quoted}",
+                f"value of filter criterion for field '{field}' must be of type {expected}{quoted}",
             ),
         )
 
@@ -457,9 +460,7 @@ def _check_value(kind: FieldType, value: Value | DateRange, field: str, soql: st
 
 
 def _like(pattern: str) -> re.Pattern[str]:
-    regex = "".join(
-        ".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern
-    )
+    regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
     return re.compile(f"^{regex}$", re.IGNORECASE | re.DOTALL)
 
 
@@ -510,7 +511,9 @@ class Evaluator:
     def run(self, soql: str, today: date | None = None) -> tuple[list[dict[str, Any]], int]:
         """The result rows (each with ``attributes``) and ``totalSize`` of ``soql``."""
         query = parse(soql, today)
-        sobject = next((name for name in self.schema if name.lower() == query.sobject.lower()), None)
+        sobject = next(
+            (name for name in self.schema if name.lower() == query.sobject.lower()), None
+        )
         if sobject is None:
             column = soql.upper().find(query.sobject.upper()) + 1
             raise SoqlError(
@@ -571,7 +574,10 @@ class Evaluator:
 
     def _project(self, query: Query, sobject: str, row: Record, soql: str) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "attributes": {"type": sobject, "url": f"/services/data/vXX.X/sobjects/{sobject}/{row['Id']}"}
+            "attributes": {
+                "type": sobject,
+                "url": f"/services/data/vXX.X/sobjects/{sobject}/{row['Id']}",
+            }
         }
         for item in query.select:
             assert isinstance(item, FieldItem)

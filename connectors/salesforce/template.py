@@ -129,13 +129,13 @@ def parse_template(soql: str, params: dict[str, ParamValue]) -> SoqlTemplate:
 def _placeholder(name: str, spec: str | None, params: dict[str, ParamValue]) -> Placeholder:
     if name in WINDOW_NAMES:
         if spec not in (None, "date", "datetime"):
-            raise ValueError(
-                f"{{{name}:{spec}}}: the format is 'date' (the default) or 'datetime'"
-            )
+            raise ValueError(f"{{{name}:{spec}}}: the format is 'date' (the default) or 'datetime'")
         return Placeholder(name, "datetime" if spec == "datetime" else "date")
     if name not in params:
         available = ", ".join([*WINDOW_NAMES, *params])
-        raise ValueError(f"unknown placeholder {{{name}}}; available: {available} (add it under 'params')")
+        raise ValueError(
+            f"unknown placeholder {{{name}}}; available: {available} (add it under 'params')"
+        )
     if spec is not None:
         raise ValueError(f"{{{name}:{spec}}}: only window placeholders take a format")
     return Placeholder(name, "value")

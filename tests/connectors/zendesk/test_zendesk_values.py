@@ -132,11 +132,7 @@ def test_beyond_1000_tickets_one_export_serves_every_request(
         median([float(t.reply_calendar) for t in created_in(fresh_sandbox, OCTOBER)]),
     ]
     horizon = NOW - timedelta(minutes=1)
-    exported = sum(
-        year.start <= t.updated_at(NOW) <= horizon for t in visible(fresh_sandbox)
-    )
+    exported = sum(year.start <= t.updated_at(NOW) <= horizon for t in visible(fresh_sandbox))
     pages = math.ceil(exported / 1000)
     assert calls == pages == len(fresh_sandbox.requests)
-    assert all(
-        r.path == "/api/v2/incremental/tickets/cursor.json" for r in fresh_sandbox.requests
-    )
+    assert all(r.path == "/api/v2/incremental/tickets/cursor.json" for r in fresh_sandbox.requests)

@@ -1,0 +1,1 @@
+"""``syncd run``: the long-running service (scheduler, claims, spool, signals, health)."""
