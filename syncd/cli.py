@@ -380,6 +380,17 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the service: measure every KR on its schedule until SIGTERM (systemd: Type=notify).
+
+    SIGHUP reloads the config (an invalid one is reported; the old one keeps running).
+    """
+    from syncd.daemon.service import Daemon
+
+    raise typer.Exit(guarded(lambda: Daemon(config).serve()))
+
+
+@app.command()
 def demo(
     once: Annotated[
         bool, typer.Option("--once", help="One backfill and sync pass, then exit")

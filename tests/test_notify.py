@@ -110,7 +110,7 @@ def test_send_failure_warns_and_does_not_raise(tmp_path):
     assert "FileNotFoundError" in events[0]["error"]
 
 
-def test_unsupported_socket_address_disables(tmp_path):
+def test_unsupported_socket_address_disables():
     with capture_logs() as events:
         notifier = Notifier.from_environment({"NOTIFY_SOCKET": "vsock:2:1234"})
     assert notifier.enabled is False
@@ -192,7 +192,7 @@ def test_watchdog_thread_stops_pinging_when_progress_goes_stale(listener):
         time.sleep(0.45)
         pings = drain(listener)
         assert set(pings) == {b"WATCHDOG=1\n"}
-        assert 3 <= len(pings) <= 6  # at 0, 0.1, 0.2, 0.3, 0.4 s
+        assert 2 <= len(pings) <= 6  # at 0, 0.1, 0.2, 0.3, 0.4 s (fewer on a loaded machine)
 
         fresh["on"] = False  # the scheduler hangs now
         time.sleep(interval + 0.15)  # any ping still allowed is sent within the interval

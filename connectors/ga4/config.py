@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import re
 from pathlib import Path
@@ -179,7 +180,7 @@ class Ga4SourceConfig(SourceConfig):
             )
         return self
 
-    @property
+    @builtins.property
     def effective_auth(self) -> Ga4Auth:
         """The auth settings with the shorthand and the default spelled out."""
         if self.credentials is not None:
@@ -210,6 +211,10 @@ class Ga4Query(QueryModel):
     )
     aggregate: Aggregate = "total"
     property: str | None = Field(None, description="another property than the source's")
+
+    def __hash__(self) -> int:
+        # The filter is a mapping; the fingerprint is its stable, hashable digest.
+        return hash(self.fingerprint())
 
     @field_validator("metric")
     @classmethod

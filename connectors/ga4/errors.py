@@ -32,7 +32,15 @@ QuotaScope = Literal["hour", "day"]
 class QuotaExhausted(RateLimited):
     """A property quota is used up: wait until ``until`` (the next hour, or tomorrow)."""
 
-    def __init__(self, message: str, *, scope: QuotaScope, until: datetime, now: datetime, source: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        scope: QuotaScope,
+        until: datetime,
+        now: datetime,
+        source: str | None = None,
+    ) -> None:
         self.scope = scope
         self.until = until
         super().__init__(

@@ -100,12 +100,11 @@ def plan_reports(items: list[Item]) -> list[PlannedReport]:
         per_report = 1 if dimensions else MAX_DATE_RANGES
         for chunk, spans in by_chunk.items():
             for group in _chunks(spans, per_report):
-                report = PlannedReport(prop, dimensions, members[0].query.filter, list(chunk), group)
+                report = PlannedReport(
+                    prop, dimensions, members[0].query.filter, list(chunk), group
+                )
                 report.items = [
-                    item
-                    for span in group
-                    for item in by_range[span]
-                    if item.query.metric in chunk
+                    item for span in group for item in by_range[span] if item.query.metric in chunk
                 ]
                 reports.append(report)
     return reports

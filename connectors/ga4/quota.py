@@ -21,7 +21,13 @@ from datetime import UTC, datetime
 from google.analytics.data_v1beta.types import PropertyQuota
 from prometheus_client import Gauge
 
-from connectors.ga4.errors import PACIFIC, QuotaExhausted, QuotaScope, next_hour, next_pacific_midnight
+from connectors.ga4.errors import (
+    PACIFIC,
+    QuotaExhausted,
+    QuotaScope,
+    next_hour,
+    next_pacific_midnight,
+)
 
 QUOTA_FIELDS = (
     "tokens_per_day",
@@ -142,7 +148,11 @@ class QuotaGovernor:
             self.pause("day", until, message)
             raise QuotaExhausted(message, scope="day", until=until, now=now, source=self.source)
         hourly = min(
-            (snap.remaining[n] for n in ("tokens_per_hour", "tokens_per_project_per_hour") if n in snap.remaining),
+            (
+                snap.remaining[n]
+                for n in ("tokens_per_hour", "tokens_per_project_per_hour")
+                if n in snap.remaining
+            ),
             default=None,
         )
         if hourly is None:

@@ -48,7 +48,13 @@ OPERATIONS = [
     "GREATER_THAN_OR_EQUAL",
 ]
 ORDER_TYPES = ["ORDER_TYPE_UNSPECIFIED", "ALPHANUMERIC", "CASE_INSENSITIVE_ALPHANUMERIC", "NUMERIC"]
-AGGREGATIONS = {0: "METRIC_AGGREGATION_UNSPECIFIED", 1: "TOTAL", 4: "COUNT", 5: "MINIMUM", 6: "MAXIMUM"}
+AGGREGATIONS = {
+    0: "METRIC_AGGREGATION_UNSPECIFIED",
+    1: "TOTAL",
+    4: "COUNT",
+    5: "MINIMUM",
+    6: "MAXIMUM",
+}
 METRIC_TYPE_CODES = {"TYPE_INTEGER": 1, "TYPE_FLOAT": 2}
 
 
@@ -98,7 +104,11 @@ _BASE_METRICS: dict[str, tuple[str, str, Callable[[DailyFact], int]]] = {
         "Sessions that lasted longer than 10 seconds or had a key event.",
         lambda f: f.engaged_sessions,
     ),
-    "screenPageViews": ("Views", "The number of app screens or web pages viewed.", lambda f: f.page_views),
+    "screenPageViews": (
+        "Views",
+        "The number of app screens or web pages viewed.",
+        lambda f: f.page_views,
+    ),
 }
 _EVENT_SCOPED = {"eventCount", "keyEvents"}
 METRICS: dict[str, FieldInfo] = {
@@ -106,18 +116,28 @@ METRICS: dict[str, FieldInfo] = {
         name: FieldInfo(name, ui, text, "Session", "TYPE_INTEGER")
         for name, (ui, text, _) in _BASE_METRICS.items()
     },
-    "eventCount": FieldInfo("eventCount", "Event count", "The count of events.", "Event", "TYPE_INTEGER"),
-    "keyEvents": FieldInfo("keyEvents", "Key events", "The count of key events.", "Event", "TYPE_INTEGER"),
+    "eventCount": FieldInfo(
+        "eventCount", "Event count", "The count of events.", "Event", "TYPE_INTEGER"
+    ),
+    "keyEvents": FieldInfo(
+        "keyEvents", "Key events", "The count of key events.", "Event", "TYPE_INTEGER"
+    ),
     **{
         f"keyEvents:{event}": FieldInfo(
-            f"keyEvents:{event}", f"Key events ({event})", f"The count of {event} key events.",
-            "Event", "TYPE_INTEGER",
+            f"keyEvents:{event}",
+            f"Key events ({event})",
+            f"The count of {event} key events.",
+            "Event",
+            "TYPE_INTEGER",
         )
         for event in KEY_EVENTS
     },
     "engagementRate": FieldInfo(
-        "engagementRate", "Engagement rate", "Engaged sessions divided by sessions.",
-        "Session", "TYPE_FLOAT",
+        "engagementRate",
+        "Engagement rate",
+        "Engaged sessions divided by sessions.",
+        "Session",
+        "TYPE_FLOAT",
     ),
 }
 
@@ -148,9 +168,7 @@ def parse_date(text: Any, today: date) -> date:
 
 
 def _bad(text: str) -> date:
-    raise ReportError(
-        f"Invalid date {text!r}: use YYYY-MM-DD, NdaysAgo, yesterday, or today"
-    )
+    raise ReportError(f"Invalid date {text!r}: use YYYY-MM-DD, NdaysAgo, yesterday, or today")
 
 
 def _numeric_value(spec: dict[str, Any]) -> float:
@@ -188,7 +206,9 @@ def compile_filter(expression: dict[str, Any], known: Iterable[str], what: str) 
         raise ReportError(f"Invalid {what}: a FilterExpression needs one of its fields")
     name = spec.get("fieldName", "")
     if name not in known:
-        raise ReportError(f"Field {name} in {what} is not a valid field of this request. {SCHEMA_HINT}")
+        raise ReportError(
+            f"Field {name} in {what} is not a valid field of this request. {SCHEMA_HINT}"
+        )
     if "stringFilter" in spec:
         sf = spec["stringFilter"]
         match = _enum(sf.get("matchType", 0), MATCH_TYPES, "matchType")
@@ -356,9 +376,11 @@ def run_report(
         if name not in METRICS:
             raise ReportError(f"Field {name} is not a valid metric. {SCHEMA_HINT}")
     if len(metrics) > 10:
-        raise ReportError("Requests are limited to 10 metrics; this request has " f"{len(metrics)}")
+        raise ReportError(f"Requests are limited to 10 metrics; this request has {len(metrics)}")
     if len(dimensions) > 9:
-        raise ReportError(f"Requests are limited to 9 dimensions; this request has {len(dimensions)}")
+        raise ReportError(
+            f"Requests are limited to 9 dimensions; this request has {len(dimensions)}"
+        )
     uses_events = "eventName" in dimensions or "eventName" in _filter_fields(
         request.get("dimensionFilter")
     )
@@ -379,7 +401,9 @@ def run_report(
             raise ReportError(f"The date range {index} ends ({end}) before it starts ({start})")
         name = spec.get("name") or f"date_range_{index}"
         if spec.get("name") and str(name).startswith(("date_range_", "RESERVED_")):
-            raise ReportError(f"A date range name cannot begin with date_range_ or RESERVED_: {name}")
+            raise ReportError(
+                f"A date range name cannot begin with date_range_ or RESERVED_: {name}"
+            )
         ranges.append((start, end, name))
     multi = len(ranges) > 1
     headers = [*dimensions] + (["dateRange"] if multi and "dateRange" not in dimensions else [])
@@ -395,7 +419,9 @@ def run_report(
         lambda: dict.fromkeys(sums_needed, 0.0)
     )
     events = [None] if not uses_events else None
-    wanted = [d for d in DIMENSIONS if d in headers or d in _filter_fields(request.get("dimensionFilter"))]
+    wanted = [
+        d for d in DIMENSIONS if d in headers or d in _filter_fields(request.get("dimensionFilter"))
+    ]
     for start, end, range_name in ranges:
         day = start
         while day <= end:
@@ -419,7 +445,11 @@ def run_report(
     ]
     if request.get("metricFilter"):
         metric_filter = compile_filter(request["metricFilter"], metrics, "metricFilter")
-        rows = [r for r in rows if metric_filter({m: repr(v) for m, v in zip(metrics, r[1], strict=True)})]
+        rows = [
+            r
+            for r in rows
+            if metric_filter({m: repr(v) for m, v in zip(metrics, r[1], strict=True)})
+        ]
 
     data_loss = False
     if options.other_row_after is not None and len(rows) > options.other_row_after and headers:
@@ -462,7 +492,8 @@ def run_report(
     if page:
         body["rows"] = [row_json(key, values) for key, values, _ in page]
     aggregations = [
-        _enum(a, AGGREGATIONS, "metricAggregations") for a in request.get("metricAggregations") or []
+        _enum(a, AGGREGATIONS, "metricAggregations")
+        for a in request.get("metricAggregations") or []
     ]
     for aggregation, field, label in (
         ("TOTAL", "totals", "RESERVED_TOTAL"),
@@ -524,14 +555,14 @@ def _aggregate_rows(
             values = [_final(m, sums) if sums else 0.0 for m in metrics]
         else:
             pick = max if aggregation == "MAXIMUM" else min
-            values = [
-                pick((r[1][i] for r in members), default=0.0) for i in range(len(metrics))
-            ]
+            values = [pick((r[1][i] for r in members), default=0.0) for i in range(len(metrics))]
         out.append((key, values))
     return out
 
 
-def _ordered(rows: list[Row], order_bys: list[dict[str, Any]], headers: list[str], metrics: list[str]) -> list[Row]:
+def _ordered(
+    rows: list[Row], order_bys: list[dict[str, Any]], headers: list[str], metrics: list[str]
+) -> list[Row]:
     if not order_bys:
         # GA4 documents no default order; the sandbox sorts by the dimension values.
         return sorted(rows, key=lambda r: r[0])
@@ -566,14 +597,22 @@ def metadata_response(property_id: str, *, int_enums: bool) -> dict[str, Any]:
     return {
         "name": f"properties/{property_id}/metadata",
         "dimensions": [
-            {"apiName": i.api_name, "uiName": i.ui_name, "description": i.description,
-             "category": i.category}
+            {
+                "apiName": i.api_name,
+                "uiName": i.ui_name,
+                "description": i.description,
+                "category": i.category,
+            }
             for i in DIMENSIONS.values()
         ],
         "metrics": [
-            {"apiName": i.api_name, "uiName": i.ui_name, "description": i.description,
-             "type": METRIC_TYPE_CODES[i.metric_type] if int_enums else i.metric_type,
-             "category": i.category}
+            {
+                "apiName": i.api_name,
+                "uiName": i.ui_name,
+                "description": i.description,
+                "type": METRIC_TYPE_CODES[i.metric_type] if int_enums else i.metric_type,
+                "category": i.category,
+            }
             for i in METRICS.values()
         ],
     }

@@ -189,9 +189,7 @@ class QuotaLedger:
                 "potentiallyThresholdedRequestsPerHour": status(
                     int(thresholded), usage.thresholded[hour], self.thresholded_per_hour
                 ),
-                "tokensPerProjectPerHour": status(
-                    tokens, hourly, self.tokens_per_project_per_hour
-                ),
+                "tokensPerProjectPerHour": status(tokens, hourly, self.tokens_per_project_per_hour),
             }
 
     def server_error(self, prop: str) -> None:
@@ -261,7 +259,9 @@ class Ga4Sandbox:
 
     def calls(self, suffix: str = "") -> list[LoggedRequest]:
         """Logged API requests (not token requests) whose path ends with ``suffix``."""
-        return [r for r in self.requests if r.path.startswith("/v1beta/") and r.path.endswith(suffix)]
+        return [
+            r for r in self.requests if r.path.startswith("/v1beta/") and r.path.endswith(suffix)
+        ]
 
     def start(self) -> str:
         """Start serving in a background thread; returns the base URL. Idempotent."""
@@ -274,7 +274,12 @@ class Ga4Sandbox:
         self._server = server
         self.port = server.server_address[1]
         self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=server.serve_forever, name="ga4-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="ga4-sandbox",
+            daemon=True,
+        )
         self._thread.start()
         return self.url
 
@@ -303,7 +308,9 @@ class Ga4Sandbox:
 
     # ---- request handling (called from the handler threads) --------------------------------
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes, Fault | None]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes, Fault | None]:
         parts = urlsplit(raw_path)
         path = unquote(parts.path)
         try:
@@ -321,14 +328,22 @@ class Ga4Sandbox:
         if fault is not None and fault.status is not None:
             if fault.status >= 500 and prop:
                 self.quota.server_error(prop)
-            extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            extra = (
+                {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            )
             message = fault.message or _FAULT_MESSAGES.get(fault.status, "Injected fault.")
             return (*self._error(fault.status, message, extra), fault)
         if path == "/token" and method == "POST":
             return (*self._token(parsed), fault)
         if not match:
-            return (*self._error(404, f"The requested URL {path} was not found on this server."), fault)
-        if self.access_token is not None and headers.get("authorization") != f"Bearer {self.access_token}":
+            return (
+                *self._error(404, f"The requested URL {path} was not found on this server."),
+                fault,
+            )
+        if (
+            self.access_token is not None
+            and headers.get("authorization") != f"Bearer {self.access_token}"
+        ):
             return (*self._error(401, _FAULT_MESSAGES[401]), fault)
         if prop not in self.properties:
             return (*self._error(403, _FAULT_MESSAGES[403]), fault)
@@ -401,13 +416,23 @@ class Ga4Sandbox:
 
     @staticmethod
     def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
-        return status, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(payload, indent=2).encode()
+        return (
+            status,
+            {"Content-Type": "application/json; charset=UTF-8"},
+            json.dumps(payload, indent=2).encode(),
+        )
 
     @staticmethod
     def _error(
         status: int, message: str, extra: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
-        body = {"error": {"code": status, "message": message, "status": _STATUS_NAMES.get(status, "UNKNOWN")}}
+        body = {
+            "error": {
+                "code": status,
+                "message": message,
+                "status": _STATUS_NAMES.get(status, "UNKNOWN"),
+            }
+        }
         code, headers, payload = Ga4Sandbox._json(status, body)
         return code, {**headers, **(extra or {})}, payload
 
@@ -439,7 +464,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = _serve
     do_POST = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

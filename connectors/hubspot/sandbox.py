@@ -275,6 +275,7 @@ class HubSpotSandbox:
         self.limits = _Limits(search_per_second, burst_limit, daily_limit)
         self.url = ""
         self._tokens: dict[str, float] = {}
+        self._results: dict[str, list[CrmRecord]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -402,9 +403,7 @@ class HubSpotSandbox:
             return _error(400, "Invalid input JSON on line 1", "VALIDATION_ERROR")
         try:
             offset, limit = sandbox_search.page_bounds(body)
-            groups = sandbox_search.compile_groups(object_type, body.get("filterGroups"))
-            matched = [r for r in records if sandbox_search.matches(groups, r)]
-            matched = sandbox_search.ordered(object_type, matched, body.get("sorts"))
+            matched = self._matching(object_type, records, body)
         except sandbox_search.SearchRejected as rejected:
             return _error(400, rejected.message, "VALIDATION_ERROR")
         names = sandbox_search.returned_properties(object_type, body.get("properties"))
@@ -416,6 +415,24 @@ class HubSpotSandbox:
         if offset + limit < len(matched) and limit > 0:
             payload["paging"] = {"next": {"after": str(offset + limit)}}
         return _Response(200, payload)
+
+    def _matching(
+        self, object_type: str, records: list[CrmRecord], body: dict[str, Any]
+    ) -> list[CrmRecord]:
+        """The ordered matches of a search; pages of one search reuse them (records are fixed)."""
+        key = json.dumps([object_type, body.get("filterGroups"), body.get("sorts")], sort_keys=True)
+        with self._lock:
+            cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        groups = sandbox_search.compile_groups(object_type, body.get("filterGroups"))
+        matched = [r for r in records if sandbox_search.matches(groups, r)]
+        matched = sandbox_search.ordered(object_type, matched, body.get("sorts"))
+        with self._lock:
+            if len(self._results) > 256:
+                self._results.clear()
+            self._results[key] = matched
+        return matched
 
     def _list(self, object_type: str, query: dict[str, list[str]]) -> _Response:
         records = self._object_records(object_type)

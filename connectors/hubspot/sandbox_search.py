@@ -10,6 +10,7 @@ property; ``CONTAINS_TOKEN`` matches a whole word, ``*`` as a wildcard.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ def _to_ms(text: str) -> float:
     return moment.timestamp() * 1000
 
 
+@functools.lru_cache(maxsize=200_000)
 def typed(kind: PropertyType, text: str) -> Comparable:
     """``text`` as the value the property's type compares by; ValueError when it is not one."""
     if kind == "number":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -203,19 +204,24 @@ class Store:
             return claims.finish(session, job, slot, owner, outcome, utcnow())
 
     @contextmanager
-    def job_lock(self, job: str) -> Iterator[bool]:
-        """Hold a PostgreSQL advisory lock on ``job`` while the block runs; yields whether it
-        was acquired (another instance running the same job means False). SQLite stores are
-        single-instance, so there it always yields True."""
+    def job_lock(self, job: str, *, wait: float = 0.0) -> Iterator[bool]:
+        """Hold a PostgreSQL advisory lock on ``job`` while the block runs, trying for up to
+        ``wait`` seconds; yields whether it was acquired (False: another instance runs the
+        job). SQLite stores are single-instance, so there it always yields True."""
         if self.dialect != "postgresql":
             yield True
             return
         key = int.from_bytes(hashlib.sha256(job.encode()).digest()[:8], "big", signed=True)
+        deadline = time.monotonic() + wait
         with guarded(self._url, "locking a job"), self._engine.connect() as connection:
-            acquired = bool(
-                connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            )
-            connection.commit()
+            while True:
+                acquired = bool(
+                    connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                )
+                connection.commit()
+                if acquired or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.2)
             try:
                 yield acquired
             finally:

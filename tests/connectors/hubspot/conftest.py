@@ -23,7 +23,9 @@ ZURICH = ZoneInfo("Europe/Zurich")
 
 def fast_context(source: str = "crm", **retry: Any) -> ConnectorContext:
     policy = {"attempts": 3, "initial_wait": 0.01, "max_wait": 0.02, "max_retry_after": 0.05}
-    return ConnectorContext(source=source, timezone=ZURICH, retry=RetryPolicy(**{**policy, **retry}))
+    return ConnectorContext(
+        source=source, timezone=ZURICH, retry=RetryPolicy(**{**policy, **retry})
+    )
 
 
 def instant(record: CrmRecord, prop: str) -> datetime | None:
@@ -77,7 +79,9 @@ def make_hubspot(sandbox: HubSpotSandbox) -> Iterator[MakeHubSpot]:
         }
         if "oauth" in settings:
             raw.pop("token")
-        connector = HubSpotConnector(HubSpotSourceConfig.model_validate(raw), context or fast_context())
+        connector = HubSpotConnector(
+            HubSpotSourceConfig.model_validate(raw), context or fast_context()
+        )
         made.append(connector)
         return connector
 

@@ -1,0 +1,448 @@
+"""``syncd run``: measure every KR on its schedule, for as long as the service runs.
+
+Shape of a run::
+
+    start   config → store (migrated; waits while unreachable) → scheduler → listener → READY=1
+    slots   each job fires at its schedule's slots; an instance claims (job, slot) in the store,
+            holds the job's advisory lock, syncs, and finishes the claim: exactly one instance
+            measures a slot, and a crashed instance's claim is taken over after its lease
+    beat    every few seconds: catch up on missed slots (from the store: each job's last measured
+            slot), take over expired claims, replay the spool, refresh gauges; the watchdog pings
+            systemd only while beats happen
+    SIGHUP  reload the config; an invalid one is reported and the old one keeps running
+    SIGTERM stop scheduling, let in-flight runs finish within ``shutdown_timeout``, exit 0
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from syncd.collect import ConnectorPool
+from syncd.config import LoadedConfig
+from syncd.daemon.instance import InstanceLock
+from syncd.daemon.jobs import Job, SlotTrigger, plan_jobs
+from syncd.daemon.resilient import SpoolingStore
+from syncd.daemon.spool import Spool
+from syncd.errors import ConfigError, StoreError, SyncdError
+from syncd.logs import scrub
+from syncd.notify import Notifier, Watchdog
+from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
+from syncd.overview import build_overview
+from syncd.schedule import parse_duration
+from syncd.session import load
+from syncd.store import Store
+from syncd.sync import Syncer, SyncReport
+
+log = structlog.get_logger("syncd.daemon")
+
+HEARTBEAT = timedelta(seconds=5)
+PROGRESS_EVERY = timedelta(seconds=60)
+STORE_RETRY_MAX = 30.0
+
+
+class Daemon:
+    """The service behind ``syncd run``. :meth:`serve` blocks until SIGTERM/SIGINT."""
+
+    def __init__(self, config_path: Path | None, *, owner: str | None = None) -> None:
+        self.config_path = config_path
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self.notifier = Notifier.from_environment()
+        self.telemetry = Telemetry()
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._wake = threading.Event()
+        self._heartbeat_at = time.monotonic()
+        self._progress_at = 0.0
+        self._failures: dict[str, int] = {}
+        self._paused_until: dict[str, datetime] = {}
+        self._retired_pools: list[ConnectorPool] = []
+        self.loaded: LoadedConfig
+        self.store: Store | None = None
+        self.scheduler: BackgroundScheduler | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def serve(self) -> int:
+        """Run until asked to stop; returns the exit code."""
+        self.loaded = load(self.config_path)
+        self._apply(self.loaded)
+        self._install_signal_handlers()
+        settings = self.loaded.config.daemon
+        lock = InstanceLock.for_store(self.loaded.config.store.get_secret_value())
+        if lock is not None:
+            lock.acquire()
+        server: StatusServer | None = None
+        watchdog: Watchdog | None = None
+        try:
+            self.store = self._open_store()
+            if self.store is None:
+                return 0  # asked to stop while waiting for the store
+            self.spool = Spool(self._spool_path())
+            self.sink = SpoolingStore(self.store, self.spool, self.loaded.config)
+            self.sink.sync_definitions(self.loaded.config)
+            self.scheduler = self._start_scheduler()
+            if settings.listen is not None:
+                server = self._start_listener(settings.listen)
+            self.notifier.ready(self._status_line())
+            log.info("daemon.ready", owner=self.owner, jobs=sorted(self.jobs))
+            watchdog = Watchdog.for_service(self.notifier, lambda: self._heartbeat_at)
+            if watchdog is not None:
+                watchdog.start()
+            while not self._stop.is_set():
+                self._wake.wait()
+                self._wake.clear()
+                if self._reload.is_set():
+                    self._reload.clear()
+                    self._do_reload()
+            return self._shutdown(parse_duration(settings.shutdown_timeout))
+        finally:
+            if watchdog is not None:
+                watchdog.stop(timeout=1)
+            if server is not None:
+                server.stop()
+            if self.store is not None:
+                self.store.close()
+            if lock is not None:
+                lock.release()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+        self._wake.set()
+
+    def _install_signal_handlers(self) -> None:
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("daemon.signal", signal=signal.Signals(signum).name)
+            self.request_stop()
+
+        def reload(_signum: int, _frame: FrameType | None) -> None:
+            log.info("daemon.signal", signal="SIGHUP")
+            self.request_reload()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, reload)
+
+    def _open_store(self) -> Store | None:
+        """The store, migrated; while it is unreachable, keep trying (not READY meanwhile)."""
+        wait = 1.0
+        url = self.loaded.config.store.get_secret_value()
+        while not self._stop.is_set():
+            try:
+                return Store.open(url)
+            except StoreError as exc:
+                log.warning("store.unreachable", action="start", error=str(exc), retry_in=wait)
+                self.notifier.status(f"waiting for the store: {scrub(str(exc)).splitlines()[0]}")
+                self._stop.wait(wait)
+                wait = min(wait * 2, STORE_RETRY_MAX)
+        return None
+
+    def _spool_path(self) -> Path:
+        configured = self.loaded.config.daemon.spool
+        if configured:
+            return Path(configured)
+        state = os.environ.get("STATE_DIRECTORY")
+        return Path(state.split(":")[0]) / "spool.db" if state else Path("syncd-spool.db")
+
+    def _shutdown(self, timeout: timedelta) -> int:
+        self.notifier.stopping()
+        log.info("daemon.stopping", timeout=timeout.total_seconds())
+        assert self.scheduler is not None
+        self.scheduler.pause()
+        finished = threading.Event()
+
+        def drain() -> None:
+            assert self.scheduler is not None
+            self.scheduler.shutdown(wait=True)
+            finished.set()
+
+        threading.Thread(target=drain, name="syncd-drain", daemon=True).start()
+        if not finished.wait(timeout.total_seconds()):
+            # An unfinished pass has written nothing (it commits once, at its end); its claim
+            # is taken over by another instance after the lease.
+            log.warning("daemon.shutdown_timeout", timeout=timeout.total_seconds())
+            self._close_pools()
+            self.spool.close()
+            os._exit(0)
+        self._close_pools()
+        self.spool.close()
+        log.info("daemon.stopped")
+        return 0
+
+    def _close_pools(self) -> None:
+        for pool in [*self._retired_pools, self.pool]:
+            pool.close()
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def _apply(self, loaded: LoadedConfig) -> None:
+        config = loaded.config
+        self.loaded = loaded
+        self.syncer = Syncer(loaded)
+        self.jobs: dict[str, Job] = plan_jobs(config, self.syncer)
+        self.pool = ConnectorPool(config.sources, config.tz)
+
+    def _do_reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            fresh = load(self.config_path)
+        except ConfigError as exc:
+            log.error(
+                "config.reload_rejected",
+                errors=[issue.render() for issue in exc.issues],
+                keeping="the running configuration",
+            )
+            self.notifier.ready(self._status_line() + "; last reload rejected: invalid config")
+            return
+        if fresh.config.store.get_secret_value() != self.loaded.config.store.get_secret_value():
+            log.warning("config.store_changed", action="restart syncd to switch stores")
+        old_pool = self.pool
+        self._apply(fresh)
+        self._retired_pools.append(old_pool)
+        self.sink.set_config(fresh.config)
+        self.sink.sync_definitions(fresh.config)
+        self._schedule_jobs()
+        log.info("config.reloaded", jobs=sorted(self.jobs))
+        self.notifier.ready(self._status_line())
+
+    def _status_line(self) -> str:
+        pending = self.spool.pending() if hasattr(self, "spool") else 0
+        text = f"{len(self.jobs)} jobs"
+        return text + (f", {pending} measurements spooled" if pending else "")
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def _start_scheduler(self) -> BackgroundScheduler:
+        settings = self.loaded.config.daemon
+        scheduler = BackgroundScheduler(
+            timezone=self.loaded.config.tz,
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(parse_duration(settings.misfire_grace).total_seconds()),
+            },
+        )
+        self.scheduler = scheduler
+        self._schedule_jobs()
+        scheduler.add_job(
+            self._beat,
+            IntervalTrigger(seconds=HEARTBEAT.total_seconds()),
+            id="heartbeat",
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        return scheduler
+
+    def _schedule_jobs(self) -> None:
+        assert self.scheduler is not None
+        jitter = parse_duration(self.loaded.config.daemon.jitter)
+        for existing in self.scheduler.get_jobs():
+            if existing.id.startswith("job:") and existing.id[4:] not in self.jobs:
+                existing.remove()
+        for key, job in self.jobs.items():
+            self.scheduler.add_job(
+                self._run_current,
+                SlotTrigger(job.schedule, self.loaded.config.tz, jitter),
+                args=(key,),
+                id=f"job:{key}",
+                name=key,
+                replace_existing=True,
+            )
+
+    def _run_current(self, key: str) -> None:
+        job = self.jobs.get(key)
+        if job is not None:
+            self.run_slot(job, job.schedule.slot(datetime.now(UTC), self.loaded.config.tz))
+
+    def _beat(self) -> None:
+        """Prove progress, catch up and take over, replay the spool, refresh gauges."""
+        self._heartbeat_at = time.monotonic()
+        if self._stop.is_set():
+            return
+        try:
+            self.sink.replay()
+            self.telemetry.set_spool_pending(self.spool.pending())
+            for job in list(self.jobs.values()):
+                for slot in self._due_slots(job):
+                    assert self.scheduler is not None
+                    self.scheduler.add_job(
+                        self.run_slot,
+                        args=(job, slot),
+                        id=f"catch-up:{job.key}:{slot.isoformat()}",
+                        replace_existing=True,
+                    )
+            if time.monotonic() - self._progress_at > PROGRESS_EVERY.total_seconds():
+                self._refresh_progress()
+        except SyncdError as exc:
+            log.warning("daemon.beat_failed", error=str(exc))
+
+    def _due_slots(self, job: Job) -> list[datetime]:
+        """Slots after the job's last measured one (within ``catch_up``) that are not done."""
+        assert self.store is not None
+        tz = self.loaded.config.tz
+        now = datetime.now(UTC)
+        current = job.schedule.slot(now, tz)
+        try:
+            latest = self.store.latest(list(job.kr_ids))
+        except StoreError:
+            return []
+        if len(latest) < len(job.kr_ids):
+            return []  # never measured: the scheduled run starts it, no history to make up
+        since = max(
+            min(m.window_end for m in latest.values()),
+            now - parse_duration(self.loaded.config.daemon.catch_up),
+        )
+        # The current slot is included: its claimer may have died (a lease to take over).
+        return [s for s in job.schedule.slots_between(since, current, tz) if s > since][-100:]
+
+    def run_slot(self, job: Job, slot: datetime) -> None:
+        """Measure one slot of one job, if this instance wins its claim."""
+        if self._stop.is_set():
+            return  # queued before SIGTERM: not started, so nothing to finish
+        if (paused := self._paused_until.get(job.key)) and datetime.now(UTC) < paused:
+            log.info("job.backing_off", job=job.key, until=paused.isoformat())
+            return
+        assert self.store is not None
+        settings = self.loaded.config.daemon
+        lease = parse_duration(settings.lease)
+        try:
+            if not self.store.claim_slot(job.key, slot, self.owner, lease):
+                return
+            claimed = True
+        except StoreError as exc:
+            # Without the store no instance can coordinate: measure anyway and spool; the
+            # natural-key upsert keeps duplicates out when the batches are replayed.
+            log.warning("store.unreachable", action="claim", job=job.key, error=str(exc))
+            claimed = False
+        outcome = "failed"
+        try:
+            with self._job_lock(job.key, wait=lease.total_seconds() / 2):
+                report = self.syncer.run(
+                    self.sink, slot, kr_ids=job.kr_ids, trigger="schedule", pool=self.pool
+                )
+            outcome = _outcome(report)
+            self._record(report)
+        except SyncdError as exc:
+            log.error("job.failed", job=job.key, slot=slot.isoformat(), error=str(exc))
+        finally:
+            self._note_outcome(job, outcome)
+            if claimed:
+                try:
+                    self.store.finish_slot(job.key, slot, self.owner, outcome)
+                except StoreError as exc:
+                    log.warning("store.unreachable", action="finish claim", error=str(exc))
+
+    @contextmanager
+    def _job_lock(self, key: str, *, wait: float) -> Iterator[None]:
+        """Serialise runs of one job across instances (the claim already makes each slot run
+        once). Without the store, or after ``wait`` seconds, run without it."""
+        assert self.store is not None
+        lock = self.store.job_lock(key, wait=wait)
+        try:
+            held = lock.__enter__()
+        except StoreError as exc:
+            log.warning("store.unreachable", action="job lock", job=key, error=str(exc))
+            yield
+            return
+        try:
+            if not held:
+                log.info("job.lock_busy", job=key, waited=wait)
+            yield
+        finally:
+            try:
+                lock.__exit__(None, None, None)
+            except StoreError as exc:
+                log.warning("store.unreachable", action="job unlock", job=key, error=str(exc))
+
+    def _record(self, report: SyncReport) -> None:
+        for outcome in report.sources.values():
+            self.telemetry.record_source(outcome)
+        now = time.time()
+        for result in report.results:
+            if result.ok:
+                for source in result.evaluated.sources:
+                    self.telemetry.record_measured(source, result.binding.kr.id, now)
+
+    def _note_outcome(self, job: Job, outcome: str) -> None:
+        if outcome != "failed":
+            self._failures.pop(job.key, None)
+            self._paused_until.pop(job.key, None)
+            return
+        failures = self._failures.get(job.key, 0) + 1
+        self._failures[job.key] = failures
+        if failures >= 3:
+            longest = parse_duration(self.loaded.config.daemon.failure_backoff)
+            pause = min(job.schedule.interval * 2 ** (failures - 3), longest)
+            self._paused_until[job.key] = datetime.now(UTC) + pause
+            log.warning("job.paused", job=job.key, failures=failures, pause=str(pause))
+
+    def _refresh_progress(self) -> None:
+        assert self.store is not None
+        try:
+            overview = build_overview(self.loaded, self.store, datetime.now(UTC))
+        except StoreError:
+            return
+        self.telemetry.record_progress(kr for o in overview for kr in o.key_results)
+        self._progress_at = time.monotonic()
+
+    # -- health ---------------------------------------------------------------------------------
+
+    def _start_listener(self, listen: str) -> StatusServer:
+        host, _, port = listen.rpartition(":")
+        host = host.strip("[]")
+        token = self.loaded.config.daemon.listen_token
+        app = create_app(
+            self.telemetry,
+            live=[HealthCheck("scheduler", self._scheduler_alive)],
+            ready=[
+                HealthCheck("store", self._store_reachable),
+                HealthCheck("migrations", self._migrations_current),
+                HealthCheck("scheduler", self._scheduler_alive),
+            ],
+            metrics_token=token.get_secret_value() if token else None,
+        )
+        server = StatusServer(app, host=host, port=int(port))
+        server.start()
+        log.info("listener.started", host=host, port=server.port)
+        return server
+
+    def _store_reachable(self) -> bool | str:
+        assert self.store is not None
+        self.store.ping()
+        return True
+
+    def _migrations_current(self) -> bool | str:
+        assert self.store is not None
+        return True if self.store.is_current() else "store not migrated to this version"
+
+    def _scheduler_alive(self) -> bool | str:
+        if self.scheduler is None or not self.scheduler.running:
+            return "not running"
+        stalled = time.monotonic() - self._heartbeat_at
+        if stalled > 6 * HEARTBEAT.total_seconds():
+            return f"no heartbeat for {stalled:.0f}s"
+        return True
+
+
+def _outcome(report: SyncReport) -> str:
+    if not report.failures:
+        return "ok"
+    return "partial" if len(report.failures) < len(report.results) else "failed"
