@@ -102,6 +102,7 @@ def test_missing_vendor_sdk_says_which_extra_to_install(monkeypatch):
         name="ga4", value="connectors.ga4_not_installed:Ga4Connector", group="syncd.connectors"
     )
     monkeypatch.setattr(registry, "_entry_points", lambda: {"ga4": broken})
+    monkeypatch.setattr(registry, "_loaded", {})  # the real ga4 may be cached by earlier tests
 
     with pytest.raises(ConnectorLoadError) as raised:
         load_connector("ga4")

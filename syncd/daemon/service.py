@@ -52,6 +52,7 @@ log = structlog.get_logger("syncd.daemon")
 HEARTBEAT = timedelta(seconds=5)
 PROGRESS_EVERY = timedelta(seconds=60)
 STORE_RETRY_MAX = 30.0
+CATCH_UP_SLOTS = 500  # at most this many slots back, however short the schedule
 
 
 class Daemon:
@@ -295,23 +296,21 @@ class Daemon:
             log.warning("daemon.beat_failed", error=str(exc))
 
     def _due_slots(self, job: Job) -> list[datetime]:
-        """Slots after the job's last measured one (within ``catch_up``) that are not done."""
+        """Slots within ``catch_up`` that no instance has finished: missed while every
+        instance was down, or left behind by one that died mid-slot (its lease ran out)."""
         assert self.store is not None
         tz = self.loaded.config.tz
         now = datetime.now(UTC)
         current = job.schedule.slot(now, tz)
+        span = min(
+            parse_duration(self.loaded.config.daemon.catch_up),
+            CATCH_UP_SLOTS * job.schedule.interval,
+        )
+        candidates = job.schedule.slots_between(now - span, current, tz)
         try:
-            latest = self.store.latest(list(job.kr_ids))
+            return self.store.due_slots(job.key, candidates, now_slot=current)
         except StoreError:
             return []
-        if len(latest) < len(job.kr_ids):
-            return []  # never measured: the scheduled run starts it, no history to make up
-        since = max(
-            min(m.window_end for m in latest.values()),
-            now - parse_duration(self.loaded.config.daemon.catch_up),
-        )
-        # The current slot is included: its claimer may have died (a lease to take over).
-        return [s for s in job.schedule.slots_between(since, current, tz) if s > since][-100:]
 
     def run_slot(self, job: Job, slot: datetime) -> None:
         """Measure one slot of one job, if this instance wins its claim."""

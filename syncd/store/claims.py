@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, func, select, update
 from sqlmodel import Session
 
 from syncd.store.dialect import upsert_insert
@@ -53,3 +53,20 @@ def finish(
         .values(finished_at=now, outcome=outcome)
     )
     return done.rowcount == 1
+
+
+def first_slot(session: Session, job: str) -> datetime | None:
+    """The job's earliest claimed slot: where its history in this store begins."""
+    table: Table = JobClaim.__table__  # type: ignore[attr-defined]
+    return session.execute(select(func.min(table.c.slot)).where(table.c.job == job)).scalar()
+
+
+def finished_slots(session: Session, job: str, since: datetime) -> set[datetime]:
+    """The job's slots from ``since`` on whose claim is finished (done, whatever the outcome)."""
+    table: Table = JobClaim.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table.c.slot).where(
+            table.c.job == job, table.c.slot >= since, table.c.finished_at.is_not(None)
+        )
+    )
+    return {row[0] for row in rows}

@@ -203,6 +203,23 @@ class Store:
         with self._writing("finishing a slot") as session:
             return claims.finish(session, job, slot, owner, outcome, utcnow())
 
+    def due_slots(
+        self, job: str, candidates: Sequence[datetime], *, now_slot: datetime
+    ) -> list[datetime]:
+        """Of ``candidates`` (oldest first), the slots not yet done: those after the job's
+        first claim in this store (or just ``now_slot`` for a job never claimed) without a
+        finished claim. An instance that died mid-slot leaves its slot due."""
+        with self._reading("reading claims") as session:
+            first = claims.first_slot(session, job)
+            if first is None:
+                return [now_slot]
+            wanted = [slot for slot in candidates if slot >= first]
+            if not wanted:
+                return []
+            done = claims.finished_slots(session, job, wanted[0])
+        done_utc = {slot.astimezone(UTC) for slot in done}
+        return [slot for slot in wanted if slot.astimezone(UTC) not in done_utc]
+
     @contextmanager
     def job_lock(self, job: str, *, wait: float = 0.0) -> Iterator[bool]:
         """Hold a PostgreSQL advisory lock on ``job`` while the block runs, trying for up to

@@ -90,7 +90,7 @@ def test_unsupported_search_fails_that_request_only(zendesk_sandbox: ZendeskSand
 
 
 def test_export_limit_answers_429_and_the_connector_waits(fresh_sandbox: ZendeskSandbox) -> None:
-    sandbox = make_sandbox(export_requests_per_minute=1, rate_window=0.5, export_page_limit=500)
+    sandbox = make_sandbox(export_requests_per_minute=1, rate_window=1.0, export_page_limit=500)
     with sandbox:
         request = MetricRequest("support", ZendeskQuery(measure="tickets"), OCTOBER)
         with connector_for(sandbox) as connector:

@@ -1,0 +1,177 @@
+"""Reading GA4's ``propertyQuota`` and slowing down before a quota runs out.
+
+Every report asks for ``returnPropertyQuota``; the governor keeps the latest remaining tokens
+per quota, exports them as the ``syncd_ga4_quota_remaining`` gauge, and before each call:
+
+- pauses the property until the quota refreshes when too few tokens are left for one more
+  call (the next hour, or midnight Pacific for the daily quota). The pause outlives the
+  connector (syncd opens a fresh one per sync), so later syncs skip the property without
+  calling GA4;
+- spaces calls out when the hourly tokens fall below the reserve, so the rest lasts the hour.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from google.analytics.data_v1beta.types import PropertyQuota
+from prometheus_client import CollectorRegistry, Gauge
+
+from connectors.ga4.errors import (
+    PACIFIC,
+    QuotaExhausted,
+    QuotaScope,
+    next_hour,
+    next_pacific_midnight,
+)
+
+QUOTA_FIELDS = (
+    "tokens_per_day",
+    "tokens_per_hour",
+    "tokens_per_project_per_hour",
+    "concurrent_requests",
+    "server_errors_per_project_per_hour",
+    "potentially_thresholded_requests_per_hour",
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+"""The GA4 quota gauges, kept out of the global registry like the daemon's own metrics; the
+daemon's ``/metrics`` exports them by collecting this registry too."""
+
+REMAINING = Gauge(
+    "syncd_ga4_quota_remaining",
+    "Tokens (or requests) left in a GA4 property quota, from the last report's propertyQuota",
+    ["source", "property", "quota"],
+    registry=REGISTRY,
+)
+
+_pauses: dict[tuple[str, str], tuple[datetime, str, QuotaScope]] = {}
+_pauses_lock = threading.Lock()
+
+
+def clear_pauses() -> None:
+    """Forget every quota pause (tests; an operator who raised the property's quota)."""
+    with _pauses_lock:
+        _pauses.clear()
+
+
+@dataclass
+class QuotaSnapshot:
+    """The remaining amount of each quota after the last report, and when it was read."""
+
+    remaining: dict[str, int]
+    cost: int
+    read_at: datetime
+
+
+class QuotaGovernor:
+    """Quota state of one property as seen through one endpoint."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        endpoint: str,
+        prop: str,
+        reserve_tokens: int,
+        max_pace_seconds: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.source = source
+        self.prop = prop
+        self.key = (endpoint, prop)
+        self.reserve_tokens = reserve_tokens
+        self.max_pace_seconds = max_pace_seconds
+        self.clock = clock
+        self.sleep = sleep
+        self.snapshot: QuotaSnapshot | None = None
+        self.paced_seconds = 0.0
+
+    def observe(self, quota: PropertyQuota, *, cost: int | None = None) -> None:
+        """Record the ``propertyQuota`` of a response (the last report of a batch); ``cost``
+        is what the whole call consumed (by default the report's own tokens)."""
+        remaining: dict[str, int] = {}
+        for name in QUOTA_FIELDS:
+            if name in quota:
+                status = getattr(quota, name)
+                remaining[name] = int(status.remaining)
+                REMAINING.labels(self.source, self.prop, name).set(status.remaining)
+        if not remaining:
+            return
+        spent = cost if cost is not None else int(quota.tokens_per_hour.consumed)
+        self.snapshot = QuotaSnapshot(remaining, max(1, spent), self.clock())
+
+    def pause(self, scope: QuotaScope, until: datetime, message: str) -> None:
+        with _pauses_lock:
+            _pauses[self.key] = (until, message, scope)
+
+    def _paused(self, now: datetime) -> QuotaExhausted | None:
+        with _pauses_lock:
+            entry = _pauses.get(self.key)
+            if entry is None:
+                return None
+            until, message, scope = entry
+            if now >= until:
+                del _pauses[self.key]
+                return None
+        return QuotaExhausted(message, scope=scope, until=until, now=now, source=self.source)
+
+    def _current(self, now: datetime) -> QuotaSnapshot | None:
+        """The snapshot, if it still describes the current hour (UTC) and day (Pacific)."""
+        snap = self.snapshot
+        if snap is None:
+            return None
+        if next_hour(snap.read_at) <= now:
+            fresh = dict(snap.remaining)
+            for name in ("tokens_per_hour", "tokens_per_project_per_hour"):
+                fresh.pop(name, None)
+            if snap.read_at.astimezone(PACIFIC).date() != now.astimezone(PACIFIC).date():
+                fresh.pop("tokens_per_day", None)
+            return QuotaSnapshot(fresh, snap.cost, snap.read_at)
+        return snap
+
+    def before_call(self) -> None:
+        """Wait, or raise :class:`QuotaExhausted`, as the known quota state requires."""
+        now = self.clock()
+        if (paused := self._paused(now)) is not None:
+            raise paused
+        snap = self._current(now)
+        if snap is None:
+            return
+        daily = snap.remaining.get("tokens_per_day")
+        if daily is not None and daily < snap.cost:
+            until = next_pacific_midnight(now)
+            message = (
+                f"{self.source}: GA4 property {self.prop} has {daily} of its daily tokens left, "
+                f"too few for another report; paused until {until.isoformat()}"
+            )
+            self.pause("day", until, message)
+            raise QuotaExhausted(message, scope="day", until=until, now=now, source=self.source)
+        hourly = min(
+            (
+                snap.remaining[n]
+                for n in ("tokens_per_hour", "tokens_per_project_per_hour")
+                if n in snap.remaining
+            ),
+            default=None,
+        )
+        if hourly is None:
+            return
+        until = next_hour(now)
+        if hourly < snap.cost:
+            message = (
+                f"{self.source}: GA4 property {self.prop} has {hourly} of its hourly tokens left, "
+                f"too few for another report; paused until {until.isoformat()}"
+            )
+            self.pause("hour", until, message)
+            raise QuotaExhausted(message, scope="hour", until=until, now=now, source=self.source)
+        if hourly < self.reserve_tokens:
+            calls_left = max(1.0, hourly / snap.cost)
+            wait = min(self.max_pace_seconds, (until - now).total_seconds() / calls_left)
+            self.paced_seconds += wait
+            self.sleep(wait)

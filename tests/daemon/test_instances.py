@@ -1,0 +1,172 @@
+"""Several daemons on one PostgreSQL: every (KR, slot) measured exactly once, even when one
+instance is killed mid-run; and a store outage under a running daemon loses nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from harness import SLOW_SQL, Daemon, wait_until
+
+from syncd.schedule import parse_schedule
+from syncd.store import Store
+
+pytestmark = pytest.mark.postgres
+STEP = timedelta(seconds=5)
+
+
+def slots_between(first, last):
+    return {first + i * STEP for i in range(int((last - first) / STEP) + 1)}
+
+
+def test_three_daemons_measure_each_slot_once_and_survive_a_kill(
+    tmp_path, postgres_url, write_daemon_config
+):
+    config = write_daemon_config(
+        postgres_url,
+        lease="4s",
+        alpha_sql=SLOW_SQL.format(n=600_000, value=1.5),
+        beta_sql=SLOW_SQL.format(n=600_000, value=2.5),
+    )
+    daemons = [
+        Daemon(write_daemon_config(postgres_url, name=f"d{i}.yaml", lease="4s",
+                                   alpha_sql=SLOW_SQL.format(n=600_000, value=1.5),
+                                   beta_sql=SLOW_SQL.format(n=600_000, value=2.5)),
+               tmp_path, name=f"d{i}")
+        for i in range(3)
+    ]  # fmt: skip
+    del config
+    victim = daemons[0]
+    try:
+        for daemon in daemons:
+            daemon.wait_for_event("daemon.ready", timeout=60)
+        time.sleep(12)
+
+        def victim_mid_run() -> bool:
+            with Store.open(postgres_url) as store, store._reading("t") as session:
+                from sqlmodel import select
+
+                from syncd.store.tables import JobClaim
+
+                owner = f"{socket.gethostname()}:{victim.pid}"
+                rows = session.exec(
+                    select(JobClaim).where(JobClaim.owner == owner, JobClaim.finished_at.is_(None))
+                ).all()
+                return bool(rows)
+
+        wait_until(victim_mid_run, 30, "the victim holding an unfinished claim")
+        victim.kill()
+        killed_at = time.time()
+        time.sleep(15)
+    finally:
+        codes = [daemon.stop() for daemon in daemons[1:]]
+        if victim.process.poll() is None:
+            victim.kill()
+    assert codes == [0, 0]
+
+    with Store.open(postgres_url) as store:
+        alpha = [m.window_end for m in store.measurements("alpha")]
+        beta = [m.window_end for m in store.measurements("beta")]
+    assert len(alpha) == len(set(alpha)), "a slot was measured twice"
+    first, last = min(alpha), max(alpha)
+    expected = slots_between(first, last)
+    assert set(alpha) == expected, f"lost slots: {sorted(expected - set(alpha))}"
+    assert set(beta) == set(alpha)
+    assert len(expected) >= 6
+    # The killed instance's slot was taken over by a survivor after its lease.
+    assert max(alpha).timestamp() > killed_at + 5
+    print(f"slots={len(expected)} measurements={len(alpha) + len(beta)} duplicates=0 lost=0")
+
+
+class CuttableProxy:
+    """A TCP proxy to PostgreSQL that a test can cut (refusing and dropping connections)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.pairs: list[tuple[socket.socket, socket.socket]] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.pairs.append((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.open = False
+        with self.lock:
+            for client, upstream in self.pairs:
+                for sock in (client, upstream):
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+            self.pairs.clear()
+
+    def restore(self) -> None:
+        self.open = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+def test_a_store_outage_spools_and_replays_without_loss(
+    tmp_path, postgres_url, write_daemon_config
+):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    proxy = CuttableProxy((url.host or "127.0.0.1", url.port or 5432))
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    daemon = Daemon(write_daemon_config(proxied), tmp_path)
+    try:
+        daemon.wait_for_event("daemon.ready", timeout=60)
+        time.sleep(6)
+        proxy.cut()
+        daemon.wait_for_event("measurements.spooled", timeout=30)
+        time.sleep(8)
+        proxy.restore()
+        daemon.wait_for_event("spool.replayed", timeout=40)
+        time.sleep(6)
+    finally:
+        code = daemon.stop()
+        proxy.close()
+    assert code == 0
+    with Store.open(postgres_url) as store:
+        alpha = [m.window_end for m in store.measurements("alpha")]
+        beta = [m.window_end for m in store.measurements("beta")]
+    assert len(alpha) == len(set(alpha))
+    expected = slots_between(min(alpha), max(alpha))
+    assert set(alpha) == expected, f"lost slots: {sorted(expected - set(alpha))}"
+    assert set(beta) == set(alpha)
+    spooled = [e for e in daemon.events() if e["event"] == "measurements.spooled"]
+    assert spooled, "the outage should have spooled measurements"
+    assert parse_schedule("every 5s").interval == STEP
