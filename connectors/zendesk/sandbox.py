@@ -117,23 +117,23 @@ class Faults:
 
 
 class _MinuteBudget:
-    """A fixed-window request counter, like Zendesk's per-minute limits."""
+    """A request counter per window, the window opening at its first request (so two calls
+    closer together than the window always share one, wherever the clock stands)."""
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
         self._lock = threading.Lock()
-        self._slot = -1
+        self._opened = float("-inf")
         self._used = 0
 
     def take(self) -> tuple[bool, int, float]:
         """Count one request: (allowed, remaining, seconds until the window resets)."""
         now = time.monotonic()
-        slot = int(now // self.window)
-        reset = self.window - (now % self.window)
         with self._lock:
-            if slot != self._slot:
-                self._slot, self._used = slot, 0
+            if now - self._opened >= self.window:
+                self._opened, self._used = now, 0
+            reset = self.window - (now - self._opened)
             if self._used >= self.limit:
                 return False, 0, reset
             self._used += 1
