@@ -10,7 +10,7 @@ from harness import NotifySocket, free_port
 CONFIG = """\
 timezone: UTC
 store: "{store}"
-daemon: {{listen: "127.0.0.1:{port}", jitter: 0s, lease: {lease}, catch_up: 2m,
+daemon: {{listen: "127.0.0.1:{port}", jitter: {jitter}, lease: {lease}, catch_up: 2m,
          shutdown_timeout: 30s, spool: "{spool}"}}
 sources:
   warehouse: {{type: sql, url: "sqlite://"}}
@@ -43,6 +43,7 @@ def write_daemon_config(tmp_path: Path) -> Callable[..., Path]:
         beta_sql: str = "SELECT 2.5",
         extra: str = "",
         port: int | None = None,
+        jitter: str = "0s",
     ) -> Path:
         today = datetime.now(UTC).date()
         path = tmp_path / name
@@ -51,6 +52,7 @@ def write_daemon_config(tmp_path: Path) -> Callable[..., Path]:
                 store=store or f"sqlite:///{tmp_path / 'store.db'}",
                 port=port or free_port(),
                 lease=lease,
+                jitter=jitter,
                 spool=tmp_path / f"{path.stem}-spool.db",
                 start=today - timedelta(days=10),
                 end=today + timedelta(days=30),
