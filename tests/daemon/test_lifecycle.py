@@ -108,3 +108,26 @@ def test_sigterm_mid_sync_finishes_the_pass_and_leaves_no_partial_slot(
     # One pass writes both KRs of its slot in one transaction: never one without the other.
     assert alpha == beta
     assert alpha
+
+
+def test_a_job_that_keeps_failing_is_backed_off_and_reported(tmp_path, write_daemon_config):
+    port = free_port()
+    config = write_daemon_config(
+        port=port,
+        alpha_sql="SELECT value FROM no_such_table",
+        beta_sql="SELECT value FROM no_such_table",
+    )
+    daemon = Daemon(config, tmp_path)
+    try:
+        paused = daemon.wait_for_event("job.paused", timeout=45)
+        assert paused["job"] == "warehouse@every 5s"
+        assert paused["failures"] == 3
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            metrics = answer.read().decode()
+        assert 'syncd_source_up{source="warehouse"} 0.0' in metrics
+        assert 'syncd_sync_runs_total{outcome="failed",source="warehouse"} 3.0' in metrics
+        daemon.wait_for_event("job.backing_off", timeout=15, job="warehouse@every 5s")
+    finally:
+        assert daemon.stop() == 0
+    failures = [e for e in daemon.events() if e["event"] == "kr.not_measured"]
+    assert failures and "no such table" in failures[0]["error"]
