@@ -174,12 +174,15 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
     """A source of metric values. Implement :meth:`collect`; everything else is optional.
 
     ``pull`` is False for sources whose values are pushed to syncd (``manual`` check-ins): the
-    scheduler never calls their ``collect``.
+    scheduler never calls their ``collect``. ``past_snapshots`` is False for sources that only
+    know the present state (Zendesk's open tickets): syncd then never asks them for a snapshot
+    of a past moment (a backfill skips those KRs, saying why).
     """
 
     config_model: ClassVar[type[SourceConfig]]
     query_model: ClassVar[type[QueryModel]]
     pull: ClassVar[bool] = True
+    past_snapshots: ClassVar[bool] = True
     default_rate_limit: ClassVar[RateLimit | None] = None
     default_concurrency: ClassVar[int] = 4
 

@@ -105,13 +105,21 @@ class Syncer:
         )
 
     def plan(
-        self, as_of: datetime, *, kr_ids: Iterable[str] | None = None, per_schedule: bool = True
+        self,
+        as_of: datetime,
+        *,
+        kr_ids: Iterable[str] | None = None,
+        per_schedule: bool = True,
+        present: datetime | None = None,
     ) -> tuple[list[Binding], list[tuple[str, str]]]:
         """The bindings to measure for ``as_of``, and the KRs skipped with the reason.
 
         With ``per_schedule`` each KR is measured at its schedule's latest slot; without, at
-        ``as_of`` itself (backfill takes one measurement per day).
+        ``as_of`` itself (backfill takes one measurement per day). ``present`` (default
+        ``as_of``) is the moment the pass really runs at: a snapshot older than that is not
+        asked of sources that only know the present.
         """
+        present = present or as_of
         wanted = set(kr_ids) if kr_ids is not None else None
         known = {kr.id for _, kr in self.config.key_results()}
         if wanted is not None and (unknown := wanted - known):
@@ -142,8 +150,24 @@ class Syncer:
             if window.is_snapshot and parse_window(metric.window).kind != "snapshot":
                 skipped.append((kr.id, f"empty window at {slot.isoformat()}"))
                 continue
+            # A present-only source reads "now": fine for the schedule's current slot, not older.
+            past = window.is_snapshot and slot < parse_schedule(kr.schedule).slot(present, self.tz)
+            if past and (blind := self._present_only(metric)):
+                skipped.append((kr.id, f"{blind} cannot tell a past snapshot"))
+                continue
             bindings.append(Binding(objective, kr, metric, slot, window))
         return bindings, skipped
+
+    def _present_only(self, metric: Metric) -> str | None:
+        """The first source of ``metric`` that only knows the present, if any."""
+        return next(
+            (
+                source
+                for source in sorted(self.evaluator.sources(metric))
+                if not registry.load_connector(self.config.sources[source].type).past_snapshots
+            ),
+            None,
+        )
 
     def _slot(
         self, kr: KeyResult, cycle: Cycle, as_of: datetime, *, per_schedule: bool
@@ -209,13 +233,17 @@ class Syncer:
         per_schedule: bool = True,
         pool: ConnectorPool | None = None,
         now: Callable[[], datetime] | None = None,
+        present: datetime | None = None,
     ) -> SyncReport:
-        """Plan, collect, evaluate and store one pass for ``as_of``."""
+        """Plan, collect, evaluate and store one pass for ``as_of`` (``present``: see
+        :meth:`plan`)."""
         if id(store) not in self._defined_in:
             # Measurements reference their KR: the store must know the configured KRs first.
             store.sync_definitions(self.config)
             self._defined_in.add(id(store))
-        bindings, skipped = self.plan(as_of, kr_ids=kr_ids, per_schedule=per_schedule)
+        bindings, skipped = self.plan(
+            as_of, kr_ids=kr_ids, per_schedule=per_schedule, present=present
+        )
         bindings += self.settle_bindings(store, bindings)
         report = SyncReport(trigger=trigger, skipped=skipped)
         if not bindings:
@@ -271,6 +299,7 @@ class Syncer:
                 retries=outcome.stats.retries,
                 requests=len(outcome.results),
                 measurements=per_source[source],
+                duration=outcome.duration,
             )
         log.info(
             "sync.done",
@@ -310,6 +339,7 @@ class Syncer:
                     per_schedule=as_of >= until,
                     pool=pool,
                     now=now,
+                    present=until,
                 )
                 total.merge(report)
                 total.skipped = report.skipped

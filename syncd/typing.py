@@ -42,8 +42,9 @@ class MeasurementStore(Protocol):
         retries: int,
         requests: int,
         measurements: int,
+        duration: float | None = None,
     ) -> None:
-        """Close a run record with its outcome and counters."""
+        """Close a run record with its outcome, counters and the source's own duration."""
 
     def record_measurements(self, items: Sequence[MeasurementIn]) -> WriteResult:
         """Upsert measurements on their natural key, all or nothing."""

@@ -17,10 +17,12 @@ from sqlalchemy.engine import make_url
 
 from syncd.checkin import record_checkin
 from syncd.config import LoadedConfig
+from syncd.demo import sandboxes
 from syncd.demo.sample import generate
 from syncd.errors import ConfigError, ConfigIssue
 from syncd.overview import build_overview
 from syncd.paths import repo_demo_config
+from syncd.progress import ObjectiveProgress
 from syncd.render import status_table
 from syncd.schedule import parse_schedule
 from syncd.session import load, moment, opened_store
@@ -48,13 +50,31 @@ def run_demo(
     sample = _sample_path(loaded)
     generate(sample)
     now = moment(as_of, loaded)
+    vendors = {source.type for source in loaded.config.sources.values()}
     console.print(f"[bold]syncd demo[/]  config {path}", highlight=False)
     console.print(f"  sample warehouse  {sample}", highlight=False)
-    with opened_store(loaded) as store:
-        _check_in_survey_results(loaded, store, now)
-        report = _backfill(loaded, store, now, err)
-        final = Syncer(loaded).run(store, now, trigger="demo")
-        overview = build_overview(loaded, store, now)
+    with sandboxes.running(vendors, now if as_of else None) as urls:
+        for vendor, url in urls.items():
+            console.print(f"  {vendor + ' sandbox':<17} {url}", highlight=False)
+        with opened_store(loaded) as store:
+            _check_in_survey_results(loaded, store, now)
+            report = _backfill(loaded, store, now, err)
+            final = Syncer(loaded).run(store, now, trigger="demo")
+            overview = build_overview(loaded, store, now)
+        _show(loaded, path, report, final, overview, now, console)
+        if not once:
+            _keep_syncing(loaded, console)
+
+
+def _show(
+    loaded: LoadedConfig,
+    path: Path,
+    report: SyncReport,
+    final: SyncReport,
+    overview: list[ObjectiveProgress],
+    now: datetime,
+    console: Console,
+) -> None:
     measured = len([r for r in report.results + final.results if r.ok])
     console.print(
         f"  backfilled and synced: {measured} measurements, "
@@ -68,15 +88,13 @@ def run_demo(
         f"  {syncd} status                     progress, pace, status, forecast\n"
         f"  {syncd} status --format json       the same for scripts\n"
         f"  {syncd} history booking-5d         every measurement of a KR\n"
-        f"  {syncd} preview conversion-rate    the upstream query, run now\n"
+        f"  {syncd} preview onboarding-satisfaction   the upstream query, run now\n"
         f"  {syncd} checkin nps 63 --note 'survey wave 3'\n"
         f"  config: {path}\n"
         f"  store:  {_store_url(loaded)}",
         highlight=False,
         soft_wrap=True,
     )
-    if not once:
-        _keep_syncing(loaded, console)
 
 
 def invoked_as() -> str:

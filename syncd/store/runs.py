@@ -31,10 +31,14 @@ def finish(
     retries: int,
     requests: int,
     measurements: int,
+    duration: float | None = None,
 ) -> None:
-    """Close ``run``: its outcome, counters and how long it took."""
+    """Close ``run``: its outcome, counters and how long it took (``duration``, or the time
+    since it started)."""
     run.finished_at = now
-    run.duration_seconds = (now - run.started_at).total_seconds()
+    run.duration_seconds = (
+        duration if duration is not None else (now - run.started_at).total_seconds()
+    )
     run.outcome = outcome
     run.error = error
     run.upstream_calls = upstream_calls

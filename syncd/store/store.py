@@ -168,8 +168,10 @@ class Store:
         retries: int,
         requests: int,
         measurements: int,
+        duration: float | None = None,
     ) -> None:
-        """Close a run with its outcome and counters; the duration is computed from its start."""
+        """Close a run with its outcome and counters. ``duration`` is the source's own time
+        (several sources share a pass); without it, the time since the run started."""
         with self._writing("finishing a run") as session:
             run = session.get(SyncRun, run_id, with_for_update=True)
             if run is None:
@@ -188,6 +190,7 @@ class Store:
                 retries=retries,
                 requests=requests,
                 measurements=measurements,
+                duration=duration,
             )
 
     # -- claims ----------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -62,21 +61,32 @@ def scalar(db: sqlite3.Connection, sql: str, *params: object) -> float:
     return db.execute(sql, params).fetchone()[0]
 
 
+DEMO_KRS = {
+    # GA4 sandbox
+    "booking-5d": "web",
+    "conversion-rate": "web",
+    "blog-organic-traffic": "web",
+    # Salesforce sandbox (TLS)
+    "newcomer-revenue": "sales",
+    "revenue-per-customer": "sales",
+    "open-case-backlog": "sales",
+    # HubSpot sandbox
+    "win-rate": "crm",
+    "new-customers": "crm",
+    "churn": "crm",
+    # Zendesk sandbox
+    "first-reply-time": "support",
+    "support-csat": "support",
+    "ticket-backlog": "support",
+    # the sample warehouse and check-ins
+    "onboarding-satisfaction": "warehouse",
+    "onboarding-support-cost": "warehouse",
+    "nps": "manual",
+}
+
+
 def test_every_demo_kr_has_a_value_and_a_status(status: dict) -> None:
-    assert sorted(status) == sorted(
-        [
-            "booking-5d",
-            "onboarding-satisfaction",
-            "newcomer-revenue",
-            "onboarding-support-cost",
-            "conversion-rate",
-            "blog-organic-traffic",
-            "revenue-per-customer",
-            "nps",
-            "first-reply-time",
-            "ticket-backlog",
-        ]
-    )
+    assert sorted(status) == sorted(DEMO_KRS)
     for kr in status.values():
         assert kr["value"] is not None, kr
         assert kr["status"] in {"on_track", "at_risk", "off_track", "achieved"}, kr
@@ -95,53 +105,20 @@ def test_every_demo_kr_has_a_value_and_a_status(status: dict) -> None:
         }
 
 
-def test_hourly_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Connection) -> None:
-    # Hourly slot 10:00 local; trailing 28 days → whole local days 24 Oct … 20 Nov.
-    booked = scalar(
-        sample,
-        "SELECT AVG(booked_after_days IS NOT NULL AND booked_after_days <= 5) FROM signups "
-        "WHERE segment = 'newcomer' AND signed_up_on BETWEEN '2026-10-24' AND '2026-11-20'",
-    )
-    assert status["booking-5d"]["value"] == pytest.approx(booked, rel=1e-12)
-    conversions, sessions = sample.execute(
-        "SELECT SUM(conversions), SUM(sessions) FROM web_daily "
-        "WHERE day BETWEEN '2026-10-24' AND '2026-11-20'"
-    ).fetchone()
-    assert status["conversion-rate"]["value"] == pytest.approx(conversions / sessions, rel=1e-12)
-    assert status["conversion-rate"]["as_of"].startswith("2026-11-21T")
-
-    # Timestamps in UTC: 24 Oct 10:00 CEST = 08:00Z, 21 Nov 10:00 CET = 09:00Z.
-    replies = [
-        row[0]
-        for row in sample.execute(
-            "SELECT first_reply_minutes FROM tickets "
-            "WHERE created_at >= '2026-10-24 08:00:00' AND created_at < '2026-11-21 09:00:00'"
-        )
-    ]
-    assert status["first-reply-time"]["value"] == pytest.approx(statistics.median(replies))
-    open_now = scalar(
-        sample,
-        "SELECT COUNT(*) FROM tickets WHERE created_at <= '2026-11-21 09:00:00' "
-        "AND (solved_at IS NULL OR solved_at > '2026-11-21 09:00:00')",
-    )
-    assert status["ticket-backlog"]["value"] == open_now
+def test_each_kr_came_from_its_vendor_sandbox(demo_dir: Path) -> None:
+    for kr, source in DEMO_KRS.items():
+        rows = json.loads(syncd("history", kr, "--format", "json", cwd=demo_dir).stdout)
+        assert {m["source"] for m in rows["measurements"]} == {source}, kr
 
 
-def test_daily_and_cron_kr_values_match_the_raw_rows(
-    status: dict, sample: sqlite3.Connection
-) -> None:
+def test_warehouse_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Connection) -> None:
+    # Daily slot 00:00 local; trailing 28 days → whole local days 24 Oct … 20 Nov.
     satisfaction = scalar(
         sample,
         "SELECT AVG(score) FROM survey_responses WHERE topic = 'onboarding' "
         "AND answered_on BETWEEN '2026-10-24' AND '2026-11-20'",
     )
     assert status["onboarding-satisfaction"]["value"] == pytest.approx(satisfaction)
-    revenue = scalar(
-        sample,
-        "SELECT SUM(amount) FROM opportunities WHERE is_won = 1 AND segment = 'Newcomer' "
-        "AND close_date BETWEEN '2026-10-24' AND '2026-11-20'",
-    )
-    assert status["newcomer-revenue"]["value"] == pytest.approx(revenue)
     # Local midnights 24 Oct (CEST) and 21 Nov (CET) in UTC.
     minutes = scalar(
         sample,
@@ -149,17 +126,6 @@ def test_daily_and_cron_kr_values_match_the_raw_rows(
         "AND created_at >= '2026-10-23 22:00:00' AND created_at < '2026-11-20 23:00:00'",
     )
     assert status["onboarding-support-cost"]["value"] == pytest.approx(minutes / 60 * 55)
-    this_cycle = scalar(
-        sample,
-        "SELECT SUM(blog_organic_sessions) FROM web_daily "
-        "WHERE day BETWEEN '2026-10-01' AND '2026-11-20'",
-    )
-    before = scalar(
-        sample,
-        "SELECT SUM(blog_organic_sessions) FROM web_daily "
-        "WHERE day BETWEEN '2026-08-11' AND '2026-09-30'",
-    )
-    assert status["blog-organic-traffic"]["value"] == pytest.approx(this_cycle / before - 1)
     assert status["nps"]["value"] == 61.0
 
 
@@ -173,24 +139,24 @@ def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
 
 
 def test_sync_again_in_the_same_slot_writes_no_new_rows(demo_dir: Path) -> None:
-    before = json.loads(syncd("history", "booking-5d", "--format", "json", cwd=demo_dir).stdout)[
-        "measurements"
-    ]
-    result = syncd("sync", "--once", "--as-of", "2026-11-21T10:59", cwd=demo_dir)
-    assert " 0 new" in result.stdout
-    after = json.loads(syncd("history", "booking-5d", "--format", "json", cwd=demo_dir).stdout)
-    assert len(after["measurements"]) == len(before)
-    # One per backfilled day (1 Oct … 20 Nov at midnight) and the 10:00 slot of 21 Nov.
-    assert len(before) == 51 + 1
+    kr = "onboarding-satisfaction"
+    before = json.loads(syncd("history", kr, "--format", "json", cwd=demo_dir).stdout)
+    result = syncd("sync", "--once", "--kr", kr, "--as-of", "2026-11-21T10:59", cwd=demo_dir)
+    assert "1 measured, 0 failed" in result.stdout and " 0 new" in result.stdout
+    after = json.loads(syncd("history", kr, "--format", "json", cwd=demo_dir).stdout)
+    assert len(after["measurements"]) == len(before["measurements"])
+    # One per backfilled day: the ends of 1 Oct … 20 Nov (the 21 Nov daily slot is 00:00).
+    assert len(before["measurements"]) == 51
 
 
 def test_preview_runs_the_query_and_stores_nothing(demo_dir: Path, status: dict) -> None:
-    before = syncd("history", "conversion-rate", "--format", "json", cwd=demo_dir).stdout
-    result = syncd("preview", "conversion-rate", "--as-of", AS_OF, cwd=demo_dir)
-    assert "SELECT COALESCE(SUM(conversions), 0) FROM web_daily" in result.stdout
-    assert f"{status['conversion-rate']['value']:.6g}" in result.stdout
+    kr = "onboarding-satisfaction"
+    before = syncd("history", kr, "--format", "json", cwd=demo_dir).stdout
+    result = syncd("preview", kr, "--as-of", AS_OF, cwd=demo_dir)
+    assert "SELECT AVG(score) FROM survey_responses" in result.stdout
+    assert f"{status[kr]['value']:.6g}" in result.stdout
     assert "nothing stored" in result.stdout
-    assert syncd("history", "conversion-rate", "--format", "json", cwd=demo_dir).stdout == before
+    assert syncd("history", kr, "--format", "json", cwd=demo_dir).stdout == before
 
 
 def test_checkin_outside_the_declared_range_is_refused(demo_dir: Path) -> None:

@@ -191,3 +191,25 @@ def test_krs_outside_their_cycle_are_skipped(write_config, sqlite_store):
     just_after = Syncer(loaded).run(sqlite_store, datetime(2027, 1, 3, tzinfo=UTC))
     ends = {r.binding.window.end for r in just_after.results}
     assert ends == {datetime(2027, 1, 1, tzinfo=UTC)}
+
+
+def test_sources_that_only_know_the_present_are_not_asked_for_past_snapshots(
+    write_config, sqlite_store, daily_connector, monkeypatch
+):
+    monkeypatch.setattr(daily_connector, "past_snapshots", False)
+    loaded = write_config(
+        CONFIG.replace(
+            "metrics:\n",
+            "metrics:\n  open_now: {source: web, query: {per_day: 1}, window: snapshot}\n",
+        )
+        + "      - {id: open-now, title: Open, metric: open_now, focus: user, baseline: 9,"
+        " target: 3, schedule: daily}\n"
+    )
+    syncer = Syncer(loaded)
+    report = syncer.backfill(sqlite_store, date(2026, 11, 19), AS_OF, kr_ids=["open-now"])
+    # The end of 19 Nov is a past slot: skipped. The end of 20 Nov is today's daily slot, the
+    # one a source that only knows the present may answer (read at 10:30, stored for 00:00).
+    assert {r.binding.slot for r in report.results} == {datetime(2026, 11, 21, tzinfo=UTC)}
+    assert report.skipped == []  # the last day's pass had nothing to skip
+    past = syncer.plan(datetime(2026, 11, 20, tzinfo=UTC), kr_ids=["open-now"], present=AS_OF)
+    assert past[1] == [("open-now", "web cannot tell a past snapshot")]
