@@ -53,15 +53,28 @@ def test_schema_rejects_what_the_loader_rejects(schema):
     assert not validator.is_valid({"metrics": {"m": {"source": "db", "query": {"sqll": "x"}}}})
 
 
-def test_example_loads_without_errors_or_warnings():
-    loaded = load_config(EXAMPLE, environ=EXAMPLE_ENV)
+def test_example_loads_without_errors_or_warnings(tmp_path):
+    vendor_env = {
+        "SF_CLIENT_ID": "sf-client-3",
+        "HUBSPOT_TOKEN": "pat-hub-4",
+        "ZENDESK_TOKEN": "zd-5",
+    }
+    credentials = {"ga4.json": '{"type": "service_account"}', "sf.key": "PEM-KEY-6"}
+    for name, text in credentials.items():
+        (tmp_path / name).write_text(text)
+    environ = EXAMPLE_ENV | vendor_env | {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+    loaded = load_config(EXAMPLE, environ=environ)
     config = loaded.config
     assert loaded.warnings == ()
-    assert loaded.secrets == frozenset(EXAMPLE_ENV.values())
+    assert loaded.secrets == frozenset(
+        [*EXAMPLE_ENV.values(), *vendor_env.values(), *credentials.values()]
+    )
     assert config.store.get_secret_value() == (
         "postgresql+psycopg://syncd:db-secret-1@localhost/syncd"
     )
-    assert sorted(s.type for s in config.sources.values()) == ["manual", "sql", "sql"]
+    assert sorted(s.type for s in config.sources.values()) == [
+        "ga4", "hubspot", "manual", "salesforce", "sql", "sql", "zendesk"
+    ]  # fmt: skip
     windows = {m.window.split(":")[0] for m in config.metrics.values()}
     assert {"trailing_28d", "cycle_to_date", "calendar_month", "snapshot", "since"} <= windows
     derived = {
