@@ -209,6 +209,12 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
         """
 
     @classmethod
+    def metric_collectors(cls) -> Sequence[object]:
+        """Prometheus collectors of the connector's own (e.g. a quota gauge); the daemon adds
+        them to its ``/metrics``."""
+        return ()
+
+    @classmethod
     def check_value(cls, value: float, query: QueryModel | None) -> float:
         """Validate a value pushed to a non-pull source (``syncd checkin``); raise QueryError."""
         if not math.isfinite(value):

@@ -20,6 +20,7 @@ from google.analytics.data_v1beta.types import (
     RunReportResponse,
 )
 
+from connectors.ga4 import quota
 from connectors.ga4.auth import build_credentials
 from connectors.ga4.config import Ga4Query, Ga4SourceConfig
 from connectors.ga4.dates import report_dates
@@ -55,6 +56,11 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
 
     config_model = Ga4SourceConfig
     query_model = Ga4Query
+
+    @classmethod
+    def metric_collectors(cls) -> Sequence[object]:
+        """The remaining-quota gauge, ``syncd_ga4_quota_remaining``."""
+        return (quota.REGISTRY,)
 
     def __init__(self, config: Ga4SourceConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)

@@ -31,6 +31,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from syncd import registry
 from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
 from syncd.daemon.instance import InstanceLock
@@ -199,6 +200,9 @@ class Daemon:
         self.syncer = Syncer(loaded)
         self.jobs: dict[str, Job] = plan_jobs(config, self.syncer)
         self.pool = ConnectorPool(config.sources, config.tz)
+        for source in config.sources.values():
+            for collector in registry.load_connector(source.type).metric_collectors():
+                self.telemetry.add_collector(collector)
 
     def _do_reload(self) -> None:
         self.notifier.reloading()

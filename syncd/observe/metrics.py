@@ -46,6 +46,7 @@ class Telemetry:
 
     def __init__(self, version: str = __version__) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._extra: set[int] = set()
         self._runs = Counter(
             "syncd_sync_runs",
             "Source runs by outcome (ok, partial, failed).",
@@ -132,6 +133,13 @@ class Telemetry:
     def set_spool_pending(self, count: int) -> None:
         """How many measurements wait in the spool right now."""
         self._spool.set(count)
+
+    def add_collector(self, collector: object) -> None:
+        """Expose a connector's own collector (once, however often it is added)."""
+        if id(collector) in self._extra:
+            return
+        self.registry.register(collector)  # type: ignore[arg-type]
+        self._extra.add(id(collector))
 
     def render(self) -> tuple[bytes, str]:
         """The metrics in the Prometheus text exposition format: body and content type."""

@@ -224,3 +224,18 @@ def test_registries_are_private() -> None:
     assert "syncd_sync_last_success_timestamp_seconds" not in names(samples(second))
     global_names = {family.name for family in REGISTRY.collect()}
     assert not any(name.startswith("syncd_") for name in global_names)
+
+
+def test_a_connectors_own_collector_is_exposed_once():
+    from prometheus_client import CollectorRegistry, Gauge
+
+    own = CollectorRegistry()
+    Gauge("syncd_vendor_quota_remaining", "Tokens left.", ["property"], registry=own).labels(
+        "123"
+    ).set(4200)
+    telemetry = Telemetry()
+    telemetry.add_collector(own)
+    telemetry.add_collector(own)  # a reload adds it again: still one series
+    body, _ = telemetry.render()
+    lines = [line for line in body.decode().splitlines() if line.startswith("syncd_vendor")]
+    assert lines == ['syncd_vendor_quota_remaining{property="123"} 4200.0']
