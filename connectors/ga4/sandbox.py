@@ -33,14 +33,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from connectors.ga4.data import DailyFact, generate
 from connectors.ga4.reporting import ReportError, ReportOptions, metadata_response, run_report
+from syncd.testing.sandbox import Fault, Faults, LocalServer
 
 DEFAULT_PROPERTY = "123456789"
 PACIFIC = ZoneInfo("America/Los_Angeles")  # GA4 daily quotas refresh at midnight Pacific time
@@ -63,59 +63,6 @@ _FAULT_MESSAGES = {
     500: "Internal error encountered.",
     503: "The service is currently unavailable.",
 }
-
-
-@dataclass
-class Fault:
-    """One armed fault: answers ``times`` matching requests with it."""
-
-    path: str
-    status: int | None = None
-    times: int = 1
-    retry_after: float | None = None
-    latency: float = 0.0
-    truncate: bool = False
-    message: str | None = None
-
-
-class Faults:
-    """The faults armed on a sandbox, matched by substring of the request path, oldest first."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._armed: list[Fault] = []
-
-    def add(
-        self,
-        path: str = "",
-        *,
-        status: int | None = None,
-        times: int = 1,
-        retry_after: float | None = None,
-        latency: float = 0.0,
-        truncate: bool = False,
-        message: str | None = None,
-    ) -> Fault:
-        """Arm a fault for the next ``times`` requests whose path contains ``path``."""
-        fault = Fault(path, status, times, retry_after, latency, truncate, message)
-        with self._lock:
-            self._armed.append(fault)
-        return fault
-
-    def take(self, path: str) -> Fault | None:
-        """The fault for a request to ``path``, if one is armed (and count it down)."""
-        with self._lock:
-            for fault in self._armed:
-                if fault.path in path and fault.times > 0:
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self._armed.remove(fault)
-                    return fault
-        return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._armed.clear()
 
 
 @dataclass(frozen=True)
@@ -199,7 +146,7 @@ class QuotaLedger:
             self._usage[prop].server_errors[hour] += 1
 
 
-class Ga4Sandbox:
+class Ga4Sandbox(LocalServer):
     """A GA4 Data API server on a local port, serving seeded data for a few properties.
 
     ``access_token`` makes it demand ``Authorization: Bearer <access_token>``, which its
@@ -207,6 +154,9 @@ class Ga4Sandbox:
     self-signed JWT from one of ``service_accounts`` (client emails) is accepted too. ``clock``
     drives ``today`` (in ``time_zone``) and the quota hours and days.
     """
+
+    thread_name = "ga4-sandbox"
+    poll_interval = 0.05
 
     def __init__(
         self,
@@ -225,9 +175,8 @@ class Ga4Sandbox:
         thresholding: bool = False,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.seed = seed
-        self.host = host
-        self.port = port
         self.properties = set(properties)
         self.time_zone = time_zone
         self.access_token = access_token
@@ -238,9 +187,6 @@ class Ga4Sandbox:
         self.options = ReportOptions(other_row_after=other_row_after, thresholding=thresholding)
         self.faults = Faults()
         self.requests: list[LoggedRequest] = []
-        self.url = ""
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._facts: dict[date, list[DailyFact]] | None = None
         self._lock = threading.Lock()
 
@@ -269,46 +215,11 @@ class Ga4Sandbox:
 
     def start(self) -> str:
         """Start serving in a background thread; returns the base URL. Idempotent."""
-        if self._server is not None:
-            return self.url
-        self.facts_by_day()
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.sandbox = self  # type: ignore[attr-defined]
-        self._server = server
-        self.port = server.server_address[1]
-        self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="ga4-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
-        return self.url
+        self.facts_by_day()  # generate the data before the first request waits for it
+        return super().start()
 
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> Ga4Sandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"sandbox": self})
 
     # ---- request handling (called from the handler threads) --------------------------------
 
@@ -324,7 +235,7 @@ class Ga4Sandbox:
         if path == "/token":
             parsed = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         self.requests.append(LoggedRequest(method, path, unquote(parts.query), headers, parsed))
-        fault = self.faults.take(path)
+        fault = self.faults.take(path, method)
         if fault is not None and fault.latency:
             time.sleep(fault.latency)
         match = _ROUTE.match(path)
@@ -454,11 +365,12 @@ class Ga4Sandbox:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    sandbox: Ga4Sandbox
     server_version = "ESF"
     protocol_version = "HTTP/1.1"
 
     def _serve(self) -> None:
-        sandbox: Ga4Sandbox = self.server.sandbox  # type: ignore[attr-defined]
+        sandbox = self.sandbox
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -500,13 +412,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     url = sandbox.start()
     print(f"GA4 sandbox on {url} (properties {', '.join(sorted(sandbox.properties))})", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    sandbox.serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -34,8 +34,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,6 +47,7 @@ from connectors.hubspot.data import (
     generate,
     iso,
 )
+from syncd.testing.sandbox import Fault, Faults, LocalServer
 
 PRIVATE_APP_TOKEN = "pat-sandbox-0000-private-app"
 CLIENT_ID = "sandbox-client-id"
@@ -67,57 +67,13 @@ class LoggedRequest:
     body: Any
 
 
-@dataclass
-class Fault:
-    """What the next ``times`` matching requests get instead of (or before) their answer."""
-
-    path: str
-    method: str | None = None
-    status: int | None = None
-    times: int = 1
-    retry_after: float | None = None
-    latency: float = 0.0
-    truncate: bool = False
-    body: dict[str, Any] | None = None
-
-
-class FaultPlan:
-    """Faults armed per path (exact match), used up in the order they were added."""
+class FaultPlan(Faults):
+    """Faults armed per path (exact match), used up in the order they were added: an error
+    ``status`` (429, 5xx, 401…), ``latency`` seconds before the answer, or a ``truncate``-d
+    body; ``body`` overrides the error body."""
 
     def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(
-        self,
-        path: str,
-        *,
-        status: int | None = None,
-        times: int = 1,
-        retry_after: float | None = None,
-        latency: float = 0.0,
-        truncate: bool = False,
-        body: dict[str, Any] | None = None,
-        method: str | None = None,
-    ) -> None:
-        """Arm a fault: an error ``status`` (429, 5xx, 401…), ``latency`` seconds before the
-        answer, or a ``truncate``-d body; ``body`` overrides the error body."""
-        with self._lock:
-            self._faults.append(
-                Fault(path, method, status, times, retry_after, latency, truncate, body)
-            )
-
-    def take(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.path == path and fault.method in (None, method) and fault.times > 0:
-                    fault.times -= 1
-                    return fault
-        return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        super().__init__(match="exact")
 
 
 @dataclass
@@ -241,7 +197,7 @@ def _record_json(record: CrmRecord, names: list[str]) -> dict[str, Any]:
     }
 
 
-class HubSpotSandbox:
+class HubSpotSandbox(LocalServer):
     """A HubSpot account on localhost: seeded CRM records behind HubSpot's wire protocol.
 
     ``private_app_token`` authenticates like a private app; OAuth clients exchange
@@ -268,9 +224,8 @@ class HubSpotSandbox:
         bulk_start: datetime = datetime(2026, 10, 1, tzinfo=UTC),
         bulk_span: timedelta = timedelta(days=20),
     ) -> None:
+        super().__init__(host=host, port=port)
         self.seed = seed
-        self.host = host
-        self.port = port
         self.private_app_token = private_app_token
         self.client_id = client_id
         self.client_secret = client_secret
@@ -280,50 +235,12 @@ class HubSpotSandbox:
         self.faults = FaultPlan()
         self.requests: list[LoggedRequest] = []
         self.limits = _Limits(search_per_second, burst_limit, daily_limit)
-        self.url = ""
         self._tokens: dict[str, float] = {}
         self._results: dict[str, list[CrmRecord]] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # ---- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> str:
-        """Serve in a background thread; returns the base URL. Idempotent."""
-        if self._server is not None:
-            return self.url
-        server = ThreadingHTTPServer((self.host, self.port), _handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self.port = server.server_address[1]
-        self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> HubSpotSandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     # ---- test helpers ------------------------------------------------------------------------
 
@@ -536,7 +453,7 @@ def _handler(sandbox: HubSpotSandbox) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(split.query)
             body = self._read_body()
             sandbox._log(method, split.path, query, body)
-            fault = sandbox.faults.take(method, split.path)
+            fault = sandbox.faults.take(split.path, method)
             if fault is not None and fault.latency:
                 time.sleep(fault.latency)
             if fault is not None and fault.status is not None:
@@ -600,13 +517,7 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = HubSpotSandbox(seed=args.seed, host=args.host, port=args.port)
     url = sandbox.start()
     print(f"HubSpot sandbox on {url} (private app token {sandbox.private_app_token})", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    sandbox.serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -26,16 +26,16 @@ import itertools
 import json
 import re
 import secrets
+import socket
 import ssl
 import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.salesforce.data import SCHEMA, generate
 from connectors.salesforce.soql import Evaluator, SoqlError
+from syncd.testing.sandbox import Fault, Faults, LocalServer
 
 API_VERSIONS = ("58.0", "59.0", "60.0", "61.0", "62.0")
 _DATA_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/(?P<rest>.*)$")
@@ -68,19 +69,6 @@ class LoggedRequest:
     headers: dict[str, str]
 
 
-@dataclass
-class Fault:
-    """An injected failure for requests whose path starts with ``path``."""
-
-    path: str
-    status: int = 500
-    times: int = 1
-    retry_after: float | None = None
-    body: Any = None
-    latency: float = 0.0
-    truncate: bool = False
-
-
 _DEFAULT_FAULT_BODIES: dict[int, list[dict[str, str]]] = {
     401: [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
     403: [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
@@ -89,41 +77,12 @@ _DEFAULT_FAULT_BODIES: dict[int, list[dict[str, str]]] = {
 }
 
 
-@dataclass
-class FaultPlan:
-    """Faults armed per path prefix; each fires ``times`` times, oldest first."""
+class FaultPlan(Faults):
+    """Faults armed per path prefix (status 500 unless given); each fires ``times`` times,
+    oldest first."""
 
-    faults: list[Fault] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(
-        self,
-        path: str,
-        *,
-        status: int = 500,
-        times: int = 1,
-        retry_after: float | None = None,
-        body: Any = None,
-        latency: float = 0.0,
-        truncate: bool = False,
-    ) -> Fault:
-        """Arm a fault: the next ``times`` requests under ``path`` get it."""
-        fault = Fault(path, status, times, retry_after, body, latency, truncate)
-        with self.lock:
-            self.faults.append(fault)
-        return fault
-
-    def take(self, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if path.startswith(fault.path) and fault.times > 0:
-                    fault.times -= 1
-                    return fault
-        return None
-
-    def clear(self) -> None:
-        with self.lock:
-            self.faults.clear()
+    def __init__(self) -> None:
+        super().__init__(match="prefix", default_status=500)
 
 
 @dataclass
@@ -132,7 +91,7 @@ class _Cursor:
     batch: int
 
 
-class SalesforceSandbox:
+class SalesforceSandbox(LocalServer):
     """A Salesforce org on ``https://host:port`` serving seeded records.
 
     Vendor options: ``client_id``/``client_secret`` (the connected app), ``username``,
@@ -141,6 +100,8 @@ class SalesforceSandbox:
     resolve against; default: today in UTC), ``ca_file`` (where to write the CA certificate;
     default: a temporary file).
     """
+
+    scheme = "https"
 
     def __init__(
         self,
@@ -158,9 +119,8 @@ class SalesforceSandbox:
         today: date | None = None,
         ca_file: str | Path | None = None,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.seed = seed
-        self.host = host
-        self.port = port
         self.client_id = client_id
         self.client_secret = client_secret
         self.username = username
@@ -173,7 +133,6 @@ class SalesforceSandbox:
         self.evaluator = Evaluator(SCHEMA, self.records)
         self.faults = FaultPlan()
         self.requests: list[LoggedRequest] = []
-        self.url = ""
         self._ca = trustme.CA()
         self._ca_file = Path(ca_file) if ca_file else None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -188,8 +147,6 @@ class SalesforceSandbox:
         self._cursors: dict[str, _Cursor] = {}
         self._locators = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -206,46 +163,25 @@ class SalesforceSandbox:
 
     def start(self) -> str:
         """Serve in a background thread; returns the base URL. Idempotent."""
-        if self._server is not None:
-            return self.url
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self._ca.issue_cert(self.host, "localhost", "127.0.0.1").configure_cert(context)
-        server = ThreadingHTTPServer((self.host, self.port), _handler(self))
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self.port = server.server_address[1]
-        self.url = f"https://{self.host}:{self.port}"
+        url = super().start()
         self.ca_file  # noqa: B018  (writes the CA file)
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-        return self.url
+        return url
 
     def stop(self) -> None:
         """Stop serving and remove the temporary CA file."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
             self._ca_file = None
 
-    def __enter__(self) -> SalesforceSandbox:
-        self.start()
-        return self
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _wrap_socket(self, sock: socket.socket) -> socket.socket:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._ca.issue_cert(self.host, "localhost", "127.0.0.1").configure_cert(context)
+        return context.wrap_socket(sock, server_side=True)
 
     # ---- state tests drive --------------------------------------------------------------------
 
@@ -481,11 +417,11 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
             sandbox.requests.append(
                 LoggedRequest(method, parts.path, query, body, dict(self.headers.items()))
             )
-            fault = sandbox.faults.take(parts.path)
+            fault = sandbox.faults.take(parts.path, method)
             if fault is not None:
                 if fault.latency:
                     time.sleep(fault.latency)
-                if fault.status >= 400:
+                if fault.status is not None and fault.status >= 400:
                     extra = {}
                     if fault.retry_after is not None:
                         extra["Retry-After"] = f"{fault.retry_after:g}"
@@ -559,13 +495,7 @@ def main(argv: list[str] | None = None) -> None:
     url = sandbox.start()
     print(f"Salesforce sandbox on {url} (CA certificate: {sandbox.ca_file})", flush=True)
     print(f"client_id={sandbox.client_id} username={sandbox.username}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    sandbox.serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -36,13 +36,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from connectors.zendesk.data import Dataset, TicketRecord, generate
 from connectors.zendesk.searchquery import SearchSyntaxError, parse
+from syncd.testing.sandbox import Fault as Fault  # re-exported: the sandbox's public API
+from syncd.testing.sandbox import Faults as BaseFaults
+from syncd.testing.sandbox import LocalServer
 
 API = "/api/v2"
 SEARCH_LIMIT = 1000
@@ -67,53 +69,13 @@ class RecordedRequest:
     authorization: str | None
 
 
-@dataclass
-class Fault:
-    """A failure to answer the next ``times`` requests to ``path`` with."""
-
-    path: str
-    status: int = 500
-    times: int = 1
-    retry_after: float | None = None
-    latency: float = 0.0
-    truncate: bool = False
-    body: Json | None = None
-
-
-class Faults:
-    """Armed faults, consumed in the order they were added."""
+class Faults(BaseFaults):
+    """Armed faults for exact paths (status 500 unless given), consumed in the order they were
+    added; ``status=200`` with ``latency`` or ``truncate`` answers normally but slowly or cut
+    short."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._armed: list[Fault] = []
-
-    def add(
-        self,
-        path: str,
-        *,
-        status: int = 500,
-        times: int = 1,
-        retry_after: float | None = None,
-        latency: float = 0.0,
-        truncate: bool = False,
-        body: Json | None = None,
-    ) -> None:
-        """Arm a fault for the next ``times`` requests to ``path`` (``status=200`` with
-        ``latency`` or ``truncate`` answers normally but slowly or cut short)."""
-        with self._lock:
-            self._armed.append(Fault(path, status, times, retry_after, latency, truncate, body))
-
-    def take(self, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._armed:
-                if fault.path == path and fault.times > 0:
-                    fault.times -= 1
-                    return fault
-        return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._armed.clear()
+        super().__init__(match="exact", default_status=500)
 
 
 class _MinuteBudget:
@@ -158,7 +120,7 @@ def _decode_cursor(cursor: str) -> list[str]:
         raise ValueError(f"invalid cursor {cursor!r}") from exc
 
 
-class ZendeskSandbox:
+class ZendeskSandbox(LocalServer):
     """The sandbox server. ``now`` fixes its clock (default: the real time), so what it shows
     is deterministic; ``email``/``token``/``oauth_token`` are the credentials it accepts."""
 
@@ -177,9 +139,8 @@ class ZendeskSandbox:
         rate_window: float = 60.0,
         export_page_limit: int = 1000,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.seed = seed
-        self.host = host
-        self.port = port
         self.fixed_now = now
         self.email = email
         self.token = token
@@ -189,52 +150,17 @@ class ZendeskSandbox:
         self.dataset: Dataset = generate(seed)
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
-        self.url = ""
         self._budget = _MinuteBudget(requests_per_minute, rate_window)
         self._export_budget = _MinuteBudget(export_requests_per_minute, rate_window)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._log_lock = threading.Lock()
 
-    # ---- lifecycle ------------------------------------------------------------------------
-
-    def start(self) -> str:
-        """Start serving in a background thread (idempotent); returns the base URL."""
-        if self._server is not None:
-            return self.url
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         sandbox = self
 
         class Handler(_Handler):
             owner = sandbox
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://{self.host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> ZendeskSandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return Handler
 
     # ---- data views -------------------------------------------------------------------------
 
@@ -558,10 +484,10 @@ class _Handler(BaseHTTPRequestHandler):
             "ratelimit-remaining": str(remaining),
             "ratelimit-reset": str(max(1, round(reset))),
         }
-        fault = sandbox.faults.take(split.path)
+        fault = sandbox.faults.take(split.path, "GET")
         if fault is not None and fault.latency:
             time.sleep(fault.latency)
-        if fault is not None and fault.status != 200:
+        if fault is not None and fault.status is not None and fault.status != 200:
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
             default = {
@@ -634,13 +560,7 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = ZendeskSandbox(seed=args.seed, host=args.host, port=args.port)
     url = sandbox.start()
     print(f"Zendesk sandbox on {url} (token auth: {sandbox.email}/token)", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
+    sandbox.serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,22 @@
-"""Test helpers for connector authors (needs pytest): the conformance kit."""
+"""Test helpers for connector authors: the conformance kit (needs pytest) and sandbox plumbing.
 
-from syncd.testing.conformance import ConnectorConformance
+:class:`ConnectorConformance` is imported on first use, so :mod:`syncd.testing.sandbox` (which
+the vendor sandboxes, and so ``syncd demo``, import) works where pytest is not installed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syncd.testing.conformance import ConnectorConformance
 
 __all__ = ["ConnectorConformance"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ConnectorConformance":
+        from syncd.testing.conformance import ConnectorConformance
+
+        return ConnectorConformance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
