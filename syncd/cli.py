@@ -379,6 +379,95 @@ def db_upgrade(config: ConfigOption = None) -> None:
     guarded(body)
 
 
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+OutOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout)")
+]
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.write_text(text)
+        err.print(f"wrote {out}", highlight=False)
+
+
+@app.command()
+def report(
+    cycle: Annotated[str, typer.Option("--cycle", help="Cycle id, e.g. 2026-Q4")],
+    config: ConfigOption = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.md,
+    out: OutOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """The cycle review: scores per KR and objective, bets and what moved after them."""
+    from syncd.reports.review import build_review, render_review
+
+    def body() -> None:
+        loaded = load(config)
+        if cycle not in loaded.config.cycles:
+            known = ", ".join(loaded.config.cycles) or "none"
+            raise ConfigError(ConfigIssue(f"no cycle {cycle!r}", hint=f"cycles: {known}"))
+        with opened_store(loaded) as store:
+            review = build_review(loaded, store, cycle, now=moment(as_of, loaded))
+        _write(render_review(review, format.value), out)
+
+    guarded(body)
+
+
+@app.command()
+def export(
+    config: ConfigOption = None,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.csv,
+    kr: KrOption = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(help="Windows ending on or after this day", formats=["%Y-%m-%d"]),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            help="Windows ending on or before this day (YYYY-MM-DD)", formats=["%Y-%m-%d"]
+        ),
+    ] = None,
+    out: OutOption = None,
+) -> None:
+    """Every measurement as CSV or JSON, for spreadsheets and BI tools."""
+    from syncd.reports.export import export_measurements
+
+    def body() -> None:
+        loaded = load(config)
+        with opened_store(loaded) as store:
+            handle = out.open("w", newline="") if out else sys.stdout
+            try:
+                rows = export_measurements(
+                    store,
+                    loaded.config,
+                    format.value,
+                    kr_ids=kr,
+                    since=since.date() if since else None,
+                    until=until.date() if until else None,
+                    out=handle,
+                )
+            finally:
+                if out:
+                    handle.close()
+        err.print(f"{rows} measurements exported", highlight=False)
+
+    guarded(body)
+
+
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Run the service: measure every KR on its schedule until SIGTERM (systemd: Type=notify).

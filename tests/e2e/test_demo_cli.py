@@ -6,6 +6,8 @@ standard library, independently of syncd's windows, connectors and evaluator.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sqlite3
@@ -216,3 +218,30 @@ def test_an_unreachable_store_is_exit_3_without_the_password(tmp_path: Path) -> 
     assert result.returncode == 3
     assert "127.0.0.1:1" in result.stderr
     assert "hunter2secret" not in result.stderr + result.stdout
+
+
+def test_cycle_review_and_export(demo_dir: Path, status: dict) -> None:
+    review = json.loads(
+        syncd(
+            "report", "--cycle", "2026-Q4", "--format", "json", "--as-of", AS_OF, cwd=demo_dir
+        ).stdout
+    )
+    scores = {
+        kr["id"]: kr["score"]
+        for section in ("committed", "aspirational")
+        for objective in review[section]["objectives"]
+        for kr in objective["key_results"]
+    }
+    assert scores.keys() == DEMO_KRS.keys()
+    assert scores["conversion-rate"] == pytest.approx(status["conversion-rate"]["score"])
+    markdown = syncd("report", "--cycle", "2026-Q4", "--as-of", AS_OF, cwd=demo_dir).stdout
+    assert "# Cycle review 2026-Q4" in markdown and "Committed objectives" in markdown
+    assert syncd("report", "--cycle", "2027-Q1", cwd=demo_dir, check=False).returncode == 2
+
+    exported = syncd("export", "--format", "csv", "--kr", "nps", cwd=demo_dir)
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [(row["kr"], float(row["value"]), row["note"]) for row in rows] == [
+        ("nps", 54.0, "survey wave 1"),
+        ("nps", 61.0, "wave 2"),
+    ]
+    assert "2 measurements exported" in exported.stderr

@@ -1,0 +1,142 @@
+"""``syncd export``: every stored measurement as CSV or JSON, for spreadsheets and BI tools.
+
+One row per measurement (its current revision), KRs in config order, each by window end::
+
+    kr, objective, team, window_start, window_end, value, collected_at, source,
+    query_fingerprint, run_id, revision, note
+
+Timestamps are ISO 8601 in UTC with their offset (``2026-10-02T00:00:00+00:00``). CSV has a
+header row; an absent ``run_id`` or ``note`` is an empty cell. JSON is one array of objects
+with those keys, absent values as ``null``. Rows are streamed: nothing holds the whole export.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, TextIO
+from zoneinfo import ZoneInfo
+
+from syncd.config.models import Config, KeyResult, Objective
+from syncd.errors import ConfigError, ConfigIssue
+from syncd.store import Measurement, Store
+from syncd.windows import local_midnight
+
+FIELDS = (
+    "kr",
+    "objective",
+    "team",
+    "window_start",
+    "window_end",
+    "value",
+    "collected_at",
+    "source",
+    "query_fingerprint",
+    "run_id",
+    "revision",
+    "note",
+)
+
+
+def export_measurements(
+    store: Store,
+    config: Config,
+    fmt: Literal["csv", "json"],
+    *,
+    kr_ids: Sequence[str] | None = None,
+    since: datetime | date | None = None,
+    until: datetime | date | None = None,
+    out: TextIO,
+) -> int:
+    """Write the measurements of ``kr_ids`` (default: every configured KR) to ``out``.
+
+    ``since``/``until`` bound the window end, both inclusive. A ``date`` is read in the config's
+    time zone: ``since`` from that day's start, ``until`` through that day's end. Returns the
+    number of measurements written. For CSV, open a file ``out`` with ``newline=""`` (the csv
+    module writes RFC 4180 CRLF line ends itself). Raises
+    :class:`~syncd.errors.ConfigError` for a KR id that is not configured.
+    """
+    if fmt not in ("csv", "json"):
+        raise ValueError(f"unknown export format {fmt!r} (use csv or json)")
+    chosen = _chosen(config, kr_ids)
+    low = _instant(since, config.tz, end_of_day=False)
+    high = _instant(until, config.tz, end_of_day=True)
+    rows = _rows(store, chosen, since=low, until=high)
+    return _write_csv(rows, out) if fmt == "csv" else _write_json(rows, out)
+
+
+def _chosen(config: Config, kr_ids: Sequence[str] | None) -> list[tuple[Objective, KeyResult]]:
+    every = config.key_results()
+    if kr_ids is None:
+        return every
+    by_id = {kr.id: (objective, kr) for objective, kr in every}
+    unknown = [kr_id for kr_id in kr_ids if kr_id not in by_id]
+    if unknown:
+        issues = []
+        for kr_id in unknown:
+            close = difflib.get_close_matches(kr_id, list(by_id), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "see `syncd status` for the KR ids"
+            issues.append(ConfigIssue(f"no key result {kr_id!r} in the configuration", hint=hint))
+        raise ConfigError(issues)
+    return [by_id[kr_id] for kr_id in dict.fromkeys(kr_ids)]
+
+
+def _instant(moment: datetime | date | None, tz: ZoneInfo, *, end_of_day: bool) -> datetime | None:
+    if moment is None or isinstance(moment, datetime):
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError(f"{moment} has no time zone")
+        return moment
+    return local_midnight(moment + timedelta(days=1) if end_of_day else moment, tz)
+
+
+def _rows(
+    store: Store,
+    chosen: Sequence[tuple[Objective, KeyResult]],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+) -> Iterator[dict[str, Any]]:
+    for objective, kr in chosen:
+        for measurement in store.measurements(kr.id, since=since, until=until):
+            yield _row(objective, measurement)
+
+
+def _row(objective: Objective, m: Measurement) -> dict[str, Any]:
+    return {
+        "kr": m.key_result_id,
+        "objective": objective.id,
+        "team": objective.team,
+        "window_start": m.window_start.isoformat(),
+        "window_end": m.window_end.isoformat(),
+        "value": m.value,
+        "collected_at": m.collected_at.isoformat(),
+        "source": m.source,
+        "query_fingerprint": m.query_fingerprint,
+        "run_id": m.run_id,
+        "revision": m.revision,
+        "note": m.note,
+    }
+
+
+def _write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def _write_json(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
+    count = 0
+    out.write("[")
+    for row in rows:
+        out.write(",\n  " if count else "\n  ")
+        out.write(json.dumps(row, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
