@@ -469,6 +469,24 @@ def export(
 
 
 @app.command()
+def digest(
+    team: Annotated[str, typer.Option("--team", help="The team whose weekly digest to show")],
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Print a team's weekly check-in digest as it would be sent now (sends nothing)."""
+    from syncd.notify_teams import preview_digest
+
+    def body() -> None:
+        loaded = load(config)
+        with opened_store(loaded) as store:
+            text = preview_digest(loaded, store, team, moment(as_of, loaded))
+        _write(text, None)
+
+    guarded(body)
+
+
+@app.command()
 def run(config: ConfigOption = None) -> None:
     """Run the service: measure every KR on its schedule until SIGTERM (systemd: Type=notify).
 

@@ -336,6 +336,59 @@ class DaemonSettings(Strict):
         return value
 
 
+AlertStatus = Literal["on_track", "at_risk", "off_track", "achieved", "not_started", "stale"]
+
+
+class NotificationChannel(Strict):
+    """Where a team hears about its KRs: an Apprise URL (``slack://…``, ``workflows://…`` for
+    Microsoft Teams, ``mailtos://…``, ``json://…``) and what it receives."""
+
+    url: SecretStr = Field(
+        description="Apprise URL; put its tokens in a secret reference such as ${env:SLACK_URL}"
+    )
+    teams: list[str] = Field(
+        min_length=1, description="the teams this channel serves; '*' serves every team"
+    )
+    alerts: bool = Field(True, description="send status, staleness and source alerts here")
+    digest: bool = Field(True, description="send the weekly digest here")
+
+    def serves(self, team: str) -> bool:
+        return "*" in self.teams or team in self.teams
+
+
+class AlertRules(Strict):
+    """What is worth an alert."""
+
+    statuses: list[AlertStatus] = Field(
+        default_factory=lambda: ["at_risk", "off_track", "achieved", "stale"],
+        description="a KR whose status moves into or out of one of these is an alert",
+    )
+    sources: bool = Field(True, description="alert when a source starts or stops failing")
+
+
+class DigestSettings(Strict):
+    """The weekly check-in digest each team receives."""
+
+    schedule: ScheduleSpec = Field(
+        "0 9 * * 1", description="when digests are due, in the config time zone"
+    )
+    late: DurationSpec = Field(
+        "1d", description="a digest not sent this long after its slot is skipped"
+    )
+
+
+class Notifications(Strict):
+    """Alerts and digests to the teams' channels. Secret references are allowed here."""
+
+    channels: dict[Slug, NotificationChannel] = Field(default_factory=dict)
+    alerts: AlertRules = Field(default_factory=AlertRules)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    lease: DurationSpec = Field(
+        "10m", description="how long a claimed delivery is held before it is retried"
+    )
+    attempts: int = Field(5, ge=1, description="deliveries to a channel are tried this often")
+
+
 class Config(Strict):
     """A whole syncd configuration (one file, or a directory of files merged)."""
 
@@ -350,6 +403,7 @@ class Config(Strict):
     metrics: dict[Slug, Metric] = Field(default_factory=dict)
     objectives: list[Objective] = Field(default_factory=list)
     initiatives: list[Initiative] = Field(default_factory=list)
+    notifications: Notifications | None = None
 
     @field_validator("sources", mode="before")
     @classmethod

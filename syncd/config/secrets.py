@@ -1,8 +1,9 @@
 """Secret references in string values: ``${env:NAME}``, ``${env:NAME:-default}``,
 ``${file:/abs/path}`` and ``${credential:NAME}`` (systemd ``LoadCredential=``).
 
-They are resolved only under ``store`` and ``sources``; elsewhere they are an error. Resolved
-values are collected so the logger can redact them and never appear in any message.
+They are resolved only under ``store``, ``sources``, ``daemon`` and ``notifications``; elsewhere
+they are an error. Resolved values are collected so the logger can redact them and never appear
+in any message.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.errors import ConfigIssue
 
-SECRET_SECTIONS = ("store", "sources", "daemon")
+SECRET_SECTIONS = ("store", "sources", "daemon", "notifications")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SYNTAX = "${env:NAME}, ${env:NAME:-default}, ${file:/absolute/path} or ${credential:NAME}"
@@ -90,7 +91,7 @@ def _walk(
             resolution,
             positions,
             path,
-            "secret references are resolved only in store, sources and daemon",
+            "secret references are resolved only in store, sources, daemon and notifications",
             "write the value itself here, or move the secret to a source's settings",
         )
         return value

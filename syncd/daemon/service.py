@@ -41,6 +41,7 @@ from syncd.daemon.spool import Spool
 from syncd.errors import ConfigError, StoreError, SyncdError
 from syncd.logs import scrub
 from syncd.notify import Notifier, Watchdog
+from syncd.notify_teams import run_alerts, send_due_digests
 from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
 from syncd.overview import build_overview
 from syncd.schedule import parse_duration
@@ -296,6 +297,7 @@ class Daemon:
                     )
             if time.monotonic() - self._progress_at > PROGRESS_EVERY.total_seconds():
                 self._refresh_progress()
+                self._notify_teams()
         except SyncdError as exc:
             log.warning("daemon.beat_failed", error=str(exc))
 
@@ -405,6 +407,19 @@ class Daemon:
             return
         self.telemetry.record_progress(kr for o in overview for kr in o.key_results)
         self._progress_at = time.monotonic()
+
+    def _notify_teams(self) -> None:
+        """Alerts on status changes and the weekly digests; each sent once across instances."""
+        assert self.store is not None
+        now = datetime.now(UTC)
+        try:
+            sent = run_alerts(self.loaded, self.store, now=now, owner=self.owner)
+            sent += send_due_digests(self.loaded, self.store, now=now, owner=self.owner)
+        except SyncdError as exc:
+            log.warning("notifications.failed", error=str(exc))
+            return
+        if sent:
+            log.info("notifications.sent", count=sent)
 
     # -- health ---------------------------------------------------------------------------------
 

@@ -148,3 +148,46 @@ class JobClaim(StoreModel, table=True):
     lease_until: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, sa_type=String(50))
+
+
+class AlertState(StoreModel, table=True):
+    """The last status alerts were judged on, per subject (``kr:<id>`` or ``source:<name>``).
+
+    ``generation`` counts its changes: an alert's key names the generation it leaves, so every
+    instance that sees the same change derives the same key, and a later change a new one.
+    """
+
+    __tablename__ = "alert_states"
+
+    subject: str = Field(primary_key=True, sa_type=String(200))
+    status: str = Field(sa_type=String(50))
+    generation: int = 0
+    changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class NotificationDelivery(StoreModel, table=True):
+    """One message (an alert or a digest) to one channel, claimed before it is sent.
+
+    The first claim of ``(key, channel)`` wins; a claim neither sent nor given up whose lease ran
+    out (its instance died, or the channel failed) is retried by whoever takes it over. The row
+    keeps the whole message so a retry needs nothing else.
+    """
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (Index(None, "team", "kind", "sent_at"),)
+
+    key: str = Field(primary_key=True, sa_type=String(300))
+    channel: str = Field(primary_key=True, sa_type=String(100))
+    kind: str = Field(sa_type=String(50))
+    team: str = Field(sa_type=String(100))
+    title: str = Field(sa_type=Text)
+    body: str = Field(sa_type=Text)
+    html: str | None = Field(default=None, sa_type=Text)
+    data: str | None = Field(default=None, sa_type=Text)
+    owner: str = Field(sa_type=String(200))
+    claimed_at: datetime = Field(sa_type=UTCDateTime)
+    lease_until: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 1
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    given_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_type=Text)

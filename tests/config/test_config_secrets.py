@@ -68,7 +68,10 @@ def test_reference_outside_store_and_sources(tmp_path):
     )
     [issue] = issues_of(path)
     assert (issue.path, issue.line) == (("metrics", "x", "query", "count"), 10)
-    assert issue.message == "secret references are resolved only in store, sources and daemon"
+    assert (
+        issue.message
+        == "secret references are resolved only in store, sources, daemon and notifications"
+    )
 
 
 def test_secret_never_leaks_into_messages_or_reprs(tmp_path):

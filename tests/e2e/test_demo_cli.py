@@ -245,3 +245,11 @@ def test_cycle_review_and_export(demo_dir: Path, status: dict) -> None:
         ("nps", 61.0, "wave 2"),
     ]
     assert "2 measurements exported" in exported.stderr
+
+
+def test_weekly_digest_preview(demo_dir: Path) -> None:
+    text = syncd("digest", "--team", "support", "--as-of", AS_OF, cwd=demo_dir).stdout
+    assert text.startswith("# Weekly OKR digest: support")
+    for title in ("Median first reply from 4 h to 2 h", "Good ratings from 78 % to 90 %"):
+        assert title in text
+    assert syncd("digest", "--team", "nobody", cwd=demo_dir, check=False).returncode == 2

@@ -17,8 +17,10 @@ TABLES = {
     "measurement_revisions",
     "sync_runs",
     "job_claims",
+    "alert_states",
+    "notification_deliveries",
 }
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_migrations_match_the_models(store_url):
