@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
@@ -464,6 +465,47 @@ def export(
                 if out:
                     handle.close()
         err.print(f"{rows} measurements exported", highlight=False)
+
+    guarded(body)
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    listen: Annotated[str, typer.Option(help="host:port")] = "127.0.0.1:9466",
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="SYNCD_DASHBOARD_TOKEN", help="Bearer token every request needs"),
+    ] = None,
+) -> None:
+    """Serve the read-only dashboard and its JSON API (/api/v1/) until Ctrl-C."""
+    from syncd.observe import StatusServer
+    from syncd.web import create_dashboard_app
+
+    def body() -> None:
+        loaded = load(config)
+        host, _, port = listen.rpartition(":")
+        host = host.strip("[]")
+        if host not in ("127.0.0.1", "localhost", "::1") and not token:
+            err.print(
+                f"[yellow]warning:[/] serving on {host} without a token: anyone who can reach "
+                "it reads your OKRs (set SYNCD_DASHBOARD_TOKEN)",
+                highlight=False,
+            )
+        with opened_store(loaded):
+            pass  # migrated and reachable before we say where to look
+        app_ = create_dashboard_app(
+            loaded, lambda: Store.open(loaded.config.store.get_secret_value()), token=token
+        )
+        server = StatusServer(app_, host=host, port=int(port))
+        server.start()
+        out.print(f"dashboard: http://{listen.rpartition(':')[0]}:{server.port}/", highlight=False)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
 
     guarded(body)
 

@@ -55,7 +55,8 @@ def attainment(value: float, baseline: float, target: float) -> float:
 
 def score(attainment: float, ceiling: float = 1.0) -> float:
     """Attainment clamped to ``[0, ceiling]``."""
-    return min(max(attainment, 0.0), ceiling)
+    # + 0.0 turns -0.0 (a decrease KR still at its baseline) into 0.0, shown as "0.00".
+    return min(max(attainment, 0.0), ceiling) + 0.0
 
 
 def expected(as_of: datetime, cycle: Cycle, tz: ZoneInfo, pacing: Pacing | None = None) -> float:

@@ -438,3 +438,8 @@ def test_end_to_end_objective_from_points():
     rolled = evaluate_objective(obj, results)
     assert rolled.score == pytest.approx((0.4 + 2 * 0.5) / 3)
     assert rolled.status == "on_track"
+
+
+def test_a_decrease_kr_at_its_baseline_scores_plain_zero() -> None:
+    # (8 − 8) / (5 − 8) is −0.0; a score must not print as "-0.00".
+    assert f"{score(attainment(8.0, 8.0, 5.0)):.2f}" == "0.00"

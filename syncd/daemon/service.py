@@ -48,6 +48,7 @@ from syncd.schedule import parse_duration
 from syncd.session import load
 from syncd.store import Store
 from syncd.sync import Syncer, SyncReport
+from syncd.web import dashboard_blueprint, load_dashboard_data
 
 log = structlog.get_logger("syncd.daemon")
 
@@ -427,6 +428,10 @@ class Daemon:
         host, _, port = listen.rpartition(":")
         host = host.strip("[]")
         token = self.loaded.config.daemon.listen_token
+        dashboard = dashboard_blueprint(
+            lambda: load_dashboard_data(self.loaded, self._require_store(), datetime.now(UTC)),
+            token=token.get_secret_value() if token else None,
+        )
         app = create_app(
             self.telemetry,
             live=[HealthCheck("scheduler", self._scheduler_alive)],
@@ -436,11 +441,16 @@ class Daemon:
                 HealthCheck("scheduler", self._scheduler_alive),
             ],
             metrics_token=token.get_secret_value() if token else None,
+            blueprints=[dashboard],
         )
         server = StatusServer(app, host=host, port=int(port))
         server.start()
         log.info("listener.started", host=host, port=server.port)
         return server
+
+    def _require_store(self) -> Store:
+        assert self.store is not None
+        return self.store
 
     def _store_reachable(self) -> bool | str:
         assert self.store is not None

@@ -19,7 +19,8 @@ from syncd.checkin import record_checkin
 from syncd.config import LoadedConfig
 from syncd.demo import sandboxes
 from syncd.demo.sample import generate
-from syncd.errors import ConfigError, ConfigIssue
+from syncd.errors import ConfigError, ConfigIssue, SyncdError
+from syncd.observe import StatusServer
 from syncd.overview import build_overview
 from syncd.paths import repo_demo_config
 from syncd.progress import ObjectiveProgress
@@ -28,6 +29,7 @@ from syncd.schedule import parse_schedule
 from syncd.session import load, moment, opened_store
 from syncd.store import Store
 from syncd.sync import Syncer, SyncReport
+from syncd.web import create_dashboard_app
 
 SAMPLE_SOURCE = "warehouse"
 # What the research team enters after each wave of the customer survey.
@@ -63,7 +65,33 @@ def run_demo(
             overview = build_overview(loaded, store, now)
         _show(loaded, path, report, final, overview, now, console)
         if not once:
-            _keep_syncing(loaded, console)
+            server = _serve_dashboard(loaded, console)
+            try:
+                _keep_syncing(loaded, console)
+            finally:
+                server.stop()
+
+
+DASHBOARD_PORT = 9466
+
+
+def _serve_dashboard(loaded: LoadedConfig, console: Console) -> StatusServer:
+    app = create_dashboard_app(
+        loaded, lambda: Store.open(loaded.config.store.get_secret_value()), token=None
+    )
+    server = StatusServer(app, host="127.0.0.1", port=DASHBOARD_PORT)
+    try:
+        server.start()
+    except OSError as exc:
+        raise SyncdError(
+            f"cannot serve the dashboard on 127.0.0.1:{DASHBOARD_PORT}: {exc}\n"
+            "    hint: another `syncd demo` or `syncd serve` may be running"
+        ) from exc
+    console.print(
+        f"\n[bold]Dashboard:[/] http://127.0.0.1:{server.port}/  (JSON: /api/v1/key-results)",
+        highlight=False,
+    )
+    return server
 
 
 def _show(
@@ -90,6 +118,8 @@ def _show(
         f"  {syncd} history booking-5d         every measurement of a KR\n"
         f"  {syncd} preview onboarding-satisfaction   the upstream query, run now\n"
         f"  {syncd} checkin nps 63 --note 'survey wave 3'\n"
+        f"  {syncd} report --cycle 2026-Q4        the cycle review (md, html or json)\n"
+        f"  {syncd} serve                          the dashboard on http://127.0.0.1:9466/\n"
         f"  config: {path}\n"
         f"  store:  {_store_url(loaded)}",
         highlight=False,

@@ -36,6 +36,12 @@ def test_start_sync_reload_and_stop_as_systemd_sees_it(
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
             metrics = answer.read().decode()
         assert 'syncd_sync_runs_total{outcome="ok",source="warehouse"}' in metrics
+        # The same listener serves the dashboard and its JSON API.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/key-results") as answer:
+            served = {kr["id"]: kr for kr in json.load(answer)["key_results"]}
+        assert served["alpha"]["value"] == 1.5 and served["beta"]["value"] == 2.5
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+            assert "Daemon under test" in answer.read().decode()
 
         # An invalid config is rejected and the running one keeps syncing.
         good = config.read_text()

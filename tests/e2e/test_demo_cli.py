@@ -10,9 +10,12 @@ import csv
 import io
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "config" / "demo.yaml"
 AS_OF = "2026-11-21T10:30"  # Europe/Zurich (CET, UTC+1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def syncd(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -253,3 +262,32 @@ def test_weekly_digest_preview(demo_dir: Path) -> None:
     for title in ("Median first reply from 4 h to 2 h", "Good ratings from 78 % to 90 %"):
         assert title in text
     assert syncd("digest", "--team", "nobody", cwd=demo_dir, check=False).returncode == 2
+
+
+def test_serve_answers_only_with_the_token(demo_dir: Path, status: dict) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SYNCD_CONFIG"}
+    env["SYNCD_DASHBOARD_TOKEN"] = "dash-token-7"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "syncd", "serve", "--listen", f"127.0.0.1:{port}"],
+        cwd=demo_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert f"dashboard: http://127.0.0.1:{port}/" in server.stdout.readline()
+        url = f"http://127.0.0.1:{port}/api/v1/key-results"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=10)
+        assert refused.value.code == 401
+        request = urllib.request.Request(url, headers={"Authorization": "Bearer dash-token-7"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            served = {kr["id"]: kr for kr in json.load(answer)["key_results"]}
+        assert served.keys() == DEMO_KRS.keys()
+        assert served["nps"]["value"] == status["nps"]["value"]
+    finally:
+        server.terminate()
+        server.wait(10)

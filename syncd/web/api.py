@@ -1,0 +1,116 @@
+"""The JSON documents of ``/api/v1/``: plain dicts of the dashboard's data (shapes in
+:mod:`syncd.web`). Times are ISO 8601 in UTC; values are in the KR's unit as stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from syncd.progress import ObjectiveProgress
+from syncd.web.data import DashboardData, KRView, SourceHealth
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def objectives_document(data: DashboardData) -> dict[str, Any]:
+    """``GET /api/v1/objectives``."""
+    return {"generated_at": _iso(data.now), "objectives": [_objective(o) for o in data.objectives]}
+
+
+def _objective(objective: ObjectiveProgress) -> dict[str, Any]:
+    return {
+        "id": objective.id,
+        "title": objective.title,
+        "team": objective.team,
+        "cycle": objective.cycle,
+        "commitment": objective.commitment,
+        "level": objective.level,
+        "score": objective.score,
+        "status": objective.status,
+        "key_results": [kr.id for kr in objective.key_results],
+    }
+
+
+def key_results_document(data: DashboardData) -> dict[str, Any]:
+    """``GET /api/v1/key-results``."""
+    return {
+        "generated_at": _iso(data.now),
+        "key_results": [key_result(view) for view in data.key_results.values()],
+    }
+
+
+def key_result(view: KRView) -> dict[str, Any]:
+    """One KR's progress, freshness and source."""
+    kr = view.progress
+    band = kr.band
+    return {
+        "id": kr.id,
+        "objective": kr.objective,
+        "title": kr.title,
+        "team": kr.team,
+        "cycle": kr.cycle,
+        "commitment": kr.commitment,
+        "unit": kr.unit,
+        "direction": kr.direction,
+        "value": kr.value,
+        "baseline": kr.baseline,
+        "target": kr.target,
+        "band": None if band is None else {"at_least": band.at_least, "at_most": band.at_most},
+        "in_band": kr.in_band,
+        "attainment": kr.attainment,
+        "score": kr.score,
+        "expected": kr.expected,
+        "status": kr.status,
+        "forecast": kr.forecast,
+        "forecast_score": kr.forecast_score,
+        "as_of": _iso(kr.as_of),
+        "collected_at": _iso(kr.collected_at),
+        "source": view.source,
+        "source_types": list(view.source_types),
+        "points": len(view.history),
+    }
+
+
+def history_document(view: KRView) -> dict[str, Any]:
+    """``GET /api/v1/key-results/<id>/history``."""
+    kr = view.progress
+    return {
+        "id": kr.id,
+        "unit": kr.unit,
+        "baseline": kr.baseline,
+        "target": kr.target,
+        "cycle": {"id": kr.cycle, "start": _iso(view.cycle_start), "end": _iso(view.cycle_end)},
+        "points": [
+            {
+                "window_start": _iso(point.window_start),
+                "window_end": _iso(point.window_end),
+                "value": point.value,
+                "collected_at": _iso(point.collected_at),
+                "source": point.source,
+                "revision": point.revision,
+            }
+            for point in view.history
+        ],
+        "pace": [{"at": _iso(point.at), "value": point.value} for point in view.pace],
+        "forecast": kr.forecast,
+    }
+
+
+def sources_document(data: DashboardData) -> dict[str, Any]:
+    """``GET /api/v1/sources``."""
+    return {"generated_at": _iso(data.now), "sources": [_source(s) for s in data.sources]}
+
+
+def _source(source: SourceHealth) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "type": source.type,
+        "failing": source.failing,
+        "last_run_at": _iso(source.last_run_at),
+        "last_outcome": source.last_outcome,
+        "last_success_at": _iso(source.last_success_at),
+        "last_error_at": _iso(source.last_error_at),
+        "last_error": source.last_error,
+    }
