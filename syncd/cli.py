@@ -276,24 +276,13 @@ def history(
 
     def body() -> None:
         loaded = load(config)
-        _objective, key_result = find_kr(loaded, kr)
+        objective, key_result = find_kr(loaded, kr)
         with opened_store(loaded) as store:
             measurements = store.measurements(kr)
         if format is OutputFormat.json:
-            rows = [
-                {
-                    "window_start": m.window_start.isoformat(),
-                    "window_end": m.window_end.isoformat(),
-                    "value": m.value,
-                    "collected_at": m.collected_at.isoformat(),
-                    "source": m.source,
-                    "query_fingerprint": m.query_fingerprint,
-                    "run_id": m.run_id,
-                    "revision": m.revision,
-                    "note": m.note,
-                }
-                for m in measurements
-            ]
+            from syncd.reports.export import measurement_row
+
+            rows = [measurement_row(objective, m) for m in measurements]
             sys.stdout.write(json.dumps({"key_result": kr, "measurements": rows}, indent=2) + "\n")
         else:
             history_table(key_result, measurements, out, tz=loaded.config.tz)

@@ -101,10 +101,11 @@ def _rows(
 ) -> Iterator[dict[str, Any]]:
     for objective, kr in chosen:
         for measurement in store.measurements(kr.id, since=since, until=until):
-            yield _row(objective, measurement)
+            yield measurement_row(objective, measurement)
 
 
-def _row(objective: Objective, m: Measurement) -> dict[str, Any]:
+def measurement_row(objective: Objective, m: Measurement) -> dict[str, Any]:
+    """One measurement as a flat record (the export's columns; timestamps ISO 8601)."""
     return {
         "kr": m.key_result_id,
         "objective": objective.id,
