@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 from waitress import trigger, wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from syncd.observe.headers import add_security_headers
 from syncd.observe.health import HealthCheck
 from syncd.observe.metrics import Telemetry
 from syncd.observe.probes import probes_blueprint
@@ -41,9 +42,10 @@ def create_app(
 
     ``metrics_token`` (config ``daemon.listen_token``) protects ``/metrics`` with a bearer
     token; the probes stay open because orchestrators call them unauthenticated.
-    ``blueprints`` are registered after the built-in ones.
+    ``blueprints`` are registered after the built-in ones. Every answer carries the security
+    headers of :mod:`syncd.observe.headers`.
     """
-    app = Flask("syncd.observe")
+    app = add_security_headers(Flask("syncd.observe"))
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep checks in the order given
     app.extensions[TELEMETRY_EXTENSION] = telemetry
     app.register_blueprint(probes_blueprint(live, ready))
