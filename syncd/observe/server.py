@@ -29,6 +29,14 @@ TELEMETRY_EXTENSION = "syncd.telemetry"
 
 _STOP_TIMEOUT = 5.0
 
+CONNECTION_LIMIT = 500
+"""Open connections waitress serves at once (its default, 100, let 100 idle sockets lock the
+probes out); below the usual 1024 file descriptors a process may hold."""
+CHANNEL_TIMEOUT = 30
+"""Seconds an idle or unfinished connection is kept (waitress: 120)."""
+CLEANUP_INTERVAL = 5
+"""Seconds between waitress's sweeps for such connections (waitress: 30)."""
+
 
 def create_app(
     telemetry: Telemetry,
@@ -56,7 +64,12 @@ def create_app(
 
 
 class StatusServer:
-    """Serves a WSGI app with waitress on a daemon thread; port 0 picks a free port."""
+    """Serves a WSGI app with waitress on a daemon thread; port 0 picks a free port.
+
+    Idle connections cost no thread (waitress only hands complete requests to its threads);
+    up to :data:`CONNECTION_LIMIT` of them are held, each at most :data:`CHANNEL_TIMEOUT`
+    seconds, so a few hundred silent sockets leave the probes answering.
+    """
 
     def __init__(
         self, app: Flask, host: str = "127.0.0.1", port: int = 9465, *, threads: int = 4
@@ -87,6 +100,9 @@ class StatusServer:
                 host=self.host,
                 port=self.port,
                 threads=self._threads,
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=CHANNEL_TIMEOUT,
+                cleanup_interval=CLEANUP_INTERVAL,
                 ident="syncd",
                 clear_untrusted_proxy_headers=True,
             )
