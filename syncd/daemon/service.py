@@ -465,7 +465,7 @@ class Daemon:
             self.telemetry,
             live=[HealthCheck("scheduler", self._scheduler_alive)],
             ready=[
-                HealthCheck("store", self._store_reachable),
+                HealthCheck("store", self._store_writable),
                 HealthCheck("migrations", self._migrations_current),
                 HealthCheck("scheduler", self._scheduler_alive),
             ],
@@ -481,9 +481,9 @@ class Daemon:
         assert self.store is not None
         return self.store
 
-    def _store_reachable(self) -> bool | str:
+    def _store_writable(self) -> bool | str:
         assert self.store is not None
-        self.store.ping()
+        self.store.check_writable()
         return True
 
     def _migrations_current(self) -> bool | str:

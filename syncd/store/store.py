@@ -9,18 +9,27 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from syncd.config.models import Config
 from syncd.store import claims, definitions, migrate, notifications, reads, runs, writes
-from syncd.store.engine import make_engine, parse_url, writing
+from syncd.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, parse_url, writing
 from syncd.store.failures import guarded, safe_url, store_error
 from syncd.store.notifications import OutgoingMessage
 from syncd.store.records import MeasurementIn, WriteResult
 from syncd.store.tables import Measurement, MeasurementRevision, NotificationDelivery, SyncRun
+
+WRITE_PROBE = text("UPDATE alembic_version SET version_num = version_num")
+WRITE_CHECK_WAIT_MS = 100
+
+
+def _driver(connection: Connection) -> Any:
+    return connection.connection.driver_connection
 
 
 def utcnow() -> datetime:
@@ -381,6 +390,30 @@ class Store:
         """Raise ``StoreError`` unless the store answers a trivial query."""
         with guarded(self._url, "checking the store"), self._engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def check_writable(self) -> None:
+        """Raise ``StoreError`` unless the store takes a write right now.
+
+        A write in a transaction that is rolled back: nothing is kept, but a read-only file,
+        disk or server refuses it. On SQLite another writer holding the lock means the store
+        is writable; this check does not wait for it.
+        """
+        sqlite = self.dialect == "sqlite"
+        with guarded(self._url, "checking the store can write"), self._writer.connect() as c:
+            if sqlite:
+                _driver(c).execute(f"PRAGMA busy_timeout={WRITE_CHECK_WAIT_MS}")
+            try:
+                with c.begin() as transaction:
+                    if not sqlite:
+                        c.execute(text(f"SET LOCAL lock_timeout = {WRITE_CHECK_WAIT_MS * 10}"))
+                    c.execute(WRITE_PROBE)
+                    transaction.rollback()
+            except OperationalError as exc:
+                if not (sqlite and "database is locked" in str(exc.orig)):
+                    raise
+            finally:
+                if sqlite and not c.invalidated:
+                    _driver(c).execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     def runs(self, *, limit: int = 50, source: str | None = None) -> list[SyncRun]:
         """The most recent runs, newest first, optionally of one source."""
