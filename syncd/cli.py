@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from syncd import __version__, logs
+from syncd import __version__, logs, paths
 from syncd.checkin import record_checkin
 from syncd.config import LoadedConfig, config_schema
 from syncd.errors import ConfigError, ConfigIssue, StoreError, SyncdError
@@ -559,4 +559,5 @@ def demo(
 
 def main() -> None:
     """Console-script entry point."""
+    paths.restrict_umask()  # store, spool, WAL, reports: 0600/0700 outside systemd too
     app()

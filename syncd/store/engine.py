@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Connection, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from syncd.errors import StoreError
+from syncd.paths import private_file
 from syncd.store.failures import CONFIG_HINT, redact_url_text, store_error
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -62,7 +63,8 @@ def parse_url(text: str) -> URL:
 
 
 def make_engine(url: URL) -> Engine:
-    """An engine for ``url``; for a SQLite file, its parent directory is created first."""
+    """An engine for ``url``; a new SQLite file is created first, 0600 (its missing
+    directories 0700)."""
     try:
         if url.get_backend_name() == "sqlite":
             return _recovering(_sqlite_engine(url))
@@ -99,7 +101,7 @@ def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file:")
     if not in_memory:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(database))  # 0600 in a 0700 directory when syncd creates them
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
