@@ -3,7 +3,8 @@
 Shape of a run::
 
     start   config → store (migrated; waits while unreachable) → scheduler → listener → READY=1
-    start   runs left open by a dead process are closed as ``interrupted`` (syncd.store.runs)
+    start   runs left open by a dead process are closed as ``interrupted`` (syncd.store.runs);
+            again every ``lease`` while running, for peers that died since
     slots   each job fires at its schedule's slots; an instance claims (job, slot) in the store,
             holds the job's advisory lock, syncs, and finishes the claim: exactly one instance
             measures a slot, and a crashed instance's claim is taken over after its lease
@@ -74,6 +75,7 @@ class Daemon:
         self._wake = threading.Event()
         self._heartbeat_at = time.monotonic()
         self._progress_at = 0.0
+        self._swept_at = time.monotonic()
         self._failures: dict[str, int] = {}
         self._paused_until: dict[str, datetime] = {}
         self._retired_pools: list[ConnectorPool] = []
@@ -320,6 +322,11 @@ class Daemon:
             if time.monotonic() - self._progress_at > PROGRESS_EVERY.total_seconds():
                 self._refresh_progress()
                 self._notify_teams()
+            store = self._require_store()
+            if time.monotonic() - self._swept_at > store.run_lease.total_seconds():
+                # A peer that died since our start left open runs too.
+                self._swept_at = time.monotonic()
+                self._close_interrupted(store)
         except SyncdError as exc:
             log.warning("daemon.beat_failed", error=str(exc))
 

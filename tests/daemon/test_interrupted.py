@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -85,6 +86,59 @@ def test_runs_of_a_killed_backfill_are_closed_as_interrupted_at_start(
     key_results = {kr["id"]: kr for kr in json.loads(status.stdout)["key_results"]}
     assert key_results["alpha"]["value"] == 1.5
     assert key_results["beta"]["value"] == 2.5
+
+
+def test_a_running_daemon_closes_the_runs_of_a_backfill_killed_beside_it(
+    tmp_path, write_daemon_config
+):
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    config = write_daemon_config(
+        store_url,
+        lease="3s",
+        alpha_sql=SLOW_SQL.format(n=400_000, value=1.5),
+        beta_sql=SLOW_SQL.format(n=400_000, value=2.5),
+    )
+    daemon = Daemon(config, tmp_path)
+    try:
+        daemon.wait_for_event("daemon.ready", timeout=40)
+        since = (datetime.now(UTC) - timedelta(days=9)).date().isoformat()
+        backfill = subprocess.Popen(
+            [sys.executable, "-m", "syncd", "backfill", "-c", str(config), "--since", since],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        owner = f":{backfill.pid}"
+
+        def backfill_run() -> list[str]:
+            with Store.open(store_url) as store:
+                return [
+                    run.id
+                    for run in store.runs(limit=500)
+                    if run.finished_at is None and (run.owner or "").endswith(owner)
+                ]
+
+        try:
+            killed = wait_until(backfill_run, 60, "a backfill run in flight")
+        finally:
+            backfill.kill()
+            backfill.wait(10)
+        closed = wait_until(
+            lambda: next(
+                (
+                    e
+                    for e in daemon.events()
+                    if e.get("event") == "runs.interrupted" and set(killed) <= set(e["runs"])
+                ),
+                None,
+            ),
+            30,
+            "the daemon's sweep",
+        )
+    finally:
+        assert daemon.stop() == 0
+    assert closed["owners"] == [f"{socket.gethostname()}{owner}"]
+    assert backfill_run() == []
 
 
 def _get(port: int, path: str) -> bytes:
