@@ -36,20 +36,21 @@ def dead_letters_json(letters: Sequence[DeadLetter], total: int) -> dict[str, An
 
 
 def print_dead_letters(letters: Sequence[DeadLetter], total: int, console: Console) -> None:
-    """Two lines per dead letter (what, then why), most recently refused first."""
+    """Three lines per dead letter (what, its window, why), most recently refused first."""
     if not total:
         console.print("No measurements set aside.")
         return
     for letter in letters:
         item = json.loads(letter.item)
-        times = f"refused {letter.attempts}×, last {letter.last_seen:%Y-%m-%d %H:%M} UTC"
         console.print(
-            f"[red]✗[/] {letter.key_result_id}  value {item.get('value')}  "
-            f"window {item.get('window_start')} → {item.get('window_end')}  {times}",
+            f"[red]✗[/] {letter.key_result_id}  value {item.get('value')}  refused "
+            f"{letter.attempts}×, last {letter.last_seen:%Y-%m-%d %H:%M} UTC",
             highlight=False,
-            soft_wrap=True,
         )
-        console.print(f"    {letter.reason}", highlight=False, soft_wrap=True)
+        console.print(
+            f"    window {item.get('window_start')} → {item.get('window_end')}", highlight=False
+        )
+        console.print(f"    {letter.reason}", highlight=False)
     shown = len(letters)
     tail = f" (showing the {shown} most recent)" if shown < total else ""
     console.print(f"{summary_line(total).split(';')[0]}{tail}", highlight=False)

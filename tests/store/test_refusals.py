@@ -126,3 +126,10 @@ def test_refused_items_set_aside_count_attempts_and_resolve_once_stored(kr_store
     assert [letter.key_result_id for letter in kr_store.dead_letters()] == ["ghost"]
     assert kr_store.dead_letter_count() == 1
     assert kr_store.dead_letters(limit=0) == []
+
+
+def test_write_results_add_up_with_their_refusals():
+    nan = Refusal(item("kr-a", float("nan"), 1), "value nan is not a finite number")
+    ghost = Refusal(item("ghost", 1.0, 1), "key result 'ghost' is not defined in the store")
+    total = WriteResult(1, 2, 3, (nan,)) + WriteResult(4, 5, 6, (ghost,))
+    assert total == WriteResult(5, 7, 9, (nan, ghost))
