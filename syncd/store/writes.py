@@ -92,6 +92,8 @@ def record_judged(session: Session, items: Sequence[MeasurementIn], now: datetim
             refused.append(Refusal(item, reason))
         else:
             storable.append(item)
+    if not storable:
+        return WriteResult(0, 0, 0, tuple(refused))
     try:
         with session.begin_nested():
             counts = record(session, storable, now)
@@ -99,7 +101,7 @@ def record_judged(session: Session, items: Sequence[MeasurementIn], now: datetim
         if not is_item_fault(exc):
             raise
         counts = WriteResult(0, 0, 0)
-        for item in storable:
+        for item in sorted(storable, key=_order):
             try:
                 with session.begin_nested():
                     counts += record(session, [item], now)
@@ -118,8 +120,7 @@ def _fault_reason(item: MeasurementIn, exc: SQLAlchemyError) -> str:
 
 
 def _order(item: MeasurementIn) -> tuple[str, float, float]:
-    # Timestamps rather than datetimes: a naive datetime must reach the column type, which
-    # rejects it with a clear message, instead of failing the sort against aware ones.
+    # Natural-key order, so concurrent batches lock rows in the same order.
     return (item.key_result_id, item.window_start.timestamp(), item.window_end.timestamp())
 
 
