@@ -34,6 +34,7 @@ _HINTS: tuple[tuple[str, str], ...] = (
     ("connection failed", f"is PostgreSQL running? {CONFIG_HINT}"),
     ("unable to open database file", f"check the SQLite file's path and rights; {CONFIG_HINT}"),
     ("database is locked", "another process held the SQLite write lock too long; retry later"),
+    ("disk is full", "free space on the disk that holds the SQLite store"),
     ("foreign key", "the key result is unknown to the store: sync the definitions first"),
     ("without a time zone", "pass timezone-aware datetimes (e.g. datetime.now(UTC))"),
 )

@@ -147,11 +147,11 @@ def unreachable_store() -> Store:
 
 
 @contextlib.contextmanager
-def tmpfs(path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs at ``path`` (root only)."""
+def tmpfs(path: Path, size: str = "64k") -> Iterator[Path]:
+    """A tiny tmpfs at ``path`` (root only)."""
     path.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
         capture_output=True,
         check=False,
     )
@@ -208,3 +208,24 @@ def test_a_full_spool_disk_is_a_store_error_logged_once(tmp_path, disk):
             assert sink.record_measurements(batch[:1]) == WriteResult(0, 0, 0)
         assert [e["event"] for e in events] == ["spool.recovered", "measurements.spooled"]
         assert spool.pending() == acknowledged + 1
+
+
+def test_a_full_store_disk_is_an_outage_not_a_refusal(tmp_path):
+    where = tmp_path / "tiny"
+    with (
+        tmpfs(where, "512k"),
+        spooling(f"sqlite:///{where / 'store.db'}", tmp_path / "spool.db") as sink,
+    ):
+        sink.sync_definitions(basic_config())
+        with capture_logs() as events:
+            for round_ in range(40):
+                days = range(round_ * 30 + 1, round_ * 30 + 31)
+                sink.record_measurements([item("kr-a", 1.0, n, note="x" * 2000) for n in days])
+                if sink.spool.pending():
+                    break
+        [spooled] = [e for e in events if e["event"] == "measurements.spooled"]
+        assert "database or disk is full" in spooled["error"]
+        assert "hint: free space on the disk that holds the SQLite store" in spooled["error"]
+        assert sink.spool.pending() == 30
+        assert sink.dead_letter_count() == 0
+        assert not [e for e in events if e["event"] == "measurement.set_aside"]
