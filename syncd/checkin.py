@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from syncd import registry
 from syncd.config import LoadedConfig
-from syncd.errors import ConfigError, ConfigIssue, QueryError
+from syncd.errors import ConfigError, ConfigIssue, QueryError, StoreError
 from syncd.store import MeasurementIn, Store, WriteResult
 
 
@@ -54,7 +54,7 @@ def record_checkin(
         fingerprint = metric.query.fingerprint() if metric.query is not None else ""
     elif not math.isfinite(value):
         raise ConfigError(ConfigIssue(f"{kr_id}: {value} is not a finite number"))
-    return store.record_measurements(
+    result = store.record_measurements(
         [
             MeasurementIn(
                 key_result_id=kr_id,
@@ -69,3 +69,8 @@ def record_checkin(
             )
         ]
     )
+    if result.refused:
+        raise StoreError(
+            f"the store {store.url} refused the check-in of {kr_id}: {result.refused[0].reason}"
+        )
+    return result

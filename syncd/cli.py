@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from syncd import __version__, logs, paths
+from syncd import __version__, logs, paths, setaside
 from syncd.checkin import record_checkin
 from syncd.config import LoadedConfig, config_schema
 from syncd.errors import ConfigError, ConfigIssue, StoreError, SyncdError
@@ -171,11 +171,19 @@ def print_report(report: SyncReport) -> None:
     for kr_id, reason in report.skipped:
         out.print(f"[dim]- {kr_id:<28} skipped: {reason}[/]", highlight=False)
     written = report.written
+    for refusal in written.refused:
+        out.print(
+            f"[red]✗[/] {refusal.item.key_result_id:<28} refused by the store: {refusal.reason}",
+            highlight=False,
+            soft_wrap=True,
+        )
     calls = sum(outcome.stats.calls for outcome in report.sources.values())
     out.print(
         f"{len(measured)} measured, {len(report.failures)} failed, {len(report.skipped)} "
         f"skipped; store: {written.inserted} new, {written.updated} revised, "
-        f"{written.unchanged} unchanged; {calls} upstream calls",
+        f"{written.unchanged} unchanged"
+        + (f", {len(written.refused)} refused" if written.refused else "")
+        + f"; {calls} upstream calls",
         highlight=False,
     )
 
@@ -194,7 +202,7 @@ def sync(
         with opened_store(loaded) as store:
             report = Syncer(loaded).run(store, moment(as_of, loaded), kr_ids=kr)
         print_report(report)
-        if report.failures:
+        if report.failures or report.written.refused:
             raise typer.Exit(EXIT_PARTIAL)
 
     guarded(body)
@@ -214,7 +222,7 @@ def backfill(
         end = moment(until, loaded)
         report = run_backfill(loaded, since.date(), end, kr)
         print_report(report)
-        if report.failures:
+        if report.failures or report.written.refused:
             raise typer.Exit(EXIT_PARTIAL)
 
     guarded(body)
@@ -258,10 +266,36 @@ def status(
         now = moment(as_of, loaded)
         with opened_store(loaded) as store:
             overview = build_overview(loaded, store, now)
+            set_aside = store.dead_letter_count()
         if format is OutputFormat.json:
-            sys.stdout.write(json.dumps(status_json(overview), indent=2) + "\n")
+            document = status_json(overview) | {"dead_letters": set_aside}
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
         else:
             status_table(overview, out, now=now)
+            if set_aside:
+                out.print(f"[yellow]{setaside.summary_line(set_aside)}[/]", highlight=False)
+
+    guarded(body)
+
+
+@app.command("dead-letters")
+def dead_letters(
+    config: ConfigOption = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many")] = 50,
+) -> None:
+    """Measurements the store refused (not a finite number, unknown KR, …), set aside."""
+
+    def body() -> None:
+        loaded = load(config)
+        with opened_store(loaded) as store:
+            letters = store.dead_letters(limit=limit)
+            total = store.dead_letter_count()
+        if format is OutputFormat.json:
+            document = setaside.dead_letters_json(letters, total)
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        else:
+            setaside.print_dead_letters(letters, total, out)
 
     guarded(body)
 

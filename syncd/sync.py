@@ -77,11 +77,7 @@ class SyncReport:
         self.results.extend(other.results)
         for name, outcome in other.sources.items():
             self.sources[f"{name}@{len(self.sources)}" if name in self.sources else name] = outcome
-        self.written = WriteResult(
-            self.written.inserted + other.written.inserted,
-            self.written.updated + other.written.updated,
-            self.written.unchanged + other.written.unchanged,
-        )
+        self.written = self.written + other.written
 
 
 class Syncer:

@@ -47,5 +47,6 @@ class MeasurementStore(Protocol):
         """Close a run record with its outcome, counters and the source's own duration."""
 
     def record_measurements(self, items: Sequence[MeasurementIn]) -> WriteResult:
-        """Upsert measurements on their natural key, all or nothing."""
+        """Upsert measurements on their natural key; items the store refuses come back in
+        ``refused`` (the others are written), a store failure raises ``StoreError``."""
         ...

@@ -310,6 +310,8 @@ class Daemon:
         try:
             self.sink.replay()
             self.telemetry.set_spool_pending(self.spool.pending())
+            if (dead_letters := self.sink.dead_letter_count()) is not None:
+                self.telemetry.set_dead_letters(dead_letters)
             for job in list(self.jobs.values()):
                 for slot in self._due_slots(job):
                     assert self.scheduler is not None

@@ -41,6 +41,7 @@ class Telemetry:
     - ``syncd_kr_attainment{kr}``: each KR's raw attainment (not clamped); a ``maintain`` KR has
       none and reports its score, the share of the cycle's measurements in band;
     - ``syncd_spool_pending``: measurements waiting in the local spool for the store;
+    - ``syncd_dead_letters``: measurements the store refused, set aside (``syncd dead-letters``);
     - ``syncd_build_info{version}``: always 1.
     """
 
@@ -96,6 +97,11 @@ class Telemetry:
             "Measurements waiting in the local spool for the store.",
             registry=self.registry,
         )
+        self._dead_letters = Gauge(
+            "syncd_dead_letters",
+            "Measurements the store refused and that are set aside (see `syncd dead-letters`).",
+            registry=self.registry,
+        )
         Info("syncd_build", "The running syncd.", registry=self.registry).info({"version": version})
         self._krs: set[str] = set()
         self._krs_lock = threading.Lock()
@@ -133,6 +139,10 @@ class Telemetry:
     def set_spool_pending(self, count: int) -> None:
         """How many measurements wait in the spool right now."""
         self._spool.set(count)
+
+    def set_dead_letters(self, count: int) -> None:
+        """How many refused measurements are set aside right now."""
+        self._dead_letters.set(count)
 
     def add_collector(self, collector: object) -> None:
         """Expose a connector's own collector (once, however often it is added)."""

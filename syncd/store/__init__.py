@@ -1,4 +1,5 @@
-"""The measurement store: KR definitions, measurements with revisions, and sync runs.
+"""The measurement store: KR definitions, measurements with revisions, sync runs, and the
+measurements it refused (dead letters).
 
 SQLModel tables migrated by Alembic, on SQLite (the default, WAL mode) or PostgreSQL::
 
@@ -7,9 +8,10 @@ SQLModel tables migrated by Alembic, on SQLite (the default, WAL mode) or Postgr
         store.record_measurements([MeasurementIn(...)])
 """
 
-from syncd.store.records import MeasurementIn, WriteResult
+from syncd.store.records import MeasurementIn, Refusal, WriteResult
 from syncd.store.store import Store
 from syncd.store.tables import (
+    DeadLetter,
     KeyResultRecord,
     Measurement,
     MeasurementRevision,
@@ -19,11 +21,13 @@ from syncd.store.tables import (
 )
 
 __all__ = [
+    "DeadLetter",
     "KeyResultRecord",
     "Measurement",
     "MeasurementIn",
     "MeasurementRevision",
     "ObjectiveRecord",
+    "Refusal",
     "Store",
     "SyncRun",
     "WriteResult",

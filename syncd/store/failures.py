@@ -65,7 +65,7 @@ def store_error(url: URL, action: str, reason: str, hint: str | None = None) -> 
     return StoreError(f"{text}\n    hint: {hint}" if hint else text)
 
 
-def _reason(exc: BaseException) -> str:
+def driver_reason(exc: BaseException) -> str:
     """The driver's own message, first line, without SQLAlchemy's statement dump."""
     origin = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
     if isinstance(origin, ValueError) and "must have timezone" in str(origin):
@@ -89,7 +89,7 @@ def _hint(reason: str, exc: BaseException) -> str | None:
 
 def translate(exc: BaseException, url: URL, action: str) -> StoreError:
     """The ``StoreError`` that explains ``exc`` (raised while doing ``action``)."""
-    reason = _reason(exc)
+    reason = driver_reason(exc)
     return store_error(url, action, reason, _hint(reason, exc))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,12 +16,27 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from syncd.config.models import Config
-from syncd.store import claims, definitions, migrate, notifications, reads, runs, writes
+from syncd.store import (
+    claims,
+    deadletters,
+    definitions,
+    migrate,
+    notifications,
+    reads,
+    runs,
+    writes,
+)
 from syncd.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, parse_url, writing
 from syncd.store.failures import guarded, safe_url, store_error
 from syncd.store.notifications import OutgoingMessage
-from syncd.store.records import MeasurementIn, WriteResult
-from syncd.store.tables import Measurement, MeasurementRevision, NotificationDelivery, SyncRun
+from syncd.store.records import MeasurementIn, Refusal, WriteResult
+from syncd.store.tables import (
+    DeadLetter,
+    Measurement,
+    MeasurementRevision,
+    NotificationDelivery,
+    SyncRun,
+)
 
 WRITE_PROBE = text("UPDATE alembic_version SET version_num = version_num")
 WRITE_CHECK_WAIT_MS = 100
@@ -127,24 +141,41 @@ class Store:
             definitions.sync(session, config, utcnow())
 
     def record_measurements(self, items: Sequence[MeasurementIn]) -> WriteResult:
-        """Write ``items`` in one transaction, upserting on (KR, window start, window end).
+        """Write every storable item of ``items`` in one transaction, upserting on (KR, window
+        start, window end); return the others in ``refused``, each with its reason.
 
         A new window inserts revision 1; a different value for a stored window keeps the old
         value as a revision and bumps ``revision``; the same value only refreshes
-        ``collected_at`` and ``run_id``.
+        ``collected_at`` and ``run_id``. An item the store cannot take (not a finite number, a
+        datetime without a time zone, a reversed window, an unknown key result, a text too long)
+        is refused and the rest is written. A failure of the store itself (unreachable, full,
+        locked) raises ``StoreError`` and writes nothing.
         """
         if not items:
             return WriteResult(inserted=0, updated=0, unchanged=0)
-        if bad := [item for item in items if not math.isfinite(item.value)]:
-            # NaN never equals itself: it would be stored as a new revision on every sync.
-            raise store_error(
-                self._url,
-                "recording measurements",
-                f"{bad[0].key_result_id}: value {bad[0].value} is not a finite number",
-                "the evaluator should report a failed measurement instead",
-            )
         with self._writing("recording measurements") as session:
-            return writes.record(session, items, utcnow())
+            result = writes.record_judged(session, items, utcnow())
+            refused = {id(refusal.item) for refusal in result.refused}
+            deadletters.resolve(session, [item for item in items if id(item) not in refused])
+            return result
+
+    def set_aside(self, refusals: Sequence[Refusal]) -> None:
+        """Keep refused measurements as dead letters (a refusal seen before counts an attempt),
+        so they can be inspected without blocking any later write."""
+        if not refusals:
+            return
+        with self._writing("setting refused measurements aside") as session:
+            deadletters.set_aside(session, refusals, utcnow())
+
+    def dead_letters(self, *, limit: int | None = None) -> list[DeadLetter]:
+        """The measurements set aside, most recently refused first."""
+        with self._reading("reading dead letters") as session:
+            return deadletters.recent(session, limit)
+
+    def dead_letter_count(self) -> int:
+        """How many refused measurements are set aside."""
+        with self._reading("reading dead letters") as session:
+            return deadletters.count(session)
 
     def measurements(
         self,

@@ -196,3 +196,24 @@ class NotificationDelivery(StoreModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     given_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, sa_type=Text)
+
+
+class DeadLetter(StoreModel, table=True):
+    """A measurement the store refused (not for an outage), set aside so it blocks nothing.
+
+    One row per natural key (``key``: a digest of KR id and window, as given): a refusal seen
+    again bumps ``attempts`` and ``last_seen`` and keeps the latest item and reason. The row
+    goes away once a measurement of the same window is stored.
+    """
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(64))
+    key_result_id: str = Field(sa_type=Text)
+    item: str = Field(sa_type=Text)
+    reason: str = Field(sa_type=Text)
+    first_seen: datetime = Field(sa_type=UTCDateTime)
+    last_seen: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 1

@@ -3,14 +3,12 @@ instance is killed mid-run; and a store outage under a running daemon loses noth
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from harness import SLOW_SQL, Daemon, wait_until
+from harness import SLOW_SQL, CuttableProxy, Daemon, wait_until
 from sqlalchemy import create_engine, text
 
 from syncd.schedule import parse_schedule
@@ -85,62 +83,6 @@ def test_three_daemons_measure_each_slot_once_and_survive_a_kill(
     # Slots after the kill were measured by the survivors, the victim's one included.
     assert max(alpha).timestamp() > killed_at + 5
     print(f"slots={len(expected)} measurements={len(alpha) + len(beta)} duplicates=0 lost=0")
-
-
-class CuttableProxy:
-    """A TCP proxy to PostgreSQL that a test can cut (refusing and dropping connections)."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.open = True
-        self.pairs: list[tuple[socket.socket, socket.socket]] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.open:
-                client.close()
-                continue
-            upstream = socket.create_connection(self.target)
-            with self.lock:
-                self.pairs.append((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        self.open = False
-        with self.lock:
-            for client, upstream in self.pairs:
-                for sock in (client, upstream):
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
-            self.pairs.clear()
-
-    def restore(self) -> None:
-        self.open = True
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
 
 
 def test_a_store_outage_spools_and_replays_without_loss(

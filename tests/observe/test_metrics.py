@@ -185,20 +185,25 @@ def test_kr_attainment_is_raw_and_replaced_by_each_call() -> None:
     assert value(found, "syncd_kr_attainment", kr="churn") == 0.5
 
 
-def test_spool_pending_and_build_info() -> None:
+def test_spool_pending_dead_letters_and_build_info() -> None:
     telemetry = Telemetry(version="9.8.7")
+    assert value(samples(telemetry), "syncd_dead_letters") == 0
     telemetry.set_spool_pending(12)
+    telemetry.set_dead_letters(3)
     found = samples(telemetry)
     assert value(found, "syncd_spool_pending") == 12
+    assert value(found, "syncd_dead_letters") == 3
     telemetry.set_spool_pending(0)
+    telemetry.set_dead_letters(1)
     assert value(samples(telemetry), "syncd_spool_pending") == 0
+    assert value(samples(telemetry), "syncd_dead_letters") == 1
     assert value(found, "syncd_build_info", version="9.8.7") == 1
 
 
 def test_every_documented_metric_is_exposed_before_any_source_ran() -> None:
     found = samples(Telemetry())
     # Labelled metrics have no samples until first use; these do from the start.
-    assert names(found) == {"syncd_spool_pending", "syncd_build_info"}
+    assert names(found) == {"syncd_spool_pending", "syncd_dead_letters", "syncd_build_info"}
     body, content_type = Telemetry().render()
     text = body.decode()
     for metric in (
@@ -210,6 +215,7 @@ def test_every_documented_metric_is_exposed_before_any_source_ran() -> None:
         "syncd_source_up",
         "syncd_kr_attainment",
         "syncd_spool_pending",
+        "syncd_dead_letters",
         "syncd_build_info",
     ):
         assert f"# HELP {metric} " in text, metric

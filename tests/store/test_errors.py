@@ -58,10 +58,17 @@ def test_sqlite_path_that_cannot_be_created(tmp_path):
         Store.open(f"sqlite:///{blocker / 'sub' / 'syncd.db'}")
 
 
-def test_write_failure_is_a_store_error(store):
-    with pytest.raises(StoreError, match="recording measurements failed") as caught:
-        store.record_measurements([item("no-such-kr", 1.0, 1)])
-    assert "sync the definitions first" in str(caught.value)
+def test_a_failing_store_raises_while_a_refused_item_does_not(store_url):
+    with Store.open(store_url, upgrade=False) as unmigrated:
+        with pytest.raises(StoreError, match="recording measurements failed") as caught:
+            unmigrated.record_measurements([item("no-such-kr", 1.0, 1)])
+        assert "the store is not migrated" in str(caught.value)
+        unmigrated.upgrade()
+        result = unmigrated.record_measurements([item("no-such-kr", 1.0, 1)])
+    assert result.inserted == 0
+    assert [r.reason for r in result.refused] == [
+        "key result 'no-such-kr' is not defined in the store"
+    ]
 
 
 def test_using_an_unmigrated_store_says_so(store_url):

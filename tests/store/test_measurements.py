@@ -142,10 +142,13 @@ def test_concurrent_double_write_of_the_same_keys(kr_store, store_url, same_valu
             assert {old.value, row.value} == {float(n), n + 0.5}
 
 
-def test_one_bad_item_writes_nothing(kr_store):
-    with pytest.raises(StoreError):
-        kr_store.record_measurements([item("kr-a", 1.0, 1), item("unknown-kr", 2.0, 1)])
-    assert kr_store.measurements("kr-a") == []
+def test_one_bad_item_is_refused_and_the_others_written(kr_store):
+    result = kr_store.record_measurements([item("kr-a", 1.0, 1), item("unknown-kr", 2.0, 1)])
+    assert (result.inserted, result.updated, result.unchanged) == (1, 0, 0)
+    assert [(r.item.key_result_id, r.reason) for r in result.refused] == [
+        ("unknown-kr", "key result 'unknown-kr' is not defined in the store")
+    ]
+    assert [m.value for m in kr_store.measurements("kr-a")] == [1.0]
 
 
 def test_datetimes_round_trip_as_utc(kr_store, store_url):
@@ -187,23 +190,29 @@ def test_datetimes_round_trip_as_utc(kr_store, store_url):
         engine.dispose()
 
 
-def test_naive_datetimes_are_rejected(kr_store):
+def test_naive_datetimes_are_refused(kr_store):
     naive = item("kr-a", 1.0, 1)
     naive = MeasurementIn(**{**naive.__dict__, "window_end": datetime(2026, 10, 2)})
-    with pytest.raises(StoreError, match="without a time zone"):
-        kr_store.record_measurements([item("kr-a", 1.0, 3), naive])
-    assert kr_store.measurements("kr-a") == []
+    result = kr_store.record_measurements([item("kr-a", 1.0, 3), naive])
+    assert result.inserted == 1
+    assert [r.reason for r in result.refused] == [
+        "window_end 2026-10-02T00:00:00 is a datetime without a time zone"
+    ]
+    assert [m.window_end for m in kr_store.measurements("kr-a")] == [day(3)]
     with pytest.raises(StoreError, match="without a time zone"):
         kr_store.start_run(source="web", trigger="manual", slot=datetime(2026, 10, 2))
     with pytest.raises(StoreError, match="without a time zone"):
         kr_store.measurements("kr-a", since=datetime(2026, 10, 2))
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf")])
-def test_non_finite_values_are_rejected(kr_store, value):
-    with pytest.raises(StoreError, match=r"kr-a: value (nan|inf) is not a finite number"):
-        kr_store.record_measurements([item("kr-b", 1.0, 1), item("kr-a", value, 1)])
-    assert kr_store.latest() == {}
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_values_are_refused(kr_store, value):
+    result = kr_store.record_measurements([item("kr-b", 1.0, 1), item("kr-a", value, 1)])
+    assert result.inserted == 1
+    assert [(r.item.key_result_id, r.reason) for r in result.refused] == [
+        ("kr-a", f"value {value} is not a finite number")
+    ]
+    assert {kr: m.value for kr, m in kr_store.latest().items()} == {"kr-b": 1.0}
 
 
 def test_measurements_filter_by_window_end_inclusive(kr_store):

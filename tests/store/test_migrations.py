@@ -19,8 +19,9 @@ TABLES = {
     "job_claims",
     "alert_states",
     "notification_deliveries",
+    "dead_letters",
 }
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_migrations_match_the_models(store_url):

@@ -48,7 +48,7 @@ def test_a_connection_that_met_a_read_only_store_is_dropped(store):
 def test_check_writable_writes_nothing(store):
     store.check_writable()
     assert store.is_current()
-    assert store.upgrade() == "0004"
+    assert store.upgrade() == "0005"
 
 
 SCRIPT = textwrap.dedent(
