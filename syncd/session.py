@@ -16,9 +16,7 @@ from syncd.schedule import parse_duration
 from syncd.store import Store
 
 
-def load(
-    config_path: Path | None, *, read_secrets: bool | Collection[str] = True
-) -> LoadedConfig:
+def load(config_path: Path | None, *, read_secrets: bool | Collection[str] = True) -> LoadedConfig:
     """Load the given or default configuration and register its secrets for redaction.
 
     ``read_secrets`` may name the sections whose secrets are read (a read-only command reads
