@@ -427,7 +427,7 @@ def normalise_store_url(url: str) -> str:
     any other database or driver is refused with the fix. Never echoes the URL's password."""
     scheme, separator, rest = url.partition("://")
     if not separator:
-        if url == "SECRET":  # a reference validate checked but did not read
+        if url == "SECRET" or "${" in url:  # a reference not read, or already reported
             return url
         raise ValueError(f"the store must be a database URL; {STORE_URL_HINT}")
     chosen = _STORE_SCHEMES.get(scheme.lower())
