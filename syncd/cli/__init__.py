@@ -114,7 +114,7 @@ def main() -> None:
         code = app(standalone_mode=False)
     except click_errors.UsageError as exc:
         code = _usage_error(exc)
-    except click_errors.Abort:
+    except typer.Abort:
         err.print("aborted.")
         code = 130
     except click_errors.ClickException as exc:
