@@ -100,12 +100,13 @@ _LISTEN = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]*)):(?P<p
 
 
 def parse_listen(text: str, option: str = "--listen") -> tuple[str, int]:
-    """``host:port`` (``[::1]:9466`` for IPv6; an empty host means 127.0.0.1); port 1–65535."""
+    """``host:port`` (``[::1]:9466`` for IPv6; an empty host means 127.0.0.1); port 0–65535,
+    0 asking for any free port."""
     match = _LISTEN.match(text.strip())
-    port = int(match["port"]) if match else 0
-    if match is None or not 1 <= port <= 65535:
+    port = int(match["port"]) if match else -1
+    if match is None or not 0 <= port <= 65535:
         fail(
-            f"{option} {text!r} is not HOST:PORT with a port from 1 to 65535",
+            f"{option} {text!r} is not HOST:PORT with a port from 0 (any free) to 65535",
             hint="e.g. 127.0.0.1:9466 or [::1]:9466",
         )
     host = match["v6"] or match["host"] or "127.0.0.1"

@@ -20,7 +20,6 @@ from syncd.cli.common import (
     parse_listen,
     parse_moment,
     say,
-    store_for_reading,
     url_host,
 )
 
@@ -68,12 +67,13 @@ def serve(
     def body() -> None:
         from syncd.observe import StatusServer
         from syncd.observe.probes import probes_blueprint
+        from syncd.session import opened_store
         from syncd.store import Store
         from syncd.web import create_dashboard_app
 
         loaded = load(config, read_only=True)
-        with store_for_reading(loaded) as store:
-            store.ping()  # migrated and reachable before we say where to look
+        with opened_store(loaded):
+            pass  # migrated and reachable before we say where to look
         web = create_dashboard_app(
             loaded, lambda: Store.open(loaded.config.store.get_secret_value()), token=token
         )
