@@ -8,10 +8,12 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint
 
 $(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing syncd with every connector (first run: 1-3 min)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,all]'
+	$(BIN)/pip install --upgrade --progress-bar on pip
+	$(BIN)/pip install --progress-bar on -e '.[dev,all]'
 	touch $(STAMP)
+	@echo "==> installed"
 
 demo: $(STAMP)
 	$(BIN)/syncd demo

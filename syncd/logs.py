@@ -1,4 +1,5 @@
-"""Logging: structlog events to stderr, human-readable on a terminal, JSON otherwise.
+"""Logging: structlog events to stderr, JSON under journald (or with ``--log-format json``),
+human-readable elsewhere (coloured on a terminal).
 
 Every event passes :func:`redact` last, which replaces each registered secret value (resolved
 ``${env:…}``/``${file:…}`` references) wherever it appears, so a secret that slips into an
@@ -9,6 +10,7 @@ exception text still never reaches a log line. Tests assert on events with
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, Literal
@@ -56,9 +58,19 @@ def redact(
     return event_dict
 
 
+def _stderr_is_journal() -> bool:
+    """Whether stderr is systemd's journal stream (``$JOURNAL_STREAM`` names its device:inode)."""
+    device, _, inode = os.environ.get("JOURNAL_STREAM", "").partition(":")
+    try:
+        stat = os.fstat(sys.stderr.fileno())
+        return (stat.st_dev, stat.st_ino) == (int(device), int(inode))
+    except (ValueError, OSError, AttributeError):
+        return False
+
+
 def configure(*, level: str = "info", fmt: Literal["auto", "json", "console"] = "auto") -> None:
     """Set up structlog for the CLI and the daemon (stderr, journald-friendly JSON)."""
-    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    use_json = fmt == "json" or (fmt == "auto" and _stderr_is_journal())
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

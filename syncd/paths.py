@@ -35,7 +35,8 @@ def default_config() -> Path | None:
         if candidate.is_file() or (candidate.is_dir() and any(candidate.glob("*.y*ml"))):
             return candidate
     if (DEMO_DIR / "syncd.db").exists():
-        return repo_demo_config()
+        written = DEMO_DIR / "demo.yaml"  # the demo's config with the ports it took
+        return written if written.is_file() else repo_demo_config()
     return None
 
 

@@ -8,13 +8,15 @@ means it already is in percent points (3.2 is shown as 3.2 %); a three-letter up
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from itertools import groupby
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +24,11 @@ from syncd.config.models import Band, KeyResult
 from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment
 
 BAR_CELLS = 20
+WIDE_TABLE = 150
+"""Columns the status table needs to show KR titles beside every number; narrower terminals
+and piped output get the stacked layout (each KR title on its own line, its numbers below)."""
+INDENT = "    "
+HISTORY_TABLE = 110
 
 STATUS_STYLES: dict[str, str] = {
     "on_track": "green",
@@ -221,27 +228,105 @@ def _add_objective(table: Table, objective: ObjectiveProgress, now: datetime) ->
 def status_table(
     objectives: Sequence[ObjectiveProgress], console: Console, *, now: datetime
 ) -> None:
-    """Print one table per commitment (committed first), grouped by cycle and team.
+    """Print the KRs by commitment (committed first), grouped by cycle and team.
 
-    Each group opens with a ``cycle · team`` row; objectives follow as bold rows with their
-    rolled-up score, their KRs indented below.
+    On a terminal of at least :data:`WIDE_TABLE` columns: one table per commitment, each group
+    opening with a ``cycle · team`` row, objectives as bold rows with their rolled-up score,
+    their KRs indented below. Narrower, or piped: the same stacked, one KR title per line with
+    its numbers on the lines below, never cut and never wrapped mid-word.
     """
+    wide = console.is_terminal and console.width >= WIDE_TABLE
+    shown = 0
     for commitment in ("committed", "aspirational"):
         chosen = [o for o in objectives if o.commitment == commitment]
         if not chosen:
             continue
-        table = _new_table(COMMITMENT_TITLES[commitment])
+        if shown and not wide:
+            console.print()
+        shown += 1
         ordered = sorted(chosen, key=lambda o: (o.cycle, o.team))
-        groups = groupby(ordered, key=lambda o: (o.cycle, o.team))
-        for index, ((cycle, team), members) in enumerate(groups):
-            if index:
-                table.add_section()
-            table.add_row(Text(f"{cycle} · {team}", style="bold cyan"), *[""] * 7)
-            for objective in members:
-                _add_objective(table, objective, now)
-        console.print(table)
+        groups = [(key, list(members)) for key, members in groupby(ordered, key=_group)]
+        if wide:
+            _wide_table(COMMITMENT_TITLES[commitment], groups, console, now)
+        else:
+            _stacked(COMMITMENT_TITLES[commitment], groups, console, now)
     if not objectives:
         console.print("No objectives configured.")
+
+
+def _group(objective: ObjectiveProgress) -> tuple[str, str]:
+    return objective.cycle, objective.team
+
+
+Groups = list[tuple[tuple[str, str], list[ObjectiveProgress]]]
+
+
+def _wide_table(title: str, groups: Groups, console: Console, now: datetime) -> None:
+    table = _new_table(title)
+    for index, ((cycle, team), members) in enumerate(groups):
+        if index:
+            table.add_section()
+        table.add_row(Text(f"{cycle} · {team}", style="bold cyan"), *[""] * 7)
+        for objective in members:
+            _add_objective(table, objective, now)
+    console.print(table)
+
+
+def _stacked(title: str, groups: Groups, console: Console, now: datetime) -> None:
+    width = max(console.width, 40)
+
+    def line(text: Text) -> None:
+        console.print(text, soft_wrap=True)
+
+    line(Text(title, style="bold"))
+    line(Text("progress: attainment, │ marks the expected pace; forecast: value (score)", "dim"))
+    for (cycle, team), members in groups:
+        line(Text(""))
+        line(Text(f"{cycle} · {team}", style="bold cyan"))
+        for objective in members:
+            score = Text(f"score {_score_text(objective.score)}", style="bold")
+            for packed in _pack(
+                [Text(objective.title, style="bold"), score, status_text(objective.status)],
+                width,
+                "",
+            ):
+                line(packed)
+            for kr in objective.key_results:
+                line(Text(f"  {kr.title}"))
+                numbers, progress = _kr_fields(kr, now)
+                for packed in [*_pack(numbers, width, INDENT), *_pack(progress, width, INDENT)]:
+                    line(packed)
+
+
+def _kr_fields(kr: KRProgress, now: datetime) -> tuple[list[Text], list[Text]]:
+    """The numbers (value, range, score, status) and the progress (bar, forecast, freshness)."""
+    value = format_value(kr.value, kr.unit)
+    numbers = [
+        Text(f"{value} ({_range_text(kr)})"),
+        Text(f"score {_score_text(kr.score)}"),
+        status_text(kr.status),
+        Text(f"updated {ago(kr.collected_at, now)}", style="dim"),
+    ]
+    progress = [Text(_progress_text(kr)), Text(f"forecast {_forecast_text(kr)}")]
+    return numbers, progress
+
+
+def _pack(fields: list[Text], width: int, indent: str, gap: str = "   ") -> list[Text]:
+    """Fields joined by ``gap`` on as few lines of ``width`` cells as they fit on; a field is
+    never split (one longer than a line gets a line of its own)."""
+    lines: list[Text] = []
+    current = Text(indent)
+    for field in fields:
+        empty = current.cell_len == len(indent)
+        if not empty and current.cell_len + len(gap) + field.cell_len > width:
+            lines.append(current)
+            current = Text(indent)
+            empty = True
+        if not empty:
+            current.append(gap)
+        current.append_text(field)
+    lines.append(current)
+    return lines
 
 
 def _window_text(start: datetime, end: datetime, tz: ZoneInfo | None) -> str:
@@ -264,30 +349,74 @@ def history_table(
     """Print a KR's measurements: window, value, attainment, collected_at, source, revision.
 
     Times are shown in ``tz`` when given, else as stored. ``maintain`` KRs show in/out of band
-    instead of an attainment.
+    instead of an attainment. A table on a terminal of at least :data:`HISTORY_TABLE` columns;
+    narrower, each measurement's fields packed on as few lines as fit; piped, one line each.
     """
-    table = Table(title=f"{kr.title} ({kr.id})", title_justify="left")
-    table.add_column("Window", no_wrap=True)
-    table.add_column("Value", justify="right", no_wrap=True)
-    table.add_column("Attainment", justify="right", no_wrap=True)
-    table.add_column("Collected at", no_wrap=True)
-    table.add_column("Source", no_wrap=True)
-    table.add_column("Revision", justify="right")
-    for row in measurements:
-        if kr.maintain is not None:
-            reached = "in band" if kr.maintain.contains(row.value) else "out of band"
-        else:
-            assert kr.baseline is not None and kr.target is not None
-            reached = f"{round(attainment(row.value, kr.baseline, kr.target) * 100)} %"
-        collected = row.collected_at.astimezone(tz) if tz is not None else row.collected_at
-        table.add_row(
-            _window_text(row.window_start, row.window_end, tz),
-            format_value(row.value, kr.unit),
-            reached,
-            collected.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
-            row.source,
-            str(row.revision),
-        )
-    if not measurements:
-        table.caption = "no measurements yet"
-    console.print(table)
+    rows = [_history_row(kr, row, tz) for row in measurements]
+    if console.is_terminal and console.width >= HISTORY_TABLE:
+        table = Table(title=f"{kr.title} ({kr.id})", title_justify="left")
+        table.add_column("Window", no_wrap=True)
+        table.add_column("Value", justify="right", no_wrap=True)
+        table.add_column("Attainment", justify="right", no_wrap=True)
+        table.add_column("Collected at", no_wrap=True)
+        table.add_column("Source", no_wrap=True)
+        table.add_column("Revision", justify="right")
+        for row in rows:
+            table.add_row(*row)
+        if not rows:
+            table.caption = "no measurements yet"
+        console.print(table)
+        return
+    console.print(Text(f"{kr.title} ({kr.id})", style="bold"), soft_wrap=True)
+    width = console.width if console.is_terminal else 10_000
+    for window, value, reached, collected, source, revision in rows:
+        fields = [window, value, reached, f"from {source}", f"rev {revision}", collected]
+        for packed in _pack([Text(field) for field in fields], width, "  ", gap="  "):
+            console.print(packed, soft_wrap=True)
+    if not rows:
+        console.print("  no measurements yet")
+
+
+def _history_row(
+    kr: KeyResult, row: MeasurementLike, tz: ZoneInfo | None
+) -> tuple[str, str, str, str, str, str]:
+    if kr.maintain is not None:
+        reached = "in band" if kr.maintain.contains(row.value) else "out of band"
+    else:
+        assert kr.baseline is not None and kr.target is not None
+        reached = f"{round(attainment(row.value, kr.baseline, kr.target) * 100)} %"
+    collected = row.collected_at.astimezone(tz) if tz is not None else row.collected_at
+    return (
+        _window_text(row.window_start, row.window_end, tz),
+        format_value(row.value, kr.unit),
+        reached,
+        collected.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        row.source,
+        str(row.revision),
+    )
+
+
+@contextmanager
+def day_progress(console: Console, label: str, days: int) -> Iterator[Callable[[date], None]]:
+    """Progress over ``days`` days on ``console`` (stderr): a bar on a terminal, else one line
+    per day, so a log or CI output shows it moving. Yields ``advance(day)``."""
+    if console.is_terminal:
+        with Progress(
+            TextColumn(f"{label} {{task.description}}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("", total=days)
+            yield lambda day: progress.update(task, advance=1, description=day.isoformat())
+        return
+    done = 0
+
+    def advance(day: date) -> None:
+        nonlocal done
+        done += 1
+        console.print(f"{label} {day.isoformat()} ({done}/{days})", highlight=False)
+
+    yield advance

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +16,23 @@ from syncd.schedule import parse_duration
 from syncd.store import Store
 
 
-def load(config_path: Path | None, *, read_secrets: bool = True) -> LoadedConfig:
-    """Load the given or default configuration and register its secrets for redaction."""
+def load(config_path: Path | None, *, read_secrets: bool | Collection[str] = True) -> LoadedConfig:
+    """Load the given or default configuration and register its secrets for redaction.
+
+    ``read_secrets`` may name the sections whose secrets are read (a read-only command reads
+    only the store's); the others are checked for their syntax.
+    """
     path = config_path or default_config()
+    if path is not None and not path.exists():
+        from_env = config_path is None and os.environ.get("SYNCD_CONFIG")
+        raise ConfigError(
+            ConfigIssue(
+                f"config {path} does not exist" + (" (from $SYNCD_CONFIG)" if from_env else ""),
+                hint="fix SYNCD_CONFIG or unset it, or pass -c PATH"
+                if from_env
+                else "check the path given to -c; `syncd demo` shows a working example",
+            )
+        )
     if path is None:
         raise ConfigError(
             ConfigIssue(

@@ -113,7 +113,7 @@ NPS = objective(
 
 
 def render(objectives) -> str:
-    console = Console(record=True, width=160, color_system=None)
+    console = Console(record=True, width=160, color_system=None, force_terminal=True)
     status_table(objectives, console, now=NOW)
     return console.export_text()
 
@@ -357,7 +357,7 @@ def test_history_table_lists_measurements_with_attainment():
             3,
         ),
     ]
-    console = Console(record=True, width=160, color_system=None)
+    console = Console(record=True, width=160, color_system=None, force_terminal=True)
     history_table(key_result, rows, console, tz=zurich)
     out = console.export_text()
     assert "Newcomers booking within 5 days (booking-5d)" in out
@@ -391,7 +391,7 @@ def test_history_table_for_maintain_kr_and_snapshots():
     )
     moment = datetime(2026, 11, 3, 8, tzinfo=UTC)
     rows = [Row(moment, moment, 61, moment, "support", 1), Row(moment, moment, 42, moment, "x", 1)]
-    console = Console(record=True, width=160, color_system=None)
+    console = Console(record=True, width=160, color_system=None, force_terminal=True)
     history_table(key_result, rows, console)
     out = console.export_text()
     assert "snapshot 2026-11-03 08:00" in out
@@ -399,6 +399,6 @@ def test_history_table_for_maintain_kr_and_snapshots():
     assert over[1:3] == ["61", "out of band"]
     assert under[1:3] == ["42", "in band"]
 
-    console = Console(record=True, width=160, color_system=None)
+    console = Console(record=True, width=160, color_system=None, force_terminal=True)
     history_table(key_result, [], console)
     assert "no measurements yet" in console.export_text()

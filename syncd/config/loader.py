@@ -6,7 +6,7 @@ configuration; a :class:`~syncd.errors.ConfigError` carries them, with file, lin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -46,7 +46,7 @@ def load_config(
     path: str | Path,
     *,
     environ: Mapping[str, str] | None = None,
-    read_secrets: bool = True,
+    read_secrets: bool | Collection[str] = True,
 ) -> LoadedConfig:
     """Read, merge, resolve and validate the configuration at ``path`` (a file or directory).
 

@@ -412,6 +412,33 @@ class Notifications(Strict):
     attempts: int = Field(5, ge=1, description="deliveries to a channel are tried this often")
 
 
+STORE_URL_HINT = "use sqlite:///path/to/syncd.db or postgresql+psycopg://user@host/database"
+_STORE_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",  # SQLAlchemy would pick psycopg2, which we do not ship
+    "postgres": "postgresql+psycopg",  # what Heroku, RDS consoles and libpq tools print
+}
+
+
+def normalise_store_url(url: str) -> str:
+    """``url`` with a scheme syncd drives (``postgres://`` becomes ``postgresql+psycopg://``);
+    any other database or driver is refused with the fix. Never echoes the URL's password."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        if url == "SECRET" or "${" in url:  # a reference not read, or already reported
+            return url
+        raise ValueError(f"the store must be a database URL; {STORE_URL_HINT}")
+    chosen = _STORE_SCHEMES.get(scheme.lower())
+    if chosen is None:
+        raise ValueError(
+            f"syncd cannot use a {scheme}:// store (it stores in SQLite or PostgreSQL through "
+            f"psycopg); {STORE_URL_HINT}"
+        )
+    return f"{chosen}://{rest}"
+
+
 class Config(Strict):
     """A whole syncd configuration (one file, or a directory of files merged)."""
 
@@ -432,6 +459,11 @@ class Config(Strict):
     @classmethod
     def _sources_mapping(cls, value: Any) -> Any:
         return value if value is not None else {}
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, value: SecretStr) -> SecretStr:
+        return SecretStr(normalise_store_url(value.get_secret_value()))
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,19 +49,21 @@ def resolve_secrets(
     positions: SourceMap,
     environ: Mapping[str, str] | None = None,
     *,
-    read: bool = True,
+    read: bool | Collection[str] = True,
 ) -> Resolution:
     """Resolve references under ``store``/``sources``; flag any found elsewhere.
 
     With ``read=False`` each reference is checked for its syntax only and replaced by
     ``PLACEHOLDER`` (or its written-out default): an analyst validates OKR files without the
-    production secrets.
+    production secrets. ``read`` may instead name the sections whose references are read
+    (a read-only command reads the store's, never a source's).
     """
     env = os.environ if environ is None else environ
     resolution = Resolution(data={})
     for key, value in data.items():
         allowed = key in SECRET_SECTIONS
-        resolution.data[key] = _walk(value, (key,), allowed, env, positions, resolution, read)
+        reads = read if isinstance(read, bool) else key in read
+        resolution.data[key] = _walk(value, (key,), allowed, env, positions, resolution, reads)
     return resolution
 
 

@@ -22,7 +22,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,6 +82,7 @@ class Daemon:
         self.loaded: LoadedConfig
         self.store: Store | None = None
         self.scheduler: BackgroundScheduler | None = None
+        self.on_ready: Callable[[str], None] | None = None  # e.g. print the ready line
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -109,6 +110,8 @@ class Daemon:
                 server = self._start_listener(settings.listen)
             self.notifier.ready(self._status_line())
             log.info("daemon.ready", owner=self.owner, jobs=sorted(self.jobs))
+            if self.on_ready is not None:
+                self.on_ready(self._ready_line(server))
             watchdog = Watchdog.for_service(self.notifier, lambda: self._heartbeat_at)
             if watchdog is not None:
                 watchdog.start()
@@ -251,6 +254,21 @@ class Daemon:
         self._schedule_jobs()
         log.info("config.reloaded", jobs=sorted(self.jobs))
         self.notifier.ready(self._status_line())
+
+    def _ready_line(self, server: StatusServer | None) -> str:
+        """``syncd 0.1.0 ready: config …, store … (password hidden), N jobs, listening on …``."""
+        from syncd import __version__
+
+        files = self.loaded.files
+        config = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
+        listener = "no listener"
+        if server is not None:
+            host = f"[{server.host}]" if ":" in server.host else server.host
+            listener = f"http://{host}:{server.port}/"
+        return (
+            f"syncd {__version__} ready: config {config}, store {self._require_store().url}, "
+            f"{len(self.jobs)} jobs, listening on {listener}"
+        )
 
     def _status_line(self) -> str:
         pending = self.spool.pending() if hasattr(self, "spool") else 0

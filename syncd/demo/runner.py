@@ -6,25 +6,26 @@ Without ``--once`` it then keeps syncing at each KR's schedule until interrupted
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from syncd.checkin import record_checkin
 from syncd.config import LoadedConfig
 from syncd.demo import sandboxes
 from syncd.demo.sample import generate
-from syncd.errors import ConfigError, ConfigIssue, SyncdError
+from syncd.errors import ConfigError, ConfigIssue
 from syncd.observe import StatusServer
 from syncd.overview import build_overview
-from syncd.paths import repo_demo_config
+from syncd.paths import DEMO_DIR, repo_demo_config
 from syncd.progress import ObjectiveProgress
-from syncd.render import status_table
+from syncd.render import day_progress, status_table
 from syncd.schedule import parse_schedule
 from syncd.session import load, moment, opened_store
 from syncd.store import Store
@@ -32,6 +33,8 @@ from syncd.sync import Syncer, SyncReport
 from syncd.web import create_dashboard_app
 
 SAMPLE_SOURCE = "warehouse"
+DASHBOARD_PORT = 9466
+EFFECTIVE_CONFIG = "demo.yaml"
 # What the research team enters after each wave of the customer survey.
 NPS_CHECKINS = ((date(2026, 10, 14), 54.0, "survey wave 1"), (date(2026, 11, 11), 61.0, "wave 2"))
 
@@ -43,8 +46,14 @@ def run_demo(
     as_of: datetime | None,
     console: Console,
     err: Console,
+    port: int = DASHBOARD_PORT,
 ) -> None:
-    """Run the demo on ``config_path`` (default: the bundled ``config/demo.yaml``)."""
+    """Run the demo on ``config_path`` (default: the bundled ``config/demo.yaml``).
+
+    The sandboxes take free ports; the config with those ports is written to
+    ``.syncd-demo/demo.yaml``, which later commands in this directory find by themselves. The
+    dashboard listens on ``port``, or on a free one when that is busy.
+    """
     path = config_path or repo_demo_config()
     if path is None:
         raise ConfigError(ConfigIssue("the demo config (config/demo.yaml) is not installed"))
@@ -53,44 +62,53 @@ def run_demo(
     generate(sample)
     now = moment(as_of, loaded)
     vendors = {source.type for source in loaded.config.sources.values()}
-    console.print(f"[bold]syncd demo[/]  config {path}", highlight=False)
-    console.print(f"  sample warehouse  {sample}", highlight=False)
+    console.print(f"[bold]syncd demo[/]  config {escape(str(path))}", highlight=False)
+    console.print(f"  sample warehouse   {escape(str(sample))}", highlight=False)
     with sandboxes.running(vendors, now if as_of else None) as urls:
         for vendor, url in urls.items():
-            console.print(f"  {vendor + ' sandbox':<17} {url}", highlight=False)
+            console.print(f"  {vendor + ' sandbox':<18} {url}", highlight=False)
+        effective = _write_effective_config(path, urls)
+        loaded = load(effective)
         with opened_store(loaded) as store:
             _check_in_survey_results(loaded, store, now)
             report = _backfill(loaded, store, now, err)
             final = Syncer(loaded).run(store, now, trigger="demo")
             overview = build_overview(loaded, store, now)
-        _show(loaded, path, report, final, overview, now, console)
-        if not once:
-            server = _serve_dashboard(loaded, console)
-            try:
+        server = None if once else _serve_dashboard(loaded, port, console)
+        try:
+            _show(loaded, effective, report, final, overview, now, console, server)
+            if server is not None:
                 _keep_syncing(loaded, console)
-            finally:
+        finally:
+            if server is not None:
                 server.stop()
 
 
-DASHBOARD_PORT = 9466
+def _write_effective_config(path: Path, urls: dict[str, str]) -> Path:
+    """The demo config with the sandboxes' ports, beside the demo's store."""
+    target = DEMO_DIR / EFFECTIVE_CONFIG
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# Written by `syncd demo` from {path} with the ports its sandboxes took;\n"
+        "# rewritten on every run. Edit the original, not this copy.\n"
+    )
+    target.write_text(header + sandboxes.with_ports(path.read_text(), urls))
+    return target
 
 
-def _serve_dashboard(loaded: LoadedConfig, console: Console) -> StatusServer:
+def _serve_dashboard(loaded: LoadedConfig, port: int, console: Console) -> StatusServer:
     app = create_dashboard_app(
         loaded, lambda: Store.open(loaded.config.store.get_secret_value()), token=None
     )
-    server = StatusServer(app, host="127.0.0.1", port=DASHBOARD_PORT)
+    server = StatusServer(app, host="127.0.0.1", port=port)
     try:
         server.start()
-    except OSError as exc:
-        raise SyncdError(
-            f"cannot serve the dashboard on 127.0.0.1:{DASHBOARD_PORT}: {exc}\n"
-            "    hint: another `syncd demo` or `syncd serve` may be running"
-        ) from exc
-    console.print(
-        f"\n[bold]Dashboard:[/] http://127.0.0.1:{server.port}/  (JSON: /api/v1/key-results)",
-        highlight=False,
-    )
+    except OSError:
+        if port == 0:
+            raise
+        server = StatusServer(app, host="127.0.0.1", port=0)
+        server.start()
+        console.print(f"[dim]port {port} is busy; the dashboard took {server.port}[/]")
     return server
 
 
@@ -102,6 +120,7 @@ def _show(
     overview: list[ObjectiveProgress],
     now: datetime,
     console: Console,
+    server: StatusServer | None,
 ) -> None:
     measured = len([r for r in report.results + final.results if r.ok])
     console.print(
@@ -111,20 +130,38 @@ def _show(
     )
     status_table(overview, console, now=now)
     syncd = invoked_as()
-    console.print(
-        "\n[bold]Where to look[/] (in this directory)\n"
-        f"  {syncd} status                     progress, pace, status, forecast\n"
-        f"  {syncd} status --format json       the same for scripts\n"
-        f"  {syncd} history booking-5d         every measurement of a KR\n"
-        f"  {syncd} preview onboarding-satisfaction   the upstream query, run now\n"
-        f"  {syncd} checkin nps 63 --note 'survey wave 3'\n"
-        f"  {syncd} report --cycle 2026-Q4        the cycle review (md, html or json)\n"
-        f"  {syncd} serve                          the dashboard on http://127.0.0.1:9466/\n"
-        f"  config: {path}\n"
-        f"  store:  {_store_url(loaded)}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    if server is not None:
+        dashboard = (
+            f"  dashboard: http://127.0.0.1:{server.port}/  (JSON: /api/v1/key-results), "
+            "served while this demo runs"
+        )
+    else:
+        dashboard = f"  {syncd} serve{_serve_listen()}   the dashboard, after this demo"
+    lines = [
+        "",
+        "[bold]Where to look[/] (in this directory)",
+        f"  {syncd} status                     progress, pace, status, forecast",
+        f"  {syncd} status --format json       the same for scripts",
+        f"  {syncd} history booking-5d         every measurement of a KR",
+        f"  {syncd} preview onboarding-satisfaction   the upstream query, run now",
+        f"  {syncd} checkin nps 63 --note 'survey wave 3'",
+        f"  {syncd} report --cycle 2026-Q4        the cycle review (md, html or json)",
+        escape(dashboard),
+        f"  config: {escape(str(path))}",
+        f"  store:  {escape(_store_url(loaded))}",
+    ]
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+def _serve_listen() -> str:
+    """`` --listen 127.0.0.1:PORT`` when the dashboard's default port is taken, else nothing."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", DASHBOARD_PORT))
+            return ""
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+            return f" --listen 127.0.0.1:{probe.getsockname()[1]}"
 
 
 def invoked_as() -> str:
@@ -169,20 +206,8 @@ def _backfill(loaded: LoadedConfig, store: Store, now: datetime, err: Console) -
     starts = [c.start for c in loaded.config.cycles.values() if c.start <= now.date()]
     since = min(starts, default=now.date())
     days = (now.date() - since).days + 1
-    with Progress(
-        TextColumn("backfill {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(since.isoformat(), total=days)
-        return Syncer(loaded).backfill(
-            store,
-            since,
-            now,
-            on_day=lambda day, _r: progress.update(task, advance=1, description=day.isoformat()),
-        )
+    with day_progress(err, "backfill", days) as advance:
+        return Syncer(loaded).backfill(store, since, now, on_day=lambda day, _r: advance(day))
 
 
 def _keep_syncing(loaded: LoadedConfig, console: Console) -> None:

@@ -1,5 +1,7 @@
-"""The vendor sandboxes the demo talks to, on the fixed local ports ``config/demo.yaml`` names.
+"""The vendor sandboxes the demo talks to, each on a free local port.
 
+``config/demo.yaml`` names the ports 8701–8704; the demo takes free ones instead (a second demo,
+or a test run, may hold those) and writes the config with the ports it took (:func:`with_ports`).
 Each is the connector's own wire-level sandbox (its ``sandbox.py``), started only when the demo
 config has a source of that type. With ``--as-of`` their clocks stand still at that moment, so
 "now" means the same to syncd and to the vendor. The demo's sandboxes are generous with rate
@@ -14,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from syncd.demo.sample import SEED
 from syncd.errors import SyncdError
@@ -21,19 +24,21 @@ from syncd.errors import SyncdError
 DEMO_DIR = Path(".syncd-demo")
 
 
+DEFAULT_PORTS: dict[str, int] = {"ga4": 8701, "salesforce": 8702, "hubspot": 8703, "zendesk": 8704}
+"""The ports ``config/demo.yaml`` names for each vendor's sandbox."""
+
+
 def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
     if vendor == "ga4":
-        return {"port": 8701, "clock": (lambda: moment) if moment else None}
+        return {"clock": (lambda: moment) if moment else None}
     if vendor == "salesforce":
         return {
-            "port": 8702,
             "ca_file": DEMO_DIR / "salesforce-ca.pem",
             "today": moment.date() if moment else None,
         }
     if vendor == "hubspot":
-        return {"port": 8703, "search_per_second": 100, "burst_limit": None}
+        return {"search_per_second": 100, "burst_limit": None}
     return {
-        "port": 8704,
         "now": moment,
         "requests_per_minute": 100_000,
         "export_requests_per_minute": 100_000,
@@ -59,14 +64,20 @@ def running(vendors: set[str], moment: datetime | None) -> Iterator[dict[str, st
     with ExitStack() as stack:
         urls: dict[str, str] = {}
         for vendor in sorted(vendors & SANDBOXES.keys()):
-            sandbox = _factory(SANDBOXES[vendor])(seed=SEED, **_options(vendor, moment))
+            sandbox = _factory(SANDBOXES[vendor])(seed=SEED, port=0, **_options(vendor, moment))
             try:
                 urls[vendor] = sandbox.start()
             except OSError as exc:
-                port = _options(vendor, moment)["port"]
-                raise SyncdError(
-                    f"cannot start the {vendor} sandbox on 127.0.0.1:{port}: {exc}\n"
-                    "    hint: another `syncd demo` may be running; stop it first"
-                ) from exc
+                raise SyncdError(f"cannot start the {vendor} sandbox: {exc}") from exc
             stack.callback(sandbox.stop)
         yield urls
+
+
+def with_ports(config_text: str, urls: dict[str, str]) -> str:
+    """``config_text`` with each sandbox's default ``127.0.0.1:PORT`` replaced by the one taken."""
+    for vendor, url in urls.items():
+        taken = urlsplit(url).port
+        config_text = config_text.replace(
+            f"127.0.0.1:{DEFAULT_PORTS[vendor]}", f"127.0.0.1:{taken}"
+        )
+    return config_text

@@ -13,6 +13,7 @@ standby after a failover) stays there. See :func:`leaves_connection_unusable`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,9 @@ def leaves_connection_unusable(error: BaseException) -> bool:
 
 
 def parse_url(text: str) -> URL:
-    """Parse a store URL; only SQLite and PostgreSQL are supported."""
+    """Parse a store URL; only SQLite and PostgreSQL are supported (``postgres://`` and
+    ``postgresql://`` mean PostgreSQL through psycopg)."""
+    text = re.sub(r"^postgres(?:ql)?://", "postgresql+psycopg://", text)
     try:
         url = make_url(text)
     except (ArgumentError, ValueError) as exc:

@@ -21,7 +21,8 @@ _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 # (pattern searched in the lower-cased driver message, hint), first match wins.
 _HINTS: tuple[tuple[str, str], ...] = (
-    ("password authentication failed", f"check the user and password; {CONFIG_HINT}"),
+    ("wrong password", f"check the user and password; {CONFIG_HINT}"),
+    ("no such role", f"create the role (`createuser <name>`) or fix the user; {CONFIG_HINT}"),
     (r"database \S+ does not exist", f"create the database (`createdb <name>`) or {CONFIG_HINT}"),
     (
         r"no such table|relation \S+ does not exist",
@@ -65,12 +66,22 @@ def store_error(url: URL, action: str, reason: str, hint: str | None = None) -> 
     return StoreError(f"{text}\n    hint: {hint}" if hint else text)
 
 
+_AUTH = re.compile(
+    r'password authentication failed for user "(?P<a>[^"]*)"|role "(?P<b>[^"]*)" does not exist'
+)
+
+
 def driver_reason(exc: BaseException) -> str:
-    """The driver's own message, first line, without SQLAlchemy's statement dump."""
+    """The driver's own message, first line, without SQLAlchemy's statement dump; a rejected
+    login says so first, as the connection text before it reads like an outage."""
     origin = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
     if isinstance(origin, ValueError) and "must have timezone" in str(origin):
         # The column type's own text advises on model annotations, which is not the caller's fix.
         return "a datetime without a time zone was given; the store only takes tz-aware ones"
+    if auth := _AUTH.search(str(origin)):
+        role = auth["a"] if auth["a"] is not None else auth["b"]
+        known = "wrong password" if auth["a"] is not None else "no such role"
+        return f"authentication failed for role {role!r} ({known})"
     lines = [line.strip() for line in str(origin).strip().splitlines() if line.strip()]
     return lines[0] if lines else type(origin).__name__
 

@@ -13,7 +13,7 @@ from syncd.errors import ConfigError
 def test_env_reference_embedded_in_a_url(tmp_path):
     path = write(tmp_path, "c.yaml", 'store: "postgresql://u:${env:PW}@${env:HOST:-db}/x"\n')
     loaded = load(path, {"PW": "pa55word"})
-    assert loaded.config.store.get_secret_value() == "postgresql://u:pa55word@db/x"
+    assert loaded.config.store.get_secret_value() == "postgresql+psycopg://u:pa55word@db/x"
     # A default written in the file is not a secret; the variable's value is.
     assert loaded.secrets == frozenset({"pa55word"})
 
@@ -108,7 +108,7 @@ def test_syntax_only_mode_reads_no_secret_but_still_checks_references(tmp_path):
         f'sources:\n  crm: {{type: fake, token: "${{file:{secret}}}"}}\n',
     )
     loaded = load_config(path, environ={}, read_secrets=False)
-    assert loaded.config.store.get_secret_value() == "postgresql://u:SECRET@db/x"
+    assert loaded.config.store.get_secret_value() == "postgresql+psycopg://u:SECRET@db/x"
     # The fake's tokens need 8 characters: the placeholder's failing that is not an issue.
     assert "crm" in loaded.config.sources
     assert loaded.secrets == frozenset()

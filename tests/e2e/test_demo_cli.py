@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -33,7 +34,7 @@ def free_port() -> int:
 
 def syncd(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SYNCD_CONFIG"}
-    env["COLUMNS"] = "200"
+    env["COLUMNS"] = "80"  # piped at 80 columns, as cron mail and less see it
     result = subprocess.run(
         [sys.executable, "-m", "syncd", *args],
         cwd=cwd,
@@ -53,6 +54,15 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = syncd("demo", "--once", "--as-of", AS_OF, cwd=workdir)
     assert "backfilled and synced" in result.stdout
     assert "0 failures" in result.stdout
+    # The sandboxes took free ports, printed and written to the config later commands use.
+    ports = {
+        int(url.rsplit(":", 1)[1])
+        for url in re.findall(r"https?://127\.0\.0\.1:\d+", result.stdout)
+    }
+    assert len(ports) >= 4 and not ports & {8701, 8702, 8703, 8704, 9466}
+    written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
+    assert all(f"127.0.0.1:{port}" in written for port in ports)
+    assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
     return workdir
 
 
@@ -152,7 +162,7 @@ def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
 def test_sync_again_in_the_same_slot_writes_no_new_rows(demo_dir: Path) -> None:
     kr = "onboarding-satisfaction"
     before = json.loads(syncd("history", kr, "--format", "json", cwd=demo_dir).stdout)
-    result = syncd("sync", "--once", "--kr", kr, "--as-of", "2026-11-21T10:59", cwd=demo_dir)
+    result = syncd("sync", "--kr", kr, "--as-of", "2026-11-21T10:59", cwd=demo_dir)
     assert "1 measured, 0 failed" in result.stdout and " 0 new" in result.stdout
     after = json.loads(syncd("history", kr, "--format", "json", cwd=demo_dir).stdout)
     assert len(after["measurements"]) == len(before["measurements"])
