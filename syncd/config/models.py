@@ -216,6 +216,11 @@ class KeyResult(Strict):
     settle: DurationSpec | None = Field(
         None, description="re-read windows this recent on each sync; sources restate recent data"
     )
+    running_day: bool = Field(
+        False,
+        description="count the day not yet over from sources that report whole days (GA4, "
+        "date fields); by default their windows end at the last complete day",
+    )
     description: str | None = None
 
     @model_validator(mode="after")

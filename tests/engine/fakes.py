@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import ClassVar, Literal
 
-from syncd.abc import (
-    CollectResult,
-    Connector,
-    MetricRequest,
-    Observation,
-    QueryModel,
-    RequestFailed,
-    SourceConfig,
-)
+from syncd.abc import Connector, MetricRequest, QueryModel, SourceConfig
 from syncd.errors import AuthError, QueryError
 
 
@@ -35,18 +26,15 @@ class DailyConnector(Connector[DailyConfig, DailyQuery]):
     requests: ClassVar[list[MetricRequest]] = []
     factor: ClassVar[float] = 1.0
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
+    def fetch(self, request: MetricRequest[DailyQuery]) -> float:
         if self.config.mode == "auth":
             raise AuthError("token rejected by the fake")
         if self.config.mode == "crash":
             raise RuntimeError("boom")
-        for request in requests:
-            self.context.stats.count_call()
-            DailyConnector.requests.append(request)
-            query = request.query
-            assert isinstance(query, DailyQuery)
-            if query.per_day < 0:
-                yield RequestFailed(request, QueryError("per_day must not be negative"))
-                continue
-            days = (request.window.end - request.window.start) / timedelta(days=1)
-            yield Observation(request, query.per_day * days * DailyConnector.factor, "fake")
+        self.call(lambda: None, what="fake call")
+        DailyConnector.requests.append(request)
+        query = request.query
+        if query.per_day < 0:
+            raise QueryError("per_day must not be negative")
+        days = (request.window.end - request.window.start) / timedelta(days=1)
+        return query.per_day * days * DailyConnector.factor
