@@ -39,7 +39,6 @@ from syncd.errors import QueryError, SourceError
 from syncd.windows import local_midnight, previous_period, previous_year
 
 
-
 @dataclass(frozen=True)
 class DayRule:
     """How the windows of one binding become whole days: in ``zone``, the running day only

@@ -204,9 +204,7 @@ class RestClient:
 
         def attempt() -> Json:
             try:
-                response = self._http.request(
-                    method, url, params=params, json=json_body, data=data
-                )
+                response = self._http.request(method, url, params=params, json=json_body, data=data)
             except httpx.HTTPError as exc:
                 raise self._sanitised(
                     error_for_transport(exc, source=self.source, vendor=self.vendor, what=what)

@@ -69,7 +69,8 @@ def _check_contract(name: str, obj: object) -> type[SourcePlugin]:  # type: igno
         Connector.fetch_batch,
     ):
         raise ConnectorLoadError(
-            name, f"connector {name!r} ({obj.__qualname__}) implements neither fetch nor fetch_batch"
+            name,
+            f"connector {name!r} ({obj.__qualname__}) implements neither fetch nor fetch_batch",
         )
     config_model = getattr(obj, "config_model", None)
     if not (isinstance(config_model, type) and issubclass(config_model, SourceConfig)):

@@ -14,12 +14,11 @@ import threading
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
-
-from zoneinfo import ZoneInfo
 
 from connectors.sql.binding import BoundValue, bind_values
 from connectors.sql.config import SqlQuery, SqlSourceConfig

@@ -164,6 +164,9 @@ class ConnectorConformance:
 
     connector_name: ClassVar[str]
     secret_values: ClassVar[tuple[str, ...]] = ()
+    speaks_http: ClassVar[bool] = True
+    """False for a connector that is not an HTTP client (SQL): the HTTP error table and the
+    value injection then do not apply (test those failures in the connector's own tests)."""
 
     # ---- fixtures the kit provides -------------------------------------------------------
 
@@ -276,7 +279,9 @@ class ConnectorConformance:
     ) -> None:
         with make_connector() as connector:
             for request, _ in windowed_requests:
-                traits = connector.traits(connector.config, request.query, connector.context.timezone)
+                traits = connector.traits(
+                    connector.config, request.query, connector.context.timezone
+                )
                 assert isinstance(traits, QueryTraits)
                 if traits.day_zone is not None and not request.window.is_snapshot:
                     assert request.days is not None, (
@@ -325,13 +330,16 @@ class ConnectorConformance:
         self,
         make_connector: MakeConnector,
         windowed_requests: WindowedRequests,
-        arm_fault: ArmFault,
+        request: pytest.FixtureRequest,
     ) -> None:
-        request = windowed_requests[0][0]
+        if not self.speaks_http:
+            pytest.skip(f"{self.connector_name} is not an HTTP client")
+        arm_fault: ArmFault = request.getfixturevalue("arm_fault")
+        first = windowed_requests[0][0]
         for name, fault, expected in ERROR_TABLE:
             arm_fault(**fault, times=50)
             with make_connector() as connector:
-                (result,) = connector.collect([request])
+                (result,) = connector.collect([first])
             arm_fault(times=0)
             assert isinstance(result, RequestFailed), f"{name}: gave {result}"
             assert isinstance(result.error, expected), (
@@ -343,8 +351,11 @@ class ConnectorConformance:
         self,
         make_connector: MakeConnector,
         windowed_requests: WindowedRequests,
-        arm_value: ArmValue,
+        request: pytest.FixtureRequest,
     ) -> None:
+        if not self.speaks_http:
+            pytest.skip(f"{self.connector_name} is not an HTTP client")
+        arm_value: ArmValue = request.getfixturevalue("arm_value")
         requests = [request for request, _ in windowed_requests]
         with make_connector() as connector:
             kind = connector.traits(
