@@ -1,8 +1,9 @@
 """Retrying one fetch: exponential backoff with jitter, honouring ``Retry-After``.
 
 The runner (``syncd.collect``) wraps each ``fetch``/``fetch_batch`` of a connector in
-:func:`retry_call`; connectors hold no retry code. Only errors that say they are ``retryable`` (:class:`~syncd.errors.RateLimited`,
-:class:`~syncd.errors.TransientSourceError`) are retried; any other error goes straight up.
+:func:`retry_call`; connectors hold no retry code. Only errors that say they are
+``retryable`` (:class:`~syncd.errors.RateLimited`, :class:`~syncd.errors.TransientSourceError`)
+are retried; any other error goes straight up.
 """
 
 from __future__ import annotations
