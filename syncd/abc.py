@@ -37,6 +37,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 from abc import ABC
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -279,7 +280,7 @@ run_stats: contextvars.ContextVar[UpstreamStats | None] = contextvars.ContextVar
 
 @dataclass
 class RetryPolicy:
-    """How hard one fetch is retried before its error is final."""
+    """How hard one upstream call is retried before its error is final."""
 
     attempts: int = 4
     initial_wait: float = 0.5
@@ -297,6 +298,7 @@ class ConnectorContext:
     stats: UpstreamStats = field(default_factory=UpstreamStats)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     limiter: SourceLimiter | None = None
+    sleep: Callable[[float], None] = time.sleep
 
 
 ConfigT = TypeVar("ConfigT", bound=SourceConfig)
@@ -422,19 +424,27 @@ class Connector(SourcePlugin[ConfigT, QueryT]):
     # ---- what the framework provides ------------------------------------------------------
 
     def call(self, fn: Callable[[], T], *, what: str) -> T:
-        """Make one upstream call: wait for the source's limiter, count it in the current run,
-        and map an SDK exception through :meth:`classify`. Retries are the runner's."""
-        stats = run_stats.get()
+        """Make one upstream call the framework's way: wait for the source's limiter, count it
+        in the current run, map an SDK exception through :meth:`classify`, and retry it on
+        ``RateLimited``/``TransientSourceError`` (backoff, never shorter than Retry-After), so
+        a failure on page 9 never re-reads pages 1 to 8. ``what`` names it in the logs."""
+        from syncd.retry import retry_call  # syncd.retry imports this module
+
+        stats = run_stats.get() or self.context.stats
         limiter = self.context.limiter
 
+        def attempt() -> T:
+            if limiter is None:
+                return counted()
+            with limiter.slot():
+                return counted()
+
         def counted() -> T:
-            if stats is not None:
-                stats.count_call()
-            else:
-                self.context.stats.count_call()
+            stats.count_call()
             try:
                 return fn()
-            except SourceError:
+            except SourceError as error:
+                error.source = error.source or self.context.source
                 raise
             except Exception as exc:
                 classified = self.classify(exc)
@@ -443,10 +453,14 @@ class Connector(SourcePlugin[ConfigT, QueryT]):
                 classified.source = classified.source or self.context.source
                 raise classified from exc
 
-        if limiter is None:
-            return counted()
-        with limiter.slot():
-            return counted()
+        return retry_call(
+            attempt,
+            policy=self.context.retry,
+            stats=stats,
+            source=self.context.source,
+            what=what,
+            sleep=self.context.sleep,
+        )
 
     def collect(self, requests: Sequence[MetricRequest[QueryT]]) -> list[CollectResult]:
         """Answer every request through the framework's runner: one result each, checked."""

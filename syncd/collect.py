@@ -3,8 +3,10 @@
 A connector implements ``fetch`` (or ``batches`` + ``fetch_batch``); :func:`run_connector` owns
 the rest, the same for every vendor:
 
-- **retries**: each fetch is retried on ``RateLimited``/``TransientSourceError`` with
-  exponential backoff, never shorter than the source's ``Retry-After`` (``syncd.retry``);
+- **retries**: each upstream call a connector makes through ``Connector.call`` (which
+  ``syncd.http`` uses for every request) is retried on ``RateLimited``/``TransientSourceError``
+  with exponential backoff, never shorter than the source's ``Retry-After`` (``syncd.retry``);
+  a failure on one page never re-reads the pages before it;
 - **stats per run**: calls and retries are counted in an accumulator of this run (a context
   variable the connector's ``call`` and ``syncd.http`` read), so concurrent daemon jobs sharing a
   connector never mix their numbers;
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -66,7 +68,6 @@ from syncd.errors import (
     TransientSourceError,
 )
 from syncd.logs import scrub
-from syncd.retry import retry_call
 
 log = structlog.get_logger("syncd.collect")
 
@@ -159,12 +160,7 @@ def _classified(connector: AnyConnector, exc: Exception) -> SourceError:
     )
 
 
-def run_connector(
-    connector: AnyConnector,
-    requests: Sequence[AnyRequest],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> SourceOutcome:
+def run_connector(connector: AnyConnector, requests: Sequence[AnyRequest]) -> SourceOutcome:
     """Answer ``requests`` (one source's) through ``connector``; never raises a source's
     failure. Duplicate requests (same key) are asked once."""
     context = connector.context
@@ -211,23 +207,11 @@ def run_connector(
                 for request in batch:
                     settle(request, outcome.error)
                 continue
-            what = batch[0].query.fingerprint() if len(batch) == 1 else f"{len(batch)} requests"
-
-            def attempt(batch: list[AnyRequest] = batch) -> Mapping[RequestKey, Any]:
+            try:
                 try:
-                    return connector.fetch_batch(batch)
+                    answers = connector.fetch_batch(batch)
                 except Exception as exc:
                     raise _classified(connector, exc) from exc
-
-            try:
-                answers = retry_call(
-                    attempt,
-                    policy=context.retry,
-                    stats=outcome.stats,
-                    source=source,
-                    what=f"{connector.config.type} {what}",
-                    sleep=sleep,
-                )
             except SourceError as error:
                 if isinstance(error, _FAILS_THE_SOURCE):
                     outcome.error = error

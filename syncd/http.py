@@ -34,7 +34,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -45,7 +45,13 @@ from syncd.logs import scrub
 
 T = TypeVar("T")
 Json = Any
-Call = Callable[[Callable[[], T], str], T]
+
+
+class Call(Protocol):
+    """How a client makes one upstream call: :meth:`syncd.abc.Connector.call`."""
+
+    def __call__(self, fn: Callable[[], T], *, what: str) -> T: ...
+
 
 _MAX_DETAIL = 200
 
@@ -157,7 +163,7 @@ class RestClient:
         base_url: str,
         source: str,
         vendor: str,
-        call: Call[Any],
+        call: Call,
         auth: httpx.Auth | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
@@ -211,7 +217,7 @@ class RestClient:
                 ) from None
             return self._body(response, what)
 
-        return self._call(attempt, what)
+        return self._call(attempt, what=what)
 
     def get(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Json:
         return self.request("GET", path, what=what, params=params)
@@ -240,7 +246,12 @@ class RestClient:
                     vendor=self.vendor,
                     where=response.request.url.path,
                     detail=_response_detail(response, self._detail),
-                    wait=retry_after(response.headers),
+                    # A 503 is a rate limit only when it says when to come back.
+                    wait=retry_after(response.headers)
+                    if response.status_code == 429
+                    else retry_after({"Retry-After": response.headers.get("Retry-After", "")})
+                    if "Retry-After" in response.headers
+                    else None,
                 )
             )
         text = response.text
@@ -307,12 +318,16 @@ class RestClient:
         cursor_param: str,
         method: str = "GET",
         max_pages: int = 10_000,
+        before_page: Callable[[], object] | None = None,
     ) -> Iterator[Json]:
         """Each page's body; the next page asks ``cursor_param=<cursor(body)>`` (GET params or
-        POST JSON) until the cursor is empty."""
+        POST JSON) until the cursor is empty. ``before_page`` runs before each call (an
+        endpoint's own pacing)."""
         current = dict(params)
         for page in range(1, max_pages + 1):
             label = f"{what} page {page}"
+            if before_page is not None:
+                before_page()
             if method == "GET":
                 body = self.get(path, what=label, params=current)
             else:
