@@ -14,7 +14,9 @@ from syncd.abc import QueryModel, SourceConfig, ValueKind
 
 _SALESFORCE_HOST = re.compile(r"^(?P<domain>[a-z0-9.-]+)\.salesforce\.com$", re.IGNORECASE)
 _SELECT_LIST = re.compile(r"^\s*SELECT\s+(?P<items>.*?)\s+FROM\s", re.IGNORECASE | re.DOTALL)
-_AGGREGATE = re.compile(r"^(?P<function>[A-Za-z_]+)\s*\(.*\)\s*(?P<alias>[A-Za-z_]\w*)?$", re.DOTALL)
+_AGGREGATE = re.compile(
+    r"^(?P<function>[A-Za-z_]+)\s*\(.*\)\s*(?P<alias>[A-Za-z_]\w*)?$", re.DOTALL
+)
 _FUNCTION_KINDS = {
     "COUNT": ValueKind.COUNT,
     "COUNT_DISTINCT": ValueKind.COUNT,
@@ -231,7 +233,7 @@ class SalesforceQuery(QueryModel):
 def _split_top_level(items: str) -> list[str]:
     """A SELECT list split at its top-level commas (not those inside parentheses)."""
     parts: list[str] = []
-    depth, current = 0, []
+    depth, current = 0, list[str]()
     for char in items:
         if char == "," and depth == 0:
             parts.append("".join(current).strip())

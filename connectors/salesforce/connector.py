@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 import structlog
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 from simple_salesforce.util import Usage
 
 from connectors.salesforce.auth import can_renew, http_session, login
@@ -148,21 +148,23 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
             return total
         return reduce_records(request.query, records, source=self.context.source)
 
-    def _records(self, soql: str) -> tuple[list[Record], Any]:
-        options = {
+    def _records(self, soql: str) -> tuple[list[Record], RawValue]:
+        options: dict[str, Any] = {
             "headers": {"Sforce-Query-Options": f"batchSize={self.config.batch_size}"},
             "timeout": self.config.timeout_seconds,
         }
-        page = self._sdk(lambda sf: sf.query(soql, **options), what="SOQL query")
+        page: Any = self._sdk(lambda sf: sf.query(soql, **options), what="SOQL query")
         records = list(page["records"])
         while not page["done"]:
             path = self._next_page(str(page["nextRecordsUrl"]))
-            page = self._sdk(
-                lambda sf: sf.query_more(path, identifier_is_url=True, **options),
-                what="SOQL query page",
-            )
+
+            def more(sf: Salesforce, path: str = path) -> Any:
+                return sf.query_more(path, identifier_is_url=True, **options)
+
+            page = self._sdk(more, what="SOQL query page")
             records.extend(page["records"])
-        return records, page["totalSize"]
+        total: RawValue = page["totalSize"]  # as sent; the runner checks it is a count
+        return records, total
 
     def _next_page(self, next_url: str) -> str:
         """``nextRecordsUrl`` as a path on the instance's host; elsewhere it is refused (the

@@ -113,7 +113,9 @@ def classify(
     if isinstance(exc, SalesforceError):  # an answer the hook let through (3xx)
         where = urlsplit(exc.url or "").path
         detail = f"{error_code(exc.content)}: {error_message(exc.content)}"
-        return error_for_status(exc.status, source=source, vendor=VENDOR, where=where, detail=detail)
+        return error_for_status(
+            exc.status, source=source, vendor=VENDOR, where=where, detail=detail
+        )
     if isinstance(exc, requests.exceptions.JSONDecodeError):
         return bad_body(
             source=source, vendor=VENDOR, what="query", problem="a truncated or non-JSON body"

@@ -230,7 +230,9 @@ class SalesforceSandbox(LocalServer):
 
     # ---- OAuth ------------------------------------------------------------------------------
 
-    def token(self, form: Mapping[str, str], authorization: str | None) -> tuple[int, dict]:
+    def token(
+        self, form: Mapping[str, str], authorization: str | None
+    ) -> tuple[int, dict[str, str]]:
         grant = form.get("grant_type", "")
         if grant == "password":
             return self._password_grant(form)
@@ -242,7 +244,7 @@ class SalesforceSandbox(LocalServer):
             return 400, _oauth_error("invalid_request", "grant type is missing")
         return 400, _oauth_error("unsupported_grant_type", "grant type not supported")
 
-    def _password_grant(self, form: Mapping[str, str]) -> tuple[int, dict]:
+    def _password_grant(self, form: Mapping[str, str]) -> tuple[int, dict[str, str]]:
         if form.get("client_id") != self.client_id:
             return 400, _oauth_error("invalid_client_id", "client identifier invalid")
         if form.get("client_secret") != self.client_secret:
@@ -256,7 +258,7 @@ class SalesforceSandbox(LocalServer):
 
     def _client_credentials_grant(
         self, form: Mapping[str, str], authorization: str | None
-    ) -> tuple[int, dict]:
+    ) -> tuple[int, dict[str, str]]:
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         if authorization and authorization.startswith("Basic "):
             try:
@@ -268,7 +270,7 @@ class SalesforceSandbox(LocalServer):
             return 400, _oauth_error("invalid_client", "invalid client credentials")
         return 200, self._token_response(signed=True, scope="api")
 
-    def _jwt_grant(self, form: Mapping[str, str]) -> tuple[int, dict]:
+    def _jwt_grant(self, form: Mapping[str, str]) -> tuple[int, dict[str, str]]:
         try:
             claims = jwt.decode(
                 form.get("assertion", ""),
@@ -520,7 +522,7 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             status, payload = sandbox.rest(
-                match.group("version"), match.group("rest"), query, self.headers
+                match.group("version"), match.group("rest"), query, dict(self.headers.items())
             )
             self._send(
                 status,

@@ -18,9 +18,9 @@ from connectors.salesforce import SalesforceConnector, SalesforceQuery, Salesfor
 from connectors.salesforce.errors import ApiAllocationExhausted
 from connectors.salesforce.sandbox import HtmlPage, SalesforceSandbox
 from syncd.abc import MetricRequest, Observation, RequestFailed, Window
-from syncd.evaluate import DayRule
 from syncd.config.loader import load_config
 from syncd.errors import AuthError, QueryError, RateLimited, SourceError, TransientSourceError
+from syncd.evaluate import DayRule
 from syncd.testing import ConnectorConformance
 
 Q4_TO_DATE = Window(local(2026, 10, 1), local(2026, 11, 21, 6))
@@ -394,7 +394,8 @@ def test_request_limit_exceeded_pauses_the_source(make_sandbox, connect) -> None
 def test_stops_at_the_configured_share_of_the_daily_allocation(make_sandbox, connect) -> None:
     sandbox = make_sandbox(daily_limit=100, api_used=78)
     connector = connect(password_config(sandbox, max_api_share=0.8))
-    results = list(connector.collect(three_weeks(LEADS_CREATED) + [request(OCTOBER, soql=LEADS_CREATED)]))
+    requests = [*three_weeks(LEADS_CREATED), request(OCTOBER, soql=LEADS_CREATED)]
+    results = list(connector.collect(requests))
     # Calls 79 and 80 go out; at 80/100 the share is reached and the rest stay home.
     assert [isinstance(r, Observation) for r in results] == [True, True, False, False]
     assert "max_api_share" in str(results[2].error)  # type: ignore[union-attr]
