@@ -150,9 +150,11 @@ class SalesforceQuery(QueryModel):
     - anything returning several rows (GROUP BY, or plain fields): every page is read
       (``nextRecordsUrl``) and ``reduce`` folds ``value`` over the rows (``count`` counts them).
 
-    ``{window_start}``/``{window_end}`` render the window's local dates, ``{…:datetime}`` its
-    instants, ``{name}`` a key of ``params`` as a quoted literal. ``if_null`` is the value of an
-    aggregate over no rows (SUM of nothing is null in SOQL); without it that is an error.
+    ``{window_start}``/``{window_end}`` render the whole days the planner decided (the first
+    day, and the day after the last), ``{…:datetime}`` the window's instants, ``{name}`` a key
+    of ``params`` as a quoted literal; a query without window placeholders reads the present
+    state, so it is never asked for a past slot. ``if_null`` is the value of an aggregate over no
+    rows (SUM of nothing is null in SOQL); without it that is an error.
     """
 
     soql: str = Field(min_length=1)
