@@ -22,8 +22,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 import urllib3.exceptions
-from hubspot.crm.objects import Filter, FilterGroup, PublicObjectSearchRequest
-from hubspot.oauth import TokensApi
+from hubspot.crm.objects import (  # type: ignore[import-untyped]
+    Filter,
+    FilterGroup,
+    PublicObjectSearchRequest,
+)
+from hubspot.oauth import TokensApi  # type: ignore[import-untyped]
 
 from connectors.hubspot.auth import AccessTokens, Grant
 from connectors.hubspot.client import Apis, build_apis, build_tokens_api
@@ -57,7 +61,7 @@ log = structlog.get_logger(__name__)
 PAGE_SIZE = 200
 RESULT_CAP = 10_000
 _STABLE_ORDER = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
-_CLIENT_ERRORS = (*API_ERRORS, urllib3.exceptions.HTTPError)
+_CLIENT_ERRORS: tuple[type[Exception], ...] = (*API_ERRORS, urllib3.exceptions.HTTPError)
 # A property value as HubSpot writes a number: no NaN, no Infinity, no "1_000", no spaces.
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _KINDS = {"count": ValueKind.COUNT, "sum": ValueKind.SUM}
@@ -136,7 +140,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         if query.aggregate == "count":
             return self._count(query, bounds, resolved)
         values = [
-            (self._decimal(query, record_id, raw), raw)
+            self._decimal(query, record_id, raw)
             for record_id, raw in self._values(query, bounds, resolved)
         ]
         if query.aggregate == "sum":
@@ -378,7 +382,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
     def _count(self, query: HubSpotQuery, bounds: MsRange | None, resolved: Resolved) -> RawValue:
         groups = filter_groups(query, bounds, resolved)
         page = self._search(query, groups, limit=1, after=None, properties=["hs_object_id"])
-        total: RawValue = page.total
+        total: RawValue = page.total  # as sent: the runner checks it is a count
         return total
 
     def _total(self, query: HubSpotQuery, page: _Page) -> int:
@@ -404,9 +408,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         if total > RESULT_CAP:
             halves = bounds.halves() if bounds is not None else None
             if halves is None:
-                raise QueryError(
-                    self._uncappable(query, bounds, total), source=self.context.source
-                )
+                raise QueryError(self._uncappable(query, bounds, total), source=self.context.source)
             log.info(
                 "hubspot.split_window",
                 source=self.context.source,
@@ -441,12 +443,13 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
             f"returns at most {RESULT_CAP} results, so the {query.aggregate} would be wrong"
         )
 
-    def _decimal(self, query: HubSpotQuery, record_id: str, raw: Any) -> Decimal:
-        """A record's property text as a number, strictly: the error names the record."""
+    def _decimal(self, query: HubSpotQuery, record_id: str, raw: Any) -> tuple[Decimal, str]:
+        """A record's property text and its number, read strictly: the error names the
+        record and quotes the text."""
         where = f"{self.context.source}: {query.property} of {query.object} {record_id} is"
         if not isinstance(raw, str) or not _DECIMAL.fullmatch(raw):
             raise QueryError(f"{where} {raw!r}, not a number", source=self.context.source)
         number = Decimal(raw)
         if not math.isfinite(float(number)):
             raise QueryError(f"{where} {raw!r}, not a finite number", source=self.context.source)
-        return number
+        return number, raw

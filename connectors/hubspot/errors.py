@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import urllib3.exceptions
-from hubspot.crm.objects.exceptions import ApiException as ObjectsApiError
-from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiError
-from hubspot.oauth.exceptions import ApiException as OAuthApiError
+from hubspot.crm.objects import exceptions as objects  # type: ignore[import-untyped]
+from hubspot.crm.pipelines import exceptions as pipelines  # type: ignore[import-untyped]
+from hubspot.oauth import exceptions as oauth  # type: ignore[import-untyped]
 
 from syncd.errors import AuthError, SourceError, TransientSourceError
 from syncd.http import error_for_status, error_for_transport, json_detail, retry_after
@@ -29,7 +29,11 @@ from syncd.http import error_for_status, error_for_transport, json_detail, retry
 VENDOR = "HubSpot"
 TOKEN_EXCHANGE = "OAuth token refresh"
 
-API_ERRORS: tuple[type[Exception], ...] = (ObjectsApiError, PipelinesApiError, OAuthApiError)
+API_ERRORS: tuple[type[Exception], ...] = (
+    objects.ApiException,
+    pipelines.ApiException,
+    oauth.ApiException,
+)
 """What the client's API packages raise for an answer that is not 2xx."""
 
 # Waits HubSpot implies by the policy it names when it sends no Retry-After.
@@ -108,9 +112,7 @@ def classify(
     if status == 0:
         return TransientSourceError(f"{source}: {VENDOR} {what} failed: {detail}", source=source)
     if status == 401 and category == "EXPIRED_AUTHENTICATION":
-        return ExpiredToken(
-            f"{source}: {VENDOR} answered 401 to {what} ({detail})", source=source
-        )
+        return ExpiredToken(f"{source}: {VENDOR} answered 401 to {what} ({detail})", source=source)
     if status == 400 and what == TOKEN_EXCHANGE:
         oauth = str(fields.get("status") or "")
         return AuthError(

@@ -39,8 +39,11 @@ def request(
 ) -> MetricRequest[HubSpotQuery]:
     """A request as the planner makes it: a date-only query gets its whole UTC days."""
     traits = HubSpotConnector.traits(None, query, ZURICH)  # type: ignore[arg-type]
-    days = DayRule(traits.day_zone).span(window) if traits.day_zone is not None else None
-    return MetricRequest(source, query, window, days)
+    if traits.day_zone is None:
+        return MetricRequest(source, query, window)
+    rule = DayRule(traits.day_zone)
+    snapped = rule.snap(window)
+    return MetricRequest(source, query, snapped, rule.span(snapped))
 
 
 def within(record: CrmRecord, prop: str, start: datetime, end: datetime) -> bool:

@@ -96,7 +96,10 @@ def test_truncated_body_alone_is_a_transient_error(box, make_hubspot: MakeHubSpo
         ('{"total": 12, "results": [', "a truncated or non-JSON body"),
         ("[1, 2, 3]", "a document without a total"),
         ('{"total": 3, "results": {}}', "a document without a results list"),
-        ('{"total": 1, "results": [{"id": "7"}]}', "a document without an id and properties for each result"),
+        (
+            '{"total": 1, "results": [{"id": "7"}]}',
+            "a document without an id and properties for each result",
+        ),
     ],
 )
 def test_a_2xx_body_that_is_not_the_search_answer_is_transient(
@@ -173,7 +176,9 @@ def test_paced_searches_stay_under_the_limit(make_hubspot: MakeHubSpot) -> None:
     with HubSpotSandbox(search_per_second=5) as box:
         connector = make_hubspot(box, search_requests_per_second=4)
         days = [
-            Window(datetime(2026, 10, day, tzinfo=ZURICH), datetime(2026, 10, day + 1, tzinfo=ZURICH))
+            Window(
+                datetime(2026, 10, day, tzinfo=ZURICH), datetime(2026, 10, day + 1, tzinfo=ZURICH)
+            )
             for day in range(1, 7)
         ]
         requests = [MetricRequest("crm", QUERY, day) for day in days]
