@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from simple_salesforce import SalesforceLogin
+from simple_salesforce.login import SalesforceLogin
 
 from connectors.salesforce.config import (
     ClientCredentialsAuth,
