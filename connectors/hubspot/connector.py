@@ -116,13 +116,14 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         cls, config: HubSpotSourceConfig, query: HubSpotQuery, timezone: ZoneInfo
     ) -> QueryTraits:
         """Without ``date_property`` a search reads the records as they are now; a ``date``
-        property (stored as UTC midnight) counts whole UTC days; a datetime one exact
-        instants. ``count`` is a count, ``sum`` a sum, ``avg``/``min``/``max`` a number."""
+        property counts whole days of the config's zone (the dates people pick; HubSpot stores
+        each as that date's UTC midnight); a datetime one exact instants. ``count`` is a
+        count, ``sum`` a sum, ``avg``/``min``/``max`` a number."""
         kind = _KINDS.get(query.aggregate, ValueKind.NUMBER)
         if query.date_property is None:
             return QueryTraits(past_windows=False, past_snapshots=False, kind=kind)
         if query.date_type == "date":
-            return QueryTraits(day_zone=_UTC, kind=kind)
+            return QueryTraits(day_zone=timezone, kind=kind)
         return QueryTraits(kind=kind)
 
     def classify(self, exc: Exception) -> SourceError | None:
@@ -198,8 +199,11 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
                 self._apis = (token, build_apis(self.config.endpoint, token))
             return self._apis[1]
 
-    def _json(self, what: str, send: Callable[[], Any]) -> Json:
-        """One upstream call through :meth:`call`; its JSON body (numbers keep their text)."""
+    def _json(
+        self, what: str, send: Callable[[], Any], shape: Callable[[Json], Any] | None = None
+    ) -> Any:
+        """One upstream call through :meth:`call`; its JSON body (numbers keep their text),
+        read by ``shape`` inside the call, so a body of the wrong shape is retried too."""
 
         def once() -> Json:
             try:
@@ -210,7 +214,8 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
                     response.release_conn()
             except _CLIENT_ERRORS as exc:
                 raise CallFailed(what, exc) from exc
-            return self._parse(data, what)
+            body = self._parse(data, what)
+            return shape(body) if shape is not None else body
 
         return self.call(once, what=what)
 
@@ -236,12 +241,14 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
             problem=f"a document without {missing}",
         )
 
-    def _authorized(self, what: str, send: Callable[[Apis], Any]) -> Json:
+    def _authorized(
+        self, what: str, send: Callable[[Apis], Any], shape: Callable[[Json], Any] | None = None
+    ) -> Any:
         """A call with the current access token; an expired OAuth token is refreshed once."""
         for attempt in (1, 2):
             apis = self._apis_for(self.tokens.current())
             try:
-                return self._json(what, functools.partial(send, apis))
+                return self._json(what, functools.partial(send, apis), shape)
             except ExpiredToken:
                 if attempt == 2 or not self.tokens.can_refresh:
                     raise
@@ -314,13 +321,14 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         )
         timeout = self.config.timeout_seconds
         what = f"search {query.object}" + (f" after {after}" if after else "")
-        answer = self._authorized(
+        page: _Page = self._authorized(
             what,
             lambda apis: apis.search.do_search(
                 query.object, body, _request_timeout=timeout, _preload_content=False
             ),
+            lambda answer: self._page(answer, what),
         )
-        return self._page(answer, what)
+        return page
 
     def _page(self, answer: Json, what: str) -> _Page:
         if not isinstance(answer, dict) or "total" not in answer:

@@ -59,7 +59,8 @@ def test_429_with_retry_after_is_retried_and_counted(box, make_hubspot: MakeHubS
     box.faults.add(SEARCH, status=429, times=2, retry_after=0.01)
     connector = make_hubspot(box)
     waits: list[float] = []
-    outcome = run_connector(connector, [MetricRequest("crm", QUERY, OCTOBER)], sleep=waits.append)
+    connector.context.sleep = waits.append
+    outcome = run_connector(connector, [MetricRequest("crm", QUERY, OCTOBER)])
     assert outcome.outcome == "ok"
     (result,) = outcome.results.values()
     assert isinstance(result, Observation) and result.value == expected_october_tickets(box)

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,7 +17,6 @@ from tests.connectors.hubspot.conftest import ZURICH, MakeHubSpot, within
 
 OCTOBER = Window(datetime(2026, 10, 1, tzinfo=ZURICH), datetime(2026, 11, 1, tzinfo=ZURICH))
 NOVEMBER = Window(datetime(2026, 11, 1, tzinfo=ZURICH), datetime(2026, 12, 1, tzinfo=ZURICH))
-UTC_ZONE = ZoneInfo("UTC")
 
 
 @pytest.fixture
@@ -54,10 +52,10 @@ def box() -> Iterator[HubSpotSandbox]:
             {"object": "deals", "date_property": "closedate", "aggregate": "max", "property": "a"},
             QueryTraits(kind=ValueKind.NUMBER),
         ),
-        # a date-only property (stored as UTC midnight): whole UTC days
+        # a date-only property: whole days of the config's zone (the dates people pick)
         (
             {"object": "deals", "date_property": "closedate", "date_type": "date"},
-            QueryTraits(day_zone=UTC_ZONE, kind=ValueKind.COUNT),
+            QueryTraits(day_zone=ZURICH, kind=ValueKind.COUNT),
         ),
         (
             {
@@ -67,13 +65,12 @@ def box() -> Iterator[HubSpotSandbox]:
                 "aggregate": "sum",
                 "property": "amount",
             },
-            QueryTraits(day_zone=UTC_ZONE, kind=ValueKind.SUM),
+            QueryTraits(day_zone=ZURICH, kind=ValueKind.SUM),
         ),
     ],
 )
 def test_traits_per_query(query: dict[str, object], expected: QueryTraits) -> None:
     parsed = HubSpotQuery.model_validate(query)
-    # the config's zone does not matter: HubSpot's dates are UTC midnights
     assert HubSpotConnector.traits(None, parsed, ZURICH) == expected  # type: ignore[arg-type]
 
 

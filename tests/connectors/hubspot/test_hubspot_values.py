@@ -211,15 +211,13 @@ def test_snapshot_without_date_property_counts_records_as_they_are(
     assert value(make_hubspot(), query, Window(now, now)) == expected
 
 
-def test_date_only_property_counts_the_planners_utc_days(
-    make_hubspot: MakeHubSpot, sandbox
-) -> None:
-    # A date property is stored as UTC midnight: the query counts whole UTC days, the ones the
-    # planner puts in request.days. A Zurich month snaps to 30 Sep – 31 Oct 00:00 UTC.
+def test_date_only_property_counts_the_planners_days(make_hubspot: MakeHubSpot, sandbox) -> None:
+    # A date property holds the date people picked, stored as that date's UTC midnight: a
+    # Zurich October is the dates 1–31 October, i.e. 1 Oct to 1 Nov 00:00 UTC.
     query = HubSpotQuery(object="deals", date_property="closedate", date_type="date")
     asked = request(query, OCTOBER)
-    assert asked.days == DaySpan(date(2026, 9, 30), date(2026, 10, 31))
-    start, end = datetime(2026, 9, 30, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC)
+    assert asked.days == DaySpan(date(2026, 10, 1), date(2026, 11, 1))
+    start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
     expected = sum(1 for d in sandbox.records["deals"] if within(d, "closedate", start, end))
     (result,) = make_hubspot().collect([asked])
     assert isinstance(result, Observation) and result.value == expected

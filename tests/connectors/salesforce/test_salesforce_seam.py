@@ -135,7 +135,8 @@ def test_429_with_retry_after_is_retried_and_counted_in_the_run(make_sandbox, co
     sandbox.faults.add("/services/data/", status=429, retry_after=0.2, times=1)
     connector = connect(password_config(sandbox))
     waits: list[float] = []
-    outcome = run_connector(connector, [request(OCTOBER, soql=LEADS_CREATED)], sleep=waits.append)
+    connector.context.sleep = waits.append
+    outcome = run_connector(connector, [request(OCTOBER, soql=LEADS_CREATED)])
     assert outcome.outcome == "ok"
     assert (outcome.stats.calls, outcome.stats.retries) == (3, 1)  # login, 429, the answer
     assert len(waits) == 1 and waits[0] >= 0.2
