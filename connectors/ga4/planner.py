@@ -28,12 +28,16 @@ DateSpan = tuple[date, date]
 
 @dataclass(frozen=True)
 class Item:
-    """One metric request, resolved: its query, property and GA4 dates."""
+    """One metric request, resolved: its property and its GA4 dates (first, last inclusive),
+    the days the planner decided (``request.days``)."""
 
-    request: MetricRequest
-    query: Ga4Query
+    request: MetricRequest[Ga4Query]
     property: str
     dates: DateSpan
+
+    @property
+    def query(self) -> Ga4Query:
+        return self.request.query
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from ga4_helpers import ZURICH, facts_between, request, window
+from ga4_helpers import ZURICH, facts_between, failure, request, window
 
 import connectors.ga4
 from syncd.abc import Observation, RequestFailed
@@ -177,12 +177,15 @@ def test_ratio_is_the_quotient_of_the_sums_never_a_mean_of_daily_ratios(
     assert len(sandbox.calls()) == 1  # numerator and denominator came from one report
 
 
-def test_windows_not_at_midnight_read_the_days_whose_midnight_they_contain(sandbox, make_connector):
+def test_windows_not_at_midnight_read_the_complete_days_the_planner_decided(
+    sandbox, make_connector
+):
     from syncd.abc import Window
 
-    # 14:00 on Oct 3 to 14:00 on Oct 6: the midnights of Oct 4, 5 and 6 lie inside.
+    # 14:00 on Oct 3 to 14:00 on Oct 6: the planner snaps it to Oct 3 00:00 – Oct 6 00:00,
+    # complete days Oct 3..5 (it used to read Oct 4..6, the last day not yet over).
     partial = Window(date_time(2026, 10, 3, 14), date_time(2026, 10, 6, 14))
-    facts = facts_between(sandbox, date(2026, 10, 4), date(2026, 10, 6))
+    facts = facts_between(sandbox, date(2026, 10, 3), date(2026, 10, 5))
     (value,) = values(make_connector(), [request("sessions", partial)])
     assert value == sum(f.sessions for f in facts)
 
@@ -196,9 +199,9 @@ def date_time(year, month, day, hour):
 def test_property_override_and_unknown_property(sandbox, make_connector):
     from syncd.errors import AuthError
 
-    connector = make_connector()
-    with pytest.raises(AuthError, match="Viewer"):
-        list(connector.collect([request("sessions", OCT, property="555")]))
+    error = failure(make_connector().collect([request("sessions", OCT, property="555")]))
+    assert isinstance(error, AuthError) and "Viewer" in str(error)
+    assert "properties/555" in str(error)
 
 
 def test_snapshot_windows_fail_with_a_hint(make_connector):
