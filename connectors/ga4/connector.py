@@ -144,7 +144,9 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         # Outside the planner (a direct caller) the days are the planner's rule's.
         days = request.days or DayRule(self.zone).span(request.window)
         assert days is not None  # snapshots are refused before
-        return Item(request, request.query.property or self.config.property, (days.first, days.last))
+        return Item(
+            request, request.query.property or self.config.property, (days.first, days.last)
+        )
 
     def _snapshot_error(self) -> QueryError:
         return QueryError(
@@ -194,9 +196,7 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
             try:
                 answers.update(self._run(prop, reports))
             except QueryError as refused:
-                answers.update(
-                    self._diagnose(prop, [i for r in reports for i in r.items], refused)
-                )
+                answers.update(self._diagnose(prop, [i for r in reports for i in r.items], refused))
         return answers
 
     def _run(self, prop: str, reports: list[PlannedReport]) -> Answers:
@@ -287,7 +287,9 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         return answers
 
     @staticmethod
-    def _aggregate(item: Item, response: RunReportResponse, metric_index: dict[str, int]) -> RawValue:
+    def _aggregate(
+        item: Item, response: RunReportResponse, metric_index: dict[str, int]
+    ) -> RawValue:
         if item.query.aggregate == "count":
             return int(response.row_count)
         rows = getattr(response, _AGGREGATE_ROWS[item.query.aggregate])
@@ -400,7 +402,7 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         """Close the client's HTTP session."""
         with self._lock:
             if self._client is not None:
-                self._client.transport.close()
+                self._client.transport.close()  # type: ignore[no-untyped-call]
                 self._client = None
 
 

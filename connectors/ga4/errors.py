@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import requests
 from google.api_core import exceptions as api
 from google.auth import exceptions as auth_errors
-from google.protobuf.json_format import ParseError
+from google.protobuf.json_format import ParseError  # type: ignore[import-untyped]
 
 from syncd.errors import AuthError, RateLimited, SourceError, TransientSourceError
 from syncd.http import bad_body, error_for_status, error_for_transport, retry_after
@@ -117,12 +117,16 @@ def classify(exc: Exception, *, source: str, now: datetime) -> SourceError | Non
             )
         return error
     if isinstance(exc, auth_errors.RefreshError) and not getattr(exc, "retryable", False):
-        return AuthError(f"{source}: {VENDOR} could not obtain an access token: {exc}", source=source)
+        return AuthError(
+            f"{source}: {VENDOR} could not obtain an access token: {exc}", source=source
+        )
     if isinstance(exc, auth_errors.DefaultCredentialsError):
         return AuthError(f"{source}: {VENDOR} credentials: {exc}", source=source)
     if isinstance(
         exc,
-        requests.exceptions.RequestException | auth_errors.TransportError | auth_errors.RefreshError,
+        requests.exceptions.RequestException
+        | auth_errors.TransportError
+        | auth_errors.RefreshError,
     ):
         return error_for_transport(exc, source=source, vendor=VENDOR, what="call")
     if isinstance(exc, ParseError):

@@ -12,33 +12,93 @@ from __future__ import annotations
 from syncd.abc import ValueKind
 
 _COUNTS = frozenset(
-    """
-    active1DayUsers active28DayUsers active7DayUsers activeUsers addToCarts advertiserAdClicks
-    advertiserAdImpressions checkouts cohortActiveUsers cohortTotalUsers conversions
-    crashAffectedUsers ecommercePurchases engagedSessions eventCount firstTimePurchasers
-    itemListClickEvents itemListViewEvents itemViewEvents itemsAddedToCart itemsCheckedOut
-    itemsClickedInList itemsClickedInPromotion itemsPurchased itemsViewed itemsViewedInList
-    itemsViewedInPromotion keyEvents newUsers organicGoogleSearchClicks
-    organicGoogleSearchImpressions promotionClicks promotionViews publisherAdClicks
-    publisherAdImpressions screenPageViews scrolledUsers sessions totalPurchasers totalUsers
-    transactions countCustomEvent
-    """.split()
+    [
+        "active1DayUsers",
+        "active28DayUsers",
+        "active7DayUsers",
+        "activeUsers",
+        "addToCarts",
+        "advertiserAdClicks",
+        "advertiserAdImpressions",
+        "checkouts",
+        "cohortActiveUsers",
+        "cohortTotalUsers",
+        "conversions",
+        "crashAffectedUsers",
+        "ecommercePurchases",
+        "engagedSessions",
+        "eventCount",
+        "firstTimePurchasers",
+        "itemListClickEvents",
+        "itemListViewEvents",
+        "itemViewEvents",
+        "itemsAddedToCart",
+        "itemsCheckedOut",
+        "itemsClickedInList",
+        "itemsClickedInPromotion",
+        "itemsPurchased",
+        "itemsViewed",
+        "itemsViewedInList",
+        "itemsViewedInPromotion",
+        "keyEvents",
+        "newUsers",
+        "organicGoogleSearchClicks",
+        "organicGoogleSearchImpressions",
+        "promotionClicks",
+        "promotionViews",
+        "publisherAdClicks",
+        "publisherAdImpressions",
+        "screenPageViews",
+        "scrolledUsers",
+        "sessions",
+        "totalPurchasers",
+        "totalUsers",
+        "transactions",
+        "countCustomEvent",
+    ]
 )
 _SHARES = frozenset(
-    """
-    bounceRate cartToViewRate crashFreeUsersRate dauPerMau dauPerWau engagementRate
-    firstTimePurchaserRate itemListClickThroughRate itemPromotionClickThroughRate
-    organicGoogleSearchClickThroughRate purchaseToViewRate purchaserRate sessionConversionRate
-    sessionKeyEventRate userConversionRate userKeyEventRate wauPerMau
-    """.split()
+    [
+        "bounceRate",
+        "cartToViewRate",
+        "crashFreeUsersRate",
+        "dauPerMau",
+        "dauPerWau",
+        "engagementRate",
+        "firstTimePurchaserRate",
+        "itemListClickThroughRate",
+        "itemPromotionClickThroughRate",
+        "organicGoogleSearchClickThroughRate",
+        "purchaseToViewRate",
+        "purchaserRate",
+        "sessionConversionRate",
+        "sessionKeyEventRate",
+        "userConversionRate",
+        "userKeyEventRate",
+        "wauPerMau",
+    ]
 )
 _CURRENCY = frozenset(
-    """
-    advertiserAdCost advertiserAdCostPerClick advertiserAdCostPerKeyEvent averagePurchaseRevenue
-    averagePurchaseRevenuePerPayingUser averagePurchaseRevenuePerUser averageRevenuePerUser
-    grossItemRevenue grossPurchaseRevenue itemDiscountAmount itemRefundAmount itemRevenue
-    purchaseRevenue refundAmount shippingAmount taxAmount totalAdRevenue totalRevenue
-    """.split()
+    [
+        "advertiserAdCost",
+        "advertiserAdCostPerClick",
+        "advertiserAdCostPerKeyEvent",
+        "averagePurchaseRevenue",
+        "averagePurchaseRevenuePerPayingUser",
+        "averagePurchaseRevenuePerUser",
+        "averageRevenuePerUser",
+        "grossItemRevenue",
+        "grossPurchaseRevenue",
+        "itemDiscountAmount",
+        "itemRefundAmount",
+        "itemRevenue",
+        "purchaseRevenue",
+        "refundAmount",
+        "shippingAmount",
+        "taxAmount",
+        "totalAdRevenue",
+        "totalRevenue",
+    ]
 )
 _SECONDS = frozenset({"averageSessionDuration", "userEngagementDuration", "adUnitExposure"})
 

@@ -8,6 +8,7 @@ per call.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -35,7 +36,7 @@ class Item:
     property: str
     dates: DateSpan
 
-    @property
+    @builtins.property
     def query(self) -> Ga4Query:
         return self.request.query
 
@@ -51,7 +52,7 @@ class PlannedReport:
     ranges: list[DateSpan]
     items: list[Item] = field(default_factory=list)
 
-    @property
+    @builtins.property
     def aggregations(self) -> list[str]:
         wanted = {item.query.aggregate for item in self.items} - {"count"}
         names = {"total": "TOTAL", "maximum": "MAXIMUM", "minimum": "MINIMUM"}
@@ -99,8 +100,8 @@ def plan_reports(items: list[Item]) -> list[PlannedReport]:
         by_chunk: dict[tuple[str, ...], list[DateSpan]] = defaultdict(list)
         for span in sorted(by_range):
             metrics = sorted({item.query.metric for item in by_range[span]})
-            for chunk in _chunks(metrics, MAX_METRICS):
-                by_chunk[tuple(chunk)].append(span)
+            for names in _chunks(metrics, MAX_METRICS):
+                by_chunk[tuple(names)].append(span)
         per_report = 1 if dimensions else MAX_DATE_RANGES
         for chunk, spans in by_chunk.items():
             for group in _chunks(spans, per_report):

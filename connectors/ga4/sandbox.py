@@ -257,9 +257,9 @@ class Ga4Sandbox(LocalServer):
         match = _ROUTE.match(path)
         prop = match.group(1) if match else ""
         if fault is not None and fault.body is not None:
-            payload = fault.body if isinstance(fault.body, bytes) else str(fault.body).encode()
-            kind = "text/html" if payload.lstrip()[:1] == b"<" else "application/json"
-            return fault.status or 200, {"Content-Type": f"{kind}; charset=UTF-8"}, payload, fault
+            page = fault.body if isinstance(fault.body, bytes) else str(fault.body).encode()
+            media = "text/html" if page.lstrip()[:1] == b"<" else "application/json"
+            return fault.status or 200, {"Content-Type": f"{media}; charset=UTF-8"}, page, fault
         if fault is not None and fault.status is not None:
             if fault.status >= 500 and prop:
                 self.quota.server_error(prop)
@@ -396,8 +396,8 @@ class Ga4Sandbox(LocalServer):
             body = {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
             return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
         token = self.access_token or f"ya29.sandbox-{uuid.uuid4().hex}"
-        body = {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
-        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        issued: dict[str, Any] = {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+        return 200, {"Content-Type": "application/json"}, json.dumps(issued).encode()
 
     @staticmethod
     def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:

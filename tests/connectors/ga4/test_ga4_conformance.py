@@ -102,7 +102,9 @@ class TestGa4Conformance(ConnectorConformance):
         first = windowed_requests[0][0]
 
         def arm(raw: str) -> None:
-            oauth_sandbox.override_value(raw, metric=first.query.metric, start_date=first.days.first)
+            oauth_sandbox.override_value(
+                raw, metric=first.query.metric, start_date=first.days.first
+            )
 
         return arm
 

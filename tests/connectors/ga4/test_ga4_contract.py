@@ -30,7 +30,10 @@ CONFIG = Ga4SourceConfig.model_validate(
         ({"metric": "sessionsPerUser"}, ValueKind.NUMBER),
         ({"metric": "customEvent:basket_value"}, ValueKind.NUMBER),  # custom: type unknown
         # a row count is a count whatever the metric
-        ({"metric": "engagementRate", "dimensions": ["date"], "aggregate": "count"}, ValueKind.COUNT),
+        (
+            {"metric": "engagementRate", "dimensions": ["date"], "aggregate": "count"},
+            ValueKind.COUNT,
+        ),
         ({"metric": "sessions", "dimensions": ["date"], "aggregate": "maximum"}, ValueKind.COUNT),
     ],
 )

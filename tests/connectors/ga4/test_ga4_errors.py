@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
 from ga4_helpers import facts_between, failure, fast_context, request, window
 
 from connectors.ga4.errors import QuotaExhausted, ServerErrorBudgetSpent

@@ -79,7 +79,9 @@ def test_the_report_asks_the_planned_days(
 
 def test_a_window_without_a_whole_day_is_refused_not_rounded(sandbox, make_connector):
     # The planner never asks it; a direct caller gets a QueryError, and GA4 is not called.
-    within = Window(datetime(2026, 10, 5, 10, tzinfo=ZURICH), datetime(2026, 10, 5, 14, tzinfo=ZURICH))
+    within = Window(
+        datetime(2026, 10, 5, 10, tzinfo=ZURICH), datetime(2026, 10, 5, 14, tzinfo=ZURICH)
+    )
     (result,) = make_connector().collect([request("sessions", within)])
     assert isinstance(result, RequestFailed) and isinstance(result.error, QueryError)
     assert "no whole day" in str(result.error)
