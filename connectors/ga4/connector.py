@@ -135,7 +135,7 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
             budget = self.config.server_error_retries
             if not quota.count_server_error((self.endpoint, prop), self.clock(), budget):
                 return errors.ServerErrorBudgetSpent(
-                    f"{error} (not retried: {budget} server error retries an hour are spent)",
+                    f"{error}; not retried: this hour's server-error retries ({budget}) are spent",
                     source=self.context.source,
                 )
         return error

@@ -128,9 +128,12 @@ def classify(exc: Exception, *, source: str, now: datetime) -> SourceError | Non
         | auth_errors.TransportError
         | auth_errors.RefreshError,
     ):
-        return error_for_transport(exc, source=source, vendor=VENDOR, what="call")
+        return error_for_transport(exc, source=source, vendor=VENDOR, what="Data API call")
     if isinstance(exc, ParseError):
         return bad_body(
-            source=source, vendor=VENDOR, what="call", problem="a truncated or malformed body"
+            source=source,
+            vendor=VENDOR,
+            what="Data API call",
+            problem="a truncated or malformed body",
         )
     return None
