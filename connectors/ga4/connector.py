@@ -28,7 +28,6 @@ from connectors.ga4.config import Ga4Query, Ga4SourceConfig
 from connectors.ga4.kinds import metric_kind
 from connectors.ga4.planner import Item, PlannedReport, batches, plan_reports
 from connectors.ga4.quota import QuotaGovernor
-from connectors.ga4.reporting import SCHEMA_HINT
 from syncd.abc import (
     Connector,
     ConnectorContext,
@@ -45,6 +44,10 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_ENDPOINT = "https://analyticsdata.googleapis.com"
 _AGGREGATE_ROWS = {"total": "totals", "maximum": "maximums", "minimum": "minimums"}
+SCHEMA_HINT = (
+    "For a list of valid dimensions and metrics, see "
+    "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+)
 
 Answers = dict[RequestKey, RawValue | QueryError]
 
@@ -179,7 +182,9 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         ]
         return [*calls, *singles]
 
-    def fetch_batch(self, batch: Sequence[MetricRequest[Ga4Query]]) -> Mapping[RequestKey, Any]:
+    def fetch_batch(
+        self, batch: Sequence[MetricRequest[Ga4Query]]
+    ) -> Mapping[RequestKey, RawValue | QueryError]:
         """The raw metric values (GA4's strings) of one ``runReport``/``batchRunReports``."""
         answers: Answers = {}
         items: list[Item] = []
