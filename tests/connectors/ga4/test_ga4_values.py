@@ -177,6 +177,43 @@ def test_ratio_is_the_quotient_of_the_sums_never_a_mean_of_daily_ratios(
     assert len(sandbox.calls()) == 1  # numerator and denominator came from one report
 
 
+def test_a_ratio_at_an_hourly_slot_reads_the_same_complete_days_for_both_operands(
+    sandbox, make_connector, tmp_path: Path
+):
+    from datetime import timedelta as days
+
+    from syncd.abc import Window
+
+    config_file = tmp_path / "ga4.yaml"
+    config_file.write_text(
+        re.sub(
+            r"^    credentials: .*",
+            f'    endpoint: "{sandbox.url}"\n    auth: {{method: anonymous}}',
+            Path(connectors.ga4.__file__).with_name("sample.yaml").read_text(),
+            count=1,
+            flags=re.MULTILINE,
+        )
+    )
+    config = load_config(config_file).config
+    evaluator = MetricEvaluator(config)
+    metric = config.metrics["conversion_rate"]
+    # trailing 28 days measured at 14:00 on Oct 29, as an hourly schedule does
+    end = date_time(2026, 10, 29, 14)
+    raw = Window(end - days(days=28), end)
+    rule = evaluator.day_rule(metric, raw)
+    assert rule is not None and rule.zone == ZURICH
+    snapped = rule.snap(raw)
+    requests = evaluator.requests(metric, snapped, rule)
+    assert {r.days for r in requests} == {rule.span(snapped)}  # one span for both operands
+    results = {r.request.key: r for r in make_connector().collect(requests)}
+    value = evaluator.evaluate(metric, snapped, results, rule).value
+    (call,) = sandbox.calls()
+    assert call.body["dateRanges"] == [{"startDate": "2026-10-01", "endDate": "2026-10-28"}]
+    facts = facts_between(sandbox, date(2026, 10, 1), date(2026, 10, 28))
+    bookings = sum(f.events["booking_completed"] for f in facts)
+    assert value == pytest.approx(bookings / sum(f.sessions for f in facts), rel=1e-12)
+
+
 def test_windows_not_at_midnight_read_the_complete_days_the_planner_decided(
     sandbox, make_connector
 ):
