@@ -24,7 +24,8 @@ def test_429_with_retry_after_is_waited_out_and_retried(sandbox, make_connector)
     sandbox.faults.add(":runReport", status=429, times=2, retry_after=0.02)
     connector = make_connector()
     waits: list[float] = []
-    outcome = run_connector(connector, [request("sessions", OCT)], sleep=waits.append)
+    connector.context.sleep = waits.append
+    outcome = run_connector(connector, [request("sessions", OCT)])
     (result,) = outcome.results.values()
     assert isinstance(result, Observation) and result.value == sessions_in_october(sandbox)
     assert outcome.outcome == "ok"
