@@ -168,6 +168,11 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
             )
         return value
 
+    def check(self) -> str:
+        """Connect and run ``SELECT 1`` read-only."""
+        self.call(lambda: self._run(SqlQuery(sql="SELECT 1"), {}), what="SELECT 1")
+        return f"connected to {self.config.redacted_url}"
+
     def describe(self, request: MetricRequest[SqlQuery]) -> str:
         """The SQL, the values bound to its parameters and the URL with the password hidden."""
         bound = ", ".join(f"{name}={_show(value)}" for name, value in self._params(request).items())

@@ -27,7 +27,7 @@ from syncd.abc import (
     Window,
 )
 from syncd.config.loader import load_config
-from syncd.errors import AuthError, QueryError, TransientSourceError
+from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
 from syncd.evaluate import DayRule
 from syncd.testing import ConnectorConformance, first_failure
 
@@ -448,3 +448,14 @@ def test_sample_config_loads():
     assert isinstance(signups, SqlQuery)
     assert signups.params == {"segment": "newcomer"}
     assert sorted(config.metrics) == ["newcomer_revenue", "newcomer_signups", "open_tickets"]
+
+
+def test_check_connects_and_names_the_database_without_the_password(sql_sqlite_url):
+    with connector_for(sql_sqlite_url) as connector:
+        assert connector.check() == f"connected to {sql_sqlite_url}"
+
+
+def test_check_of_an_unreachable_database_is_a_source_error(tmp_path):
+    missing = f"sqlite:///{tmp_path / 'nowhere' / 'db.sqlite'}"
+    with connector_for(missing, fast_context()) as connector, pytest.raises(SourceError):
+        connector.check()
