@@ -121,6 +121,21 @@ def bad_body(*, source: str, vendor: str, what: str, problem: str) -> SourceErro
     return TransientSourceError(f"{source}: {vendor} {what} returned {problem}", source=source)
 
 
+def parse_body(text: str, *, source: str, vendor: str, what: str) -> Json:
+    """A 2xx body as JSON whose numbers keep their upstream text; an HTML page, an empty or a
+    cut body is a ``TransientSourceError`` (SDK connectors that read raw bodies use it too)."""
+    if text.lstrip()[:1] == "<":
+        problem = "an HTML page instead of JSON (a proxy or a login page?)"
+    elif not text.strip():
+        problem = "an empty body"
+    else:
+        try:
+            return json.loads(text, parse_float=UpstreamFloat, parse_constant=UpstreamFloat)
+        except ValueError:
+            problem = "a truncated or non-JSON body"
+    raise bad_body(source=source, vendor=vendor, what=what, problem=problem)
+
+
 def json_detail(body: Json) -> str:
     """The usual places vendors put an error's words: ``message``, ``error``, ``errors``…"""
     if not isinstance(body, dict):
@@ -254,21 +269,7 @@ class RestClient:
                     else None,
                 )
             )
-        text = response.text
-        if text.lstrip()[:1] == "<":
-            raise bad_body(
-                source=self.source,
-                vendor=self.vendor,
-                what=what,
-                problem="an HTML page instead of JSON (a proxy or a login page?)",
-            )
-        try:
-            body = json.loads(text, parse_float=UpstreamFloat, parse_constant=UpstreamFloat)
-        except ValueError:
-            problem = "an empty body" if not text.strip() else "a truncated or non-JSON body"
-            raise bad_body(
-                source=self.source, vendor=self.vendor, what=what, problem=problem
-            ) from None
+        body = parse_body(response.text, source=self.source, vendor=self.vendor, what=what)
         if self._check is not None and (error := self._check(body)) is not None:
             raise self._sanitised(error)
         return body

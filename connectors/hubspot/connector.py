@@ -53,7 +53,7 @@ from syncd.abc import (
     ValueKind,
 )
 from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
-from syncd.http import bad_body
+from syncd.http import bad_body, parse_body
 from syncd.limits import SourceLimiter
 
 log = structlog.get_logger(__name__)
@@ -221,17 +221,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
 
     def _parse(self, data: bytes, what: str) -> Json:
         text = data.decode("utf-8", errors="replace")
-        problem = None
-        if not text.strip():
-            problem = "an empty body"
-        elif text.lstrip()[:1] == "<":
-            problem = "an HTML page instead of JSON (a proxy or a login page?)"
-        else:
-            try:
-                return json.loads(text, parse_float=UpstreamFloat, parse_constant=UpstreamFloat)
-            except ValueError:
-                problem = "a truncated or non-JSON body"
-        raise bad_body(source=self.context.source, vendor=VENDOR, what=what, problem=problem)
+        return parse_body(text, source=self.context.source, vendor=VENDOR, what=what)
 
     def _malformed(self, what: str, missing: str) -> SourceError:
         return bad_body(
