@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from syncd import __version__, logs
+from syncd import __version__, logs, paths
 from syncd.checkin import record_checkin
 from syncd.config import LoadedConfig, config_schema
 from syncd.errors import ConfigError, ConfigIssue, StoreError, SyncdError
@@ -466,21 +466,34 @@ def serve(
         str | None,
         typer.Option(envvar="SYNCD_DASHBOARD_TOKEN", help="Bearer token every request needs"),
     ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Serve a non-loopback address without a token (behind an authenticating proxy)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the read-only dashboard and its JSON API (/api/v1/) until Ctrl-C."""
+    from syncd.exposure import exposed_without_token, is_loopback
     from syncd.observe import StatusServer
     from syncd.web import create_dashboard_app
 
     def body() -> None:
-        loaded = load(config)
         host, _, port = listen.rpartition(":")
         host = host.strip("[]")
-        if host not in ("127.0.0.1", "localhost", "::1") and not token:
-            err.print(
-                f"[yellow]warning:[/] serving on {host} without a token: anyone who can reach "
-                "it reads your OKRs (set SYNCD_DASHBOARD_TOKEN)",
-                highlight=False,
+        if not token and not insecure and not is_loopback(host):
+            fail(
+                "--listen "
+                + exposed_without_token(
+                    listen,
+                    serves="the dashboard and the API",
+                    token_option="--token (SYNCD_DASHBOARD_TOKEN)",
+                    opt_out="--insecure",
+                ),
+                EXIT_CONFIG,
             )
+        loaded = load(config)
         with opened_store(loaded):
             pass  # migrated and reachable before we say where to look
         app_ = create_dashboard_app(
@@ -546,4 +559,5 @@ def demo(
 
 def main() -> None:
     """Console-script entry point."""
+    paths.restrict_umask()  # store, spool, WAL, reports: 0600/0700 outside systemd too
     app()

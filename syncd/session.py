@@ -11,6 +11,7 @@ from syncd import logs
 from syncd.config import LoadedConfig, load_config
 from syncd.errors import ConfigError, ConfigIssue
 from syncd.paths import default_config
+from syncd.schedule import parse_duration
 from syncd.store import Store
 
 
@@ -33,6 +34,7 @@ def load(config_path: Path | None, *, read_secrets: bool = True) -> LoadedConfig
 def opened_store(loaded: LoadedConfig) -> Iterator[Store]:
     """The store, migrated, with the configured objectives and KRs recorded."""
     store = Store.open(loaded.config.store.get_secret_value())
+    store.run_lease = parse_duration(loaded.config.daemon.lease)
     try:
         store.sync_definitions(loaded.config)
         yield store

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from syncd.abc import QueryModel, SourceConfig
+from syncd.exposure import exposed_without_token, is_loopback
 from syncd.schedule import parse_duration, parse_schedule
 from syncd.windows import parse_window
 
@@ -308,7 +309,14 @@ class DaemonSettings(Strict):
         description="host:port of /livez, /readyz and /metrics; null turns the listener off",
     )
     listen_token: SecretStr | None = Field(
-        None, description="bearer token /metrics requires (use when listening beyond loopback)"
+        None,
+        description="bearer token /metrics, the dashboard and the API require; "
+        "needed to listen beyond loopback",
+    )
+    listen_insecure: bool = Field(
+        False,
+        description="serve a non-loopback listen address without listen_token (only behind a "
+        "trusted proxy that authenticates)",
     )
     jitter: DurationSpec = Field("5s", description="random delay added to each scheduled run")
     misfire_grace: DurationSpec = Field("10m", description="how late a run may still start")
@@ -339,6 +347,21 @@ class DaemonSettings(Strict):
         if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError("listen must be host:port, e.g. 127.0.0.1:9465")
         return value
+
+    @model_validator(mode="after")
+    def _not_exposed_without_token(self) -> DaemonSettings:
+        if self.listen is None or self.listen_token is not None or self.listen_insecure:
+            return self
+        if not is_loopback(self.listen.rpartition(":")[0]):
+            raise ValueError(
+                exposed_without_token(
+                    f"listen {self.listen}",
+                    serves="/metrics, the dashboard and the API",
+                    token_option="daemon.listen_token",
+                    opt_out="daemon.listen_insecure: true",
+                )
+            )
+        return self
 
 
 AlertStatus = Literal["on_track", "at_risk", "off_track", "achieved", "not_started", "stale"]

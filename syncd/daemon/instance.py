@@ -10,6 +10,7 @@ from typing import IO
 from sqlalchemy.engine import make_url
 
 from syncd.errors import StoreError
+from syncd.paths import private_file
 
 
 class InstanceLock:
@@ -28,7 +29,7 @@ class InstanceLock:
         return cls(Path(f"{url.database}.daemon.lock"))
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         handle = self.path.open("a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

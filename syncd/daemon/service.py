@@ -3,12 +3,14 @@
 Shape of a run::
 
     start   config → store (migrated; waits while unreachable) → scheduler → listener → READY=1
+    start   runs left open by a dead process are closed as ``interrupted`` (syncd.store.runs);
+            again every ``lease`` while running, for peers that died since
     slots   each job fires at its schedule's slots; an instance claims (job, slot) in the store,
             holds the job's advisory lock, syncs, and finishes the claim: exactly one instance
             measures a slot, and a crashed instance's claim is taken over after its lease
     beat    every few seconds: catch up on missed slots (from the store: each job's last measured
-            slot), take over expired claims, replay the spool, refresh gauges; the watchdog pings
-            systemd only while beats happen
+            slot), take over expired claims, retry failed slots whose backoff has passed, replay
+            the spool, refresh gauges; the watchdog pings systemd only while beats happen
     SIGHUP  reload the config; an invalid one is reported and the old one keeps running
     SIGTERM stop scheduling, let in-flight runs finish within ``shutdown_timeout``, exit 0
 """
@@ -48,6 +50,7 @@ from syncd.overview import build_overview
 from syncd.schedule import parse_duration
 from syncd.session import load
 from syncd.store import Store
+from syncd.store.claims import Backoff
 from syncd.sync import Syncer, SyncReport
 from syncd.web import dashboard_blueprint, load_dashboard_data
 
@@ -57,6 +60,7 @@ HEARTBEAT = timedelta(seconds=5)
 PROGRESS_EVERY = timedelta(seconds=60)
 STORE_RETRY_MAX = 30.0
 CATCH_UP_SLOTS = 500  # at most this many slots back, however short the schedule
+RETRY_FIRST = timedelta(minutes=5)  # a failed slot's first retry: this, or its interval if shorter
 
 
 class Daemon:
@@ -72,6 +76,7 @@ class Daemon:
         self._wake = threading.Event()
         self._heartbeat_at = time.monotonic()
         self._progress_at = 0.0
+        self._swept_at = time.monotonic()
         self._failures: dict[str, int] = {}
         self._paused_until: dict[str, datetime] = {}
         self._retired_pools: list[ConnectorPool] = []
@@ -96,6 +101,7 @@ class Daemon:
             self.store = self._open_store()
             if self.store is None:
                 return 0  # asked to stop while waiting for the store
+            self._close_interrupted(self.store)
             self.spool = Spool(self._spool_path())
             self.sink = SpoolingStore(self.store, self.spool, self.loaded.config)
             self.sink.sync_definitions(self.loaded.config)
@@ -151,13 +157,30 @@ class Daemon:
         url = self.loaded.config.store.get_secret_value()
         while not self._stop.is_set():
             try:
-                return Store.open(url)
+                store = Store.open(url, owner=self.owner)
+                store.run_lease = parse_duration(self.loaded.config.daemon.lease)
+                return store
             except StoreError as exc:
                 log.warning("store.unreachable", action="start", error=str(exc), retry_in=wait)
                 self.notifier.status(f"waiting for the store: {scrub(str(exc)).splitlines()[0]}")
                 self._stop.wait(wait)
                 wait = min(wait * 2, STORE_RETRY_MAX)
         return None
+
+    def _close_interrupted(self, store: Store) -> None:
+        """Close dead processes' runs now (else the first run this daemon records does)."""
+        try:
+            closed = store.close_interrupted_runs()
+        except StoreError as exc:
+            log.warning("store.unreachable", action="close interrupted runs", error=str(exc))
+            return
+        if closed:
+            log.warning(
+                "runs.interrupted",
+                count=len(closed),
+                runs=[run.id for run in closed],
+                owners=sorted({run.owner or "unknown" for run in closed}),
+            )
 
     def _spool_path(self) -> Path:
         configured = self.loaded.config.daemon.spool
@@ -302,6 +325,11 @@ class Daemon:
             if time.monotonic() - self._progress_at > PROGRESS_EVERY.total_seconds():
                 self._refresh_progress()
                 self._notify_teams()
+            store = self._require_store()
+            if time.monotonic() - self._swept_at > store.run_lease.total_seconds():
+                # A peer that died since our start left open runs too.
+                self._swept_at = time.monotonic()
+                self._close_interrupted(store)
         except SyncdError as exc:
             log.warning("daemon.beat_failed", error=str(exc))
 
@@ -362,9 +390,17 @@ class Daemon:
             self._note_outcome(job, outcome)
             if claimed:
                 try:
-                    self.store.finish_slot(job.key, slot, self.owner, outcome)
+                    self.store.finish_slot(
+                        job.key, slot, self.owner, outcome, retry=self._retry_policy(job)
+                    )
                 except StoreError as exc:
                     log.warning("store.unreachable", action="finish claim", error=str(exc))
+
+    def _retry_policy(self, job: Job) -> Backoff:
+        """How a failed slot of ``job`` is retried by catch-up: first after its interval (at
+        most ``RETRY_FIRST``), doubling, at most ``daemon.failure_backoff`` apart."""
+        longest = parse_duration(self.loaded.config.daemon.failure_backoff)
+        return Backoff(first=min(job.schedule.interval, RETRY_FIRST, longest), longest=longest)
 
     @contextmanager
     def _job_lock(self, key: str, *, wait: float) -> Iterator[None]:
@@ -446,7 +482,7 @@ class Daemon:
             self.telemetry,
             live=[HealthCheck("scheduler", self._scheduler_alive)],
             ready=[
-                HealthCheck("store", self._store_reachable),
+                HealthCheck("store", self._store_writable),
                 HealthCheck("migrations", self._migrations_current),
                 HealthCheck("scheduler", self._scheduler_alive),
             ],
@@ -462,9 +498,9 @@ class Daemon:
         assert self.store is not None
         return self.store
 
-    def _store_reachable(self) -> bool | str:
+    def _store_writable(self) -> bool | str:
         assert self.store is not None
-        self.store.ping()
+        self.store.check_writable()
         return True
 
     def _migrations_current(self) -> bool | str:

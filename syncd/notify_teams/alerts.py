@@ -25,6 +25,7 @@ from syncd.progress import KRProgress, ObjectiveProgress
 from syncd.render import format_value
 from syncd.store import Store, SyncRun
 from syncd.store.notifications import OutgoingMessage
+from syncd.store.runs import INTERRUPTED
 
 EventKind = Literal["status_changed", "stale", "source_failing", "source_recovered"]
 
@@ -78,7 +79,8 @@ def _words(status: str) -> str:
 def source_states(runs: Sequence[SyncRun]) -> dict[str, tuple[str, SyncRun]]:
     """Each source's health from its newest finished run: ``failing`` when that run failed."""
     found: dict[str, tuple[str, SyncRun]] = {}
-    finished = [run for run in runs if run.finished_at is not None]
+    # An interrupted run (its process died) says nothing about the source.
+    finished = [run for run in runs if run.finished_at is not None and run.outcome != INTERRUPTED]
     for run in sorted(finished, key=lambda r: r.started_at, reverse=True):
         if run.source not in found:
             found[run.source] = (FAILING if run.outcome == "failed" else HEALTHY, run)

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 from waitress import trigger, wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from syncd.observe.headers import add_security_headers
 from syncd.observe.health import HealthCheck
 from syncd.observe.metrics import Telemetry
 from syncd.observe.probes import probes_blueprint
@@ -28,6 +29,14 @@ TELEMETRY_EXTENSION = "syncd.telemetry"
 
 _STOP_TIMEOUT = 5.0
 
+CONNECTION_LIMIT = 500
+"""Open connections waitress serves at once (its default, 100, let 100 idle sockets lock the
+probes out); below the usual 1024 file descriptors a process may hold."""
+CHANNEL_TIMEOUT = 30
+"""Seconds an idle or unfinished connection is kept (waitress: 120)."""
+CLEANUP_INTERVAL = 5
+"""Seconds between waitress's sweeps for such connections (waitress: 30)."""
+
 
 def create_app(
     telemetry: Telemetry,
@@ -41,9 +50,10 @@ def create_app(
 
     ``metrics_token`` (config ``daemon.listen_token``) protects ``/metrics`` with a bearer
     token; the probes stay open because orchestrators call them unauthenticated.
-    ``blueprints`` are registered after the built-in ones.
+    ``blueprints`` are registered after the built-in ones. Every answer carries the security
+    headers of :mod:`syncd.observe.headers`.
     """
-    app = Flask("syncd.observe")
+    app = add_security_headers(Flask("syncd.observe"))
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep checks in the order given
     app.extensions[TELEMETRY_EXTENSION] = telemetry
     app.register_blueprint(probes_blueprint(live, ready))
@@ -54,7 +64,12 @@ def create_app(
 
 
 class StatusServer:
-    """Serves a WSGI app with waitress on a daemon thread; port 0 picks a free port."""
+    """Serves a WSGI app with waitress on a daemon thread; port 0 picks a free port.
+
+    Idle connections cost no thread (waitress only hands complete requests to its threads);
+    up to :data:`CONNECTION_LIMIT` of them are held, each at most :data:`CHANNEL_TIMEOUT`
+    seconds, so a few hundred silent sockets leave the probes answering.
+    """
 
     def __init__(
         self, app: Flask, host: str = "127.0.0.1", port: int = 9465, *, threads: int = 4
@@ -85,6 +100,9 @@ class StatusServer:
                 host=self.host,
                 port=self.port,
                 threads=self._threads,
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=CHANNEL_TIMEOUT,
+                cleanup_interval=CLEANUP_INTERVAL,
                 ident="syncd",
                 clear_untrusted_proxy_headers=True,
             )

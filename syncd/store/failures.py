@@ -34,6 +34,13 @@ _HINTS: tuple[tuple[str, str], ...] = (
     ("connection failed", f"is PostgreSQL running? {CONFIG_HINT}"),
     ("unable to open database file", f"check the SQLite file's path and rights; {CONFIG_HINT}"),
     ("database is locked", "another process held the SQLite write lock too long; retry later"),
+    (
+        "readonly database|read-only transaction",
+        "syncd cannot write the store (file or directory rights, a read-only disk or server); "
+        "it reconnects by itself once it can",
+    ),
+    ("disk is full|no space left", "free disk space for the store; syncd retries by itself"),
+    ("disk i/o error", "the store's disk failed a write; check it; syncd retries by itself"),
     ("foreign key", "the key result is unknown to the store: sync the definitions first"),
     ("without a time zone", "pass timezone-aware datetimes (e.g. datetime.now(UTC))"),
 )

@@ -9,18 +9,27 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from syncd.config.models import Config
 from syncd.store import claims, definitions, migrate, notifications, reads, runs, writes
-from syncd.store.engine import make_engine, parse_url, writing
+from syncd.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, parse_url, writing
 from syncd.store.failures import guarded, safe_url, store_error
 from syncd.store.notifications import OutgoingMessage
 from syncd.store.records import MeasurementIn, WriteResult
 from syncd.store.tables import Measurement, MeasurementRevision, NotificationDelivery, SyncRun
+
+WRITE_PROBE = text("UPDATE alembic_version SET version_num = version_num")
+WRITE_CHECK_WAIT_MS = 100
+
+
+def _driver(connection: Connection) -> Any:
+    return connection.connection.driver_connection
 
 
 def utcnow() -> datetime:
@@ -35,19 +44,26 @@ class Store:
     naming the store URL (password hidden) and a hint. Returned rows are detached snapshots.
     """
 
-    def __init__(self, engine: Engine, url: URL) -> None:
+    run_lease = timedelta(minutes=10)
+    """How long another host's open run may stay open before it counts as interrupted (the
+    daemon sets its ``daemon.lease``)."""
+
+    def __init__(self, engine: Engine, url: URL, *, owner: str | None = None) -> None:
         self._engine = engine
         self._writer = writing(engine)
         self._url = url
+        self.owner = owner or runs.instance_id()
+        self._interrupted_closed = False
 
     @classmethod
-    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+    def open(cls, url: str, *, upgrade: bool = True, owner: str | None = None) -> Store:
         """Connect to the store at ``url`` and, unless ``upgrade`` is False, migrate it to head.
 
-        A store migrated by a newer syncd is refused either way.
+        ``owner`` names this process in the runs it records (default ``host:pid``). A store
+        migrated by a newer syncd is refused either way.
         """
         parsed = parse_url(url)
-        store = cls(make_engine(parsed), parsed)
+        store = cls(make_engine(parsed), parsed, owner=owner)
         try:
             with guarded(parsed, "connecting"), store._engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
@@ -155,9 +171,28 @@ class Store:
     # -- runs ------------------------------------------------------------------------------
 
     def start_run(self, *, source: str, trigger: str, slot: datetime | None = None) -> str:
-        """Record that a sync of ``source`` started now; returns the run id (uuid4 hex)."""
+        """Record that a sync of ``source`` started now; returns the run id (uuid4 hex).
+
+        The first run this store object records closes dead processes' runs first
+        (:meth:`close_interrupted_runs`)."""
+        if not self._interrupted_closed:
+            self.close_interrupted_runs()
         with self._writing("starting a run") as session:
-            return runs.start(session, source=source, trigger=trigger, slot=slot, now=utcnow())
+            return runs.start(
+                session, source=source, trigger=trigger, slot=slot, now=utcnow(), owner=self.owner
+            )
+
+    def close_interrupted_runs(self) -> list[SyncRun]:
+        """Close the runs left open by a process that died as ``interrupted``, returning them.
+
+        Certain deaths (this host's processes) count at once, another host's run only once it
+        is older than :attr:`run_lease`: see :mod:`syncd.store.runs`."""
+        with self._writing("closing interrupted runs") as session:
+            closed = runs.close_interrupted(
+                session, owner=self.owner, now=utcnow(), stale_after=self.run_lease
+            )
+        self._interrupted_closed = True
+        return closed
 
     def finish_run(
         self,
@@ -177,7 +212,8 @@ class Store:
             run = session.get(SyncRun, run_id, with_for_update=True)
             if run is None:
                 raise store_error(self._url, "finishing a run", f"no run with id {run_id!r}")
-            if run.finished_at is not None:
+            if run.finished_at is not None and run.outcome != runs.INTERRUPTED:
+                # (An ``interrupted`` run judged dead too early gets its real outcome.)
                 raise store_error(
                     self._url, "finishing a run", f"run {run_id!r} is already finished"
                 )
@@ -202,17 +238,27 @@ class Store:
         with self._writing("claiming a slot") as session:
             return claims.claim(session, job, slot, owner, lease, utcnow())
 
-    def finish_slot(self, job: str, slot: datetime, owner: str, outcome: str) -> bool:
-        """Mark a claimed slot done; False when ``owner`` had lost it to a takeover."""
+    def finish_slot(
+        self,
+        job: str,
+        slot: datetime,
+        owner: str,
+        outcome: str,
+        *,
+        retry: claims.Backoff | None = None,
+    ) -> bool:
+        """Mark a claimed slot done; False when ``owner`` had lost it to a takeover. A
+        ``failed`` slot with a ``retry`` policy becomes due again after its backoff."""
         with self._writing("finishing a slot") as session:
-            return claims.finish(session, job, slot, owner, outcome, utcnow())
+            return claims.finish(session, job, slot, owner, outcome, utcnow(), retry)
 
     def due_slots(
         self, job: str, candidates: Sequence[datetime], *, now_slot: datetime
     ) -> list[datetime]:
         """Of ``candidates`` (oldest first), the slots not yet done: those after the job's
         first claim in this store (or just ``now_slot`` for a job never claimed) without a
-        finished claim. An instance that died mid-slot leaves its slot due."""
+        finished claim, or whose failed claim's retry time has come. An instance that died
+        mid-slot leaves its slot due."""
         with self._reading("reading claims") as session:
             first = claims.first_slot(session, job)
             if first is None:
@@ -220,9 +266,17 @@ class Store:
             wanted = [slot for slot in candidates if slot >= first]
             if not wanted:
                 return []
-            done = claims.finished_slots(session, job, wanted[0])
+            done = claims.settled_slots(session, job, wanted[0], utcnow())
         done_utc = {slot.astimezone(UTC) for slot in done}
         return [slot for slot in wanted if slot.astimezone(UTC) not in done_utc]
+
+    def slot_attempts(self, job: str) -> dict[datetime, tuple[int, str | None]]:
+        """Each claimed slot of ``job`` (UTC): how often it was run, and its last outcome
+        (``None`` while a run holds it)."""
+        with self._reading("reading claims") as session:
+            return {
+                slot.astimezone(UTC): state for slot, state in claims.attempts(session, job).items()
+            }
 
     # -- notifications ---------------------------------------------------------------------
 
@@ -336,6 +390,30 @@ class Store:
         """Raise ``StoreError`` unless the store answers a trivial query."""
         with guarded(self._url, "checking the store"), self._engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def check_writable(self) -> None:
+        """Raise ``StoreError`` unless the store takes a write right now.
+
+        A write in a transaction that is rolled back: nothing is kept, but a read-only file,
+        disk or server refuses it. On SQLite another writer holding the lock means the store
+        is writable; this check does not wait for it.
+        """
+        sqlite = self.dialect == "sqlite"
+        with guarded(self._url, "checking the store can write"), self._writer.connect() as c:
+            if sqlite:
+                _driver(c).execute(f"PRAGMA busy_timeout={WRITE_CHECK_WAIT_MS}")
+            try:
+                with c.begin() as transaction:
+                    if not sqlite:
+                        c.execute(text(f"SET LOCAL lock_timeout = {WRITE_CHECK_WAIT_MS * 10}"))
+                    c.execute(WRITE_PROBE)
+                    transaction.rollback()
+            except OperationalError as exc:
+                if not (sqlite and "database is locked" in str(exc.orig)):
+                    raise
+            finally:
+                if sqlite and not c.invalidated:
+                    _driver(c).execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     def runs(self, *, limit: int = 50, source: str | None = None) -> list[SyncRun]:
         """The most recent runs, newest first, optionally of one source."""

@@ -113,8 +113,9 @@ class MeasurementRevision(StoreModel, table=True):
 class SyncRun(StoreModel, table=True):
     """One sync of one source: when, why, how it ended and what it cost upstream.
 
-    ``finished_at``, ``outcome`` and ``duration_seconds`` stay empty while the run is in flight
-    (or if its process died before finishing it).
+    ``finished_at``, ``outcome`` and ``duration_seconds`` stay empty while the run is in flight.
+    ``owner`` is the process that runs it (``host:pid``): a run whose process died is closed as
+    ``interrupted`` when syncd next starts (see :mod:`syncd.store.runs`).
     """
 
     __tablename__ = "sync_runs"
@@ -124,6 +125,7 @@ class SyncRun(StoreModel, table=True):
     source: str = Field(sa_type=String(100))
     trigger: str = Field(sa_type=String(50))
     slot: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    owner: str | None = Field(default=None, sa_type=String(200))
     started_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, sa_type=String(50))
@@ -137,7 +139,8 @@ class SyncRun(StoreModel, table=True):
 
 class JobClaim(StoreModel, table=True):
     """Which instance runs a job's slot. The first claim wins; an unfinished claim whose lease
-    ran out (its instance died) may be taken over. A finished claim is never run again."""
+    ran out (its instance died) may be taken over. A finished claim is never run again, unless
+    it failed: then it is claimed again from ``retry_at`` on (``attempts`` counts the runs)."""
 
     __tablename__ = "job_claims"
 
@@ -148,6 +151,8 @@ class JobClaim(StoreModel, table=True):
     lease_until: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, sa_type=String(50))
+    attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AlertState(StoreModel, table=True):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from syncd.config import LoadedConfig
+from syncd.observe.headers import add_security_headers
 from syncd.store import Store
 from syncd.web.data import DashboardData, load_dashboard_data
 from syncd.web.views import dashboard_blueprint
@@ -51,7 +52,7 @@ def create_dashboard_app(
     def source() -> DashboardData:
         return load_dashboard_data(loaded, stores.get(), clock())
 
-    app = Flask("syncd.web", static_folder=None)
+    app = add_security_headers(Flask("syncd.web", static_folder=None))
     app.json.sort_keys = False  # type: ignore[attr-defined]  # documents keep their field order
     app.register_blueprint(dashboard_blueprint(source, token=token))
     return app

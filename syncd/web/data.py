@@ -13,6 +13,7 @@ from syncd.config.models import Cycle, KeyResult
 from syncd.overview import build_overview
 from syncd.progress import KRProgress, ObjectiveProgress, cycle_bounds, expected
 from syncd.store import Store
+from syncd.store.runs import INTERRUPTED
 from syncd.store.tables import SyncRun
 from syncd.windows import local_midnight
 
@@ -192,7 +193,8 @@ def pace_line(kr: KeyResult, cycle: Cycle, tz: ZoneInfo) -> tuple[PacePoint, ...
 
 def source_health(name: str, type_: str, runs: Sequence[SyncRun]) -> SourceHealth:
     """Summarise a source's runs (newest first); runs still in flight are left out."""
-    finished = [run for run in runs if run.finished_at is not None]
+    # An interrupted run (its process died) says nothing about the source.
+    finished = [run for run in runs if run.finished_at is not None and run.outcome != INTERRUPTED]
     newest = finished[0] if finished else None
     success = next((run for run in finished if run.outcome == "ok"), None)
     failure = next((run for run in finished if run.outcome in FAILED_OUTCOMES), None)

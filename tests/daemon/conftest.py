@@ -13,7 +13,7 @@ store: "{store}"
 daemon: {{listen: "127.0.0.1:{port}", jitter: {jitter}, lease: {lease}, catch_up: 2m,
          shutdown_timeout: 30s, spool: "{spool}"}}
 sources:
-  warehouse: {{type: sql, url: "sqlite://"}}
+  warehouse: {{type: sql, url: "{warehouse}"}}
 cycles:
   now: {{start: {start}, end: {end}}}
 metrics:
@@ -44,6 +44,7 @@ def write_daemon_config(tmp_path: Path) -> Callable[..., Path]:
         extra: str = "",
         port: int | None = None,
         jitter: str = "0s",
+        warehouse: str = "sqlite://",
     ) -> Path:
         today = datetime.now(UTC).date()
         path = tmp_path / name
@@ -58,6 +59,7 @@ def write_daemon_config(tmp_path: Path) -> Callable[..., Path]:
                 end=today + timedelta(days=30),
                 alpha_sql=alpha_sql,
                 beta_sql=beta_sql,
+                warehouse=warehouse,
             )
             + extra
         )

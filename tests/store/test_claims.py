@@ -7,8 +7,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine, select, update
 
 from syncd.store import Store
+from syncd.store.claims import Backoff
+from syncd.store.tables import JobClaim
 
 SLOT = datetime(2026, 11, 21, 10, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -67,3 +70,66 @@ def test_a_job_lock_is_exclusive_across_connections(postgres_url):
                 assert other is True
         with second.job_lock("warehouse@hourly") as after:
             assert after is True
+
+
+def _backoff_of(store_url: str, job: str, slot: datetime) -> timedelta:
+    """How long a failed claim waits, and then let that time pass (move it into the past)."""
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            table = JobClaim.__table__
+            where = (table.c.job == job, table.c.slot == slot)
+            finished, retry_at = connection.execute(
+                select(table.c.finished_at, table.c.retry_at).where(*where)
+            ).one()
+            connection.execute(
+                update(table).where(*where).values(retry_at=datetime.now(UTC) - timedelta(1))
+            )
+    finally:
+        engine.dispose()
+    return retry_at - finished
+
+
+def test_a_failed_slot_is_claimed_again_once_its_backoff_has_passed(store, store_url):
+    job, retry = "warehouse@hourly", Backoff(first=timedelta(minutes=1), longest=LEASE)
+    later = SLOT + timedelta(hours=1)
+    assert store.claim_slot(job, SLOT, "a", LEASE) is True
+    assert store.claim_slot(job, later, "a", LEASE) is True
+    assert store.finish_slot(job, SLOT, "a", "failed", retry=retry) is True
+    assert store.finish_slot(job, later, "a", "ok", retry=retry) is True
+    # Waiting for its retry time: done for now, for every instance.
+    assert store.due_slots(job, [SLOT, later], now_slot=later) == []
+    assert store.claim_slot(job, SLOT, "b", LEASE) is False
+    assert _backoff_of(store_url, job, SLOT) == timedelta(minutes=1)
+    assert store.due_slots(job, [SLOT, later], now_slot=later) == [SLOT]
+    assert store.claim_slot(job, SLOT, "b", LEASE) is True
+    assert store.claim_slot(job, SLOT, "a", LEASE) is False  # one taker
+    # The second failure waits twice as long.
+    assert store.finish_slot(job, SLOT, "b", "failed", retry=retry) is True
+    assert store.claim_slot(job, SLOT, "a", LEASE) is False
+    assert _backoff_of(store_url, job, SLOT) == timedelta(minutes=2)
+    assert store.claim_slot(job, SLOT, "a", LEASE) is True
+    assert store.finish_slot(job, SLOT, "b", "ok") is False  # b no longer holds it
+    assert store.finish_slot(job, SLOT, "a", "ok", retry=retry) is True
+    assert store.due_slots(job, [SLOT, later], now_slot=later) == []
+    assert store.slot_attempts(job) == {SLOT: (3, "ok"), later: (1, "ok")}
+    assert store.claim_slot(job, SLOT, "b", LEASE) is False
+
+
+def test_a_failure_without_retry_policy_or_a_partial_slot_stays_done(store):
+    job = "warehouse@hourly"
+    later = SLOT + timedelta(hours=1)
+    store.claim_slot(job, SLOT, "a", LEASE)
+    store.claim_slot(job, later, "a", LEASE)
+    retry = Backoff(first=timedelta(0), longest=timedelta(0))
+    assert store.finish_slot(job, SLOT, "a", "failed") is True
+    assert store.finish_slot(job, later, "a", "partial", retry=retry) is True
+    assert store.due_slots(job, [SLOT, later], now_slot=later) == []
+    assert store.claim_slot(job, SLOT, "b", LEASE) is False
+    assert store.claim_slot(job, later, "b", LEASE) is False
+
+
+def test_backoff_doubles_up_to_its_longest():
+    backoff = Backoff(first=timedelta(seconds=5), longest=timedelta(minutes=1))
+    assert [backoff.after(n).total_seconds() for n in range(1, 7)] == [5, 10, 20, 40, 60, 60]
+    assert backoff.after(10**9) == timedelta(minutes=1)

@@ -20,7 +20,7 @@ TABLES = {
     "alert_states",
     "notification_deliveries",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_migrations_match_the_models(store_url):
