@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import CursorResult, Table, func, select, update
 from sqlmodel import Session
 
 from syncd.store.dialect import upsert_insert
@@ -39,6 +39,7 @@ def claim(
         )
         .values(owner=owner, claimed_at=now, lease_until=now + lease)
     )
+    assert isinstance(taken, CursorResult)  # an UPDATE answers with a cursor result
     return taken.rowcount == 1
 
 
@@ -52,6 +53,7 @@ def finish(
         .where(table.c.job == job, table.c.slot == slot, table.c.owner == owner)
         .values(finished_at=now, outcome=outcome)
     )
+    assert isinstance(done, CursorResult)  # an UPDATE answers with a cursor result
     return done.rowcount == 1
 
 
