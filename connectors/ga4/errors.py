@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import requests
 from google.api_core import exceptions as api
 from google.auth import exceptions as auth_errors
-from google.protobuf.json_format import ParseError  # type: ignore[import-untyped]
+from google.protobuf.json_format import ParseError
 
 from syncd.errors import AuthError, RateLimited, SourceError, TransientSourceError
 from syncd.http import bad_body, error_for_status, error_for_transport, retry_after

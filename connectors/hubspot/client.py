@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hubspot import HubSpot  # type: ignore[import-untyped]
-from hubspot.crm.objects import SearchApi  # type: ignore[import-untyped]
-from hubspot.crm.pipelines import PipelinesApi  # type: ignore[import-untyped]
-from hubspot.oauth import TokensApi  # type: ignore[import-untyped]
+from hubspot import HubSpot
+from hubspot.crm.objects import SearchApi
+from hubspot.crm.pipelines import PipelinesApi
+from hubspot.oauth import TokensApi
 from urllib3.util.retry import Retry
 
 

@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 import urllib3.exceptions
-from hubspot.crm.objects import (  # type: ignore[import-untyped]
+from hubspot.crm.objects import (
     Filter,
     FilterGroup,
     PublicObjectSearchRequest,
 )
-from hubspot.oauth import TokensApi  # type: ignore[import-untyped]
+from hubspot.oauth import TokensApi
 
 from connectors.hubspot.auth import AccessTokens, Grant
 from connectors.hubspot.client import Apis, build_apis, build_tokens_api

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import urllib3.exceptions
-from hubspot.crm.objects import exceptions as objects  # type: ignore[import-untyped]
-from hubspot.crm.pipelines import exceptions as pipelines  # type: ignore[import-untyped]
-from hubspot.oauth import exceptions as oauth  # type: ignore[import-untyped]
+from hubspot.crm.objects import exceptions as objects
+from hubspot.crm.pipelines import exceptions as pipelines
+from hubspot.oauth import exceptions as oauth
 
 from syncd.errors import AuthError, SourceError, TransientSourceError
 from syncd.http import error_for_status, error_for_transport, json_detail, retry_after

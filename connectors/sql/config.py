@@ -93,7 +93,7 @@ class SqlQuery(QueryModel):
             raise ValueError(
                 f"give exactly one statement, found {len(statements)} (remove the ';' between them)"
             )
-        kind = sqlparse.parse(statements[0])[0].get_type()
+        kind = sqlparse.parse(statements[0])[0].get_type()  # type: ignore[no-untyped-call]
         if kind != "SELECT":
             raise ValueError(
                 f"only SELECT (or WITH … SELECT) statements are allowed, this one is {kind}"

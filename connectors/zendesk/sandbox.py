@@ -265,9 +265,11 @@ class ZendeskSandbox(LocalServer):
 
     # ---- endpoints --------------------------------------------------------------------------
 
-    def route(self, path: str, params: dict[str, str], base: str) -> tuple[int, Json]:
+    def route(self, path: str, params: dict[str, str], base: str) -> tuple[int, Json | RawJson]:
         now = self.now()
-        handlers: dict[str, Callable[[dict[str, str], str, datetime], tuple[int, Json]]] = {
+        handlers: dict[
+            str, Callable[[dict[str, str], str, datetime], tuple[int, Json | RawJson]]
+        ] = {
             f"{API}/search.json": self._search,
             f"{API}/search/count.json": self._search_count,
             EXPORT_PATH: self._export,
@@ -287,7 +289,9 @@ class ZendeskSandbox(LocalServer):
     def _me(self, params: dict[str, str], base: str, now: datetime) -> tuple[int, Json]:
         return 200, {"user": {"id": 1, "name": "syncd", "email": self.email, "role": "agent"}}
 
-    def _search_count(self, params: dict[str, str], base: str, now: datetime) -> tuple[int, Json]:
+    def _search_count(
+        self, params: dict[str, str], base: str, now: datetime
+    ) -> tuple[int, Json | RawJson]:
         if self.raw_counts:
             return 200, RawJson('{"count": ' + _json_token(self.raw_counts.pop(0)) + "}")
         try:
@@ -548,7 +552,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self,
         status: int,
-        payload: Json,
+        payload: Json | RawJson,
         headers: dict[str, str],
         *,
         truncate: bool = False,

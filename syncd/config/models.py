@@ -384,11 +384,15 @@ class NotificationChannel(Strict):
         return "*" in self.teams or team in self.teams
 
 
+def _default_alert_statuses() -> list[AlertStatus]:
+    return ["at_risk", "off_track", "achieved", "stale"]
+
+
 class AlertRules(Strict):
     """What is worth an alert."""
 
     statuses: list[AlertStatus] = Field(
-        default_factory=lambda: ["at_risk", "off_track", "achieved", "stale"],
+        default_factory=_default_alert_statuses,
         description="a KR whose status moves into or out of one of these is an alert",
     )
     sources: bool = Field(True, description="alert when a source starts or stops failing")

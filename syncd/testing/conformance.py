@@ -88,6 +88,7 @@ from syncd.abc import (
     ConnectorContext,
     MetricRequest,
     Observation,
+    QueryModel,
     QueryTraits,
     RequestFailed,
     RetryPolicy,
@@ -102,9 +103,9 @@ from syncd.errors import (
 )
 from syncd.registry import available_connectors, load_connector
 
-MakeConnector = Callable[..., Connector]
+MakeConnector = Callable[..., Connector[Any, Any]]
 FailureCases = dict[type[SourceError], Callable[[], Any]]
-WindowedRequests = list[tuple[MetricRequest, float]]
+WindowedRequests = list[tuple[MetricRequest[QueryModel], float]]
 ArmFault = Callable[..., None]
 ArmValue = Callable[[str], None]
 
@@ -122,7 +123,7 @@ ERROR_TABLE: list[tuple[str, dict[str, Any], type[SourceError]]] = [
 
 
 def _match_results(
-    requests: list[MetricRequest], results: list[CollectResult]
+    requests: list[MetricRequest[QueryModel]], results: list[CollectResult]
 ) -> list[CollectResult]:
     """``results`` reordered to follow ``requests``; fails unless it is exactly one each."""
     assert len(results) == len(requests), (
@@ -180,8 +181,10 @@ class ConnectorConformance:
         )
 
     @pytest.fixture
-    def connector_class(self) -> type[Connector]:
-        return load_connector(self.connector_name)
+    def connector_class(self) -> type[Connector[Any, Any]]:
+        cls = load_connector(self.connector_name)
+        assert issubclass(cls, Connector), f"{self.connector_name} is not a pulled connector"
+        return cls
 
     # ---- helpers ----------------------------------------------------------------------------
 
@@ -198,13 +201,13 @@ class ConnectorConformance:
         with make_connector() as connector:
             assert type(connector) is cls
 
-    def test_type_literal_equals_the_name(self, connector_class: type[Connector]) -> None:
+    def test_type_literal_equals_the_name(self, connector_class: type[Connector[Any, Any]]) -> None:
         annotation = connector_class.config_model.model_fields["type"].annotation
         assert get_origin(annotation) is Literal
         assert get_args(annotation) == (self.connector_name,)
 
     def test_config_round_trips(
-        self, connector_class: type[Connector], source_config: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], source_config: dict[str, Any]
     ) -> None:
         model = connector_class.config_model
         config = model.model_validate(source_config)
@@ -212,7 +215,7 @@ class ConnectorConformance:
         assert model.model_validate(config.model_dump()) == config
 
     def test_query_round_trips(
-        self, connector_class: type[Connector], query: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], query: dict[str, Any]
     ) -> None:
         model = connector_class.query_model
         parsed = model.model_validate(query)
@@ -222,7 +225,7 @@ class ConnectorConformance:
 
     def test_unknown_keys_are_rejected(
         self,
-        connector_class: type[Connector],
+        connector_class: type[Connector[Any, Any]],
         source_config: dict[str, Any],
         query: dict[str, Any],
     ) -> None:
@@ -235,7 +238,7 @@ class ConnectorConformance:
             assert [error["type"] for error in raised.value.errors()] == ["extra_forbidden"]
 
     def test_another_type_is_rejected(
-        self, connector_class: type[Connector], source_config: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], source_config: dict[str, Any]
     ) -> None:
         with pytest.raises(ValidationError):
             connector_class.config_model.model_validate(
@@ -243,7 +246,7 @@ class ConnectorConformance:
             )
 
     def test_secrets_stay_out_of_the_config_text(
-        self, connector_class: type[Connector], source_config: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], source_config: dict[str, Any]
     ) -> None:
         config = connector_class.config_model.model_validate(source_config)
         self.assert_no_secrets(repr(config), "repr(config)")
@@ -381,6 +384,6 @@ class ConnectorConformance:
             # SDK; the error must then at least say why the value was refused.
             quoted = raw.lower() in message or ("finite" in message and raw != "twelve")
             assert quoted, f"{raw!r}: the error does not quote the upstream text: {message}"
-            for (request, expected), result in zip(windowed_requests[1:], results[1:], strict=True):
-                assert isinstance(result, Observation), f"{request} failed: {result}"
+            for (asked, expected), result in zip(windowed_requests[1:], results[1:], strict=True):
+                assert isinstance(result, Observation), f"{asked} failed: {result}"
                 assert math.isclose(result.value, expected, rel_tol=1e-9, abs_tol=1e-9)
