@@ -2,26 +2,48 @@
 
 A **connector** pulls numbers from one kind of upstream system. It is one folder under
 ``connectors/`` (or a third-party package) registered under the entry-point group
-``syncd.connectors`` and implements one method, :meth:`Connector.collect`. It does I/O and mapping
-only: no database, no KR logic. The framework around it (``syncd.collect``) owns retries at the
-job level, stats, logging and the recovery from unexpected exceptions.
+``syncd.connectors``. It does I/O and mapping only; the framework around it owns the rest::
+
+    planner (syncd.sync)      bindings, windows snapped to whole days, present-only guard,
+       │                      identical requests asked once
+       ▼
+    runner (syncd.collect)    limiter, retries with Retry-After, stats per run, value checks,
+       │                      one failure policy, logging once on failure and once on recovery
+       ▼
+    Connector.fetch(request)                  one request → one raw value
+    Connector.batches + fetch_batch(batch)    many requests → one upstream exchange
+       │
+       ▼
+    syncd.http.RestClient / Connector.call    one error table, pacing, call counting
 
 A connector declares two pydantic models, both rejecting unknown keys so a typo fails at config
 load, not at 3 a.m.:
 
 - ``config_model``: the source's settings under ``sources.<name>`` (``type`` plus its own keys);
 - ``query_model``: what one metric asks of the source under ``metrics.<name>.query``.
+
+and, per query, its :class:`QueryTraits`: whether it counts whole days (in which zone), whether
+it can see the past, and the kind of value it returns. The planner and the runner act on them,
+so every connector gets the same day rule and the same sanity checks.
+
+A **check-in source** (:class:`CheckinSource`, the ``manual`` type) is never pulled: people
+push its values with ``syncd checkin``, and it only validates them.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import math
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from abc import ABC
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
 from types import TracebackType
 from typing import ClassVar, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -30,6 +52,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.errors import QueryError, SourceError
 from syncd.limits import SourceLimiter
+
+T = TypeVar("T")
 
 
 class RateLimit(BaseModel):
@@ -96,26 +120,120 @@ class Window:
 
 
 @dataclass(frozen=True)
-class MetricRequest:
-    """One number asked of one source: a typed query over a window."""
+class DaySpan:
+    """Whole local days: ``first`` to ``end`` (exclusive), as a day-granular source reads them.
 
-    source: str
-    query: QueryModel
-    window: Window
+    The planner sets it on every request to a source that counts whole days, so a connector
+    never derives dates from instants itself: SOQL's ``CloseDate``, GA4's ``dateRanges`` and
+    SQL's ``:start_date``/``:end_date`` all read these dates.
+    """
+
+    first: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.first:
+            raise ValueError(f"day span ends ({self.end}) before it starts ({self.first})")
 
     @property
-    def key(self) -> tuple[str, str, datetime, datetime]:
+    def last(self) -> date:
+        """The last day included."""
+        return date.fromordinal(self.end.toordinal() - 1)
+
+    @property
+    def days(self) -> int:
+        return self.end.toordinal() - self.first.toordinal()
+
+    def __str__(self) -> str:
+        return f"{self.first.isoformat()}..{self.last.isoformat()}"
+
+
+class ValueKind(StrEnum):
+    """What a query's answer is; the runner refuses answers that cannot be of their kind."""
+
+    COUNT = "count"  # a whole number ≥ 0 (sessions, tickets, deals)
+    SUM = "sum"  # a total of amounts (may be negative: refunds)
+    SHARE = "share"  # a proportion in [0, 1] (bounce rate, CSAT)
+    DURATION = "duration"  # a length of time ≥ 0 (reply time in minutes)
+    NUMBER = "number"  # any finite number (an average, a score, a ratio)
+
+
+@dataclass(frozen=True)
+class QueryTraits:
+    """What a query can answer, declared by its connector (:meth:`Connector.traits`).
+
+    ``day_zone``
+        None when the query reads exact instants; else the time zone whose whole days the
+        source counts (GA4's property zone, a date column's zone). The planner then snaps the
+        window to complete days of that zone (see ``syncd.sync``) and sets ``request.days``.
+    ``past_windows``
+        False when the query ignores its window and reads the present state (a search without
+        a date filter, SQL without window parameters): it is then never asked for a past slot.
+    ``past_snapshots``
+        False when a snapshot can only be read as of now (open tickets): a snapshot of a past
+        moment is never asked.
+    ``kind``
+        The kind of value returned; every answer is checked against it.
+    """
+
+    day_zone: ZoneInfo | None = None
+    past_windows: bool = True
+    past_snapshots: bool = True
+    kind: ValueKind = ValueKind.NUMBER
+
+    def sees(self, window: Window) -> bool:
+        """Whether a window ending before the present can be answered."""
+        return self.past_snapshots if window.is_snapshot else self.past_windows
+
+
+QueryT = TypeVar("QueryT", bound=QueryModel)
+QueryT_co = TypeVar("QueryT_co", bound=QueryModel, covariant=True)
+RequestKey = tuple[str, str, datetime, datetime, "DaySpan | None"]
+
+
+@dataclass(frozen=True)
+class MetricRequest(Generic[QueryT_co]):
+    """One number asked of one source: a typed query over a window.
+
+    ``days`` is set by the planner for a source that counts whole days: the complete local days
+    the window covers in that source's zone (see :class:`QueryTraits`).
+    """
+
+    source: str
+    query: QueryT_co
+    window: Window
+    days: DaySpan | None = None
+
+    @property
+    def key(self) -> RequestKey:
         """Identical requests share a key, so a sync asks each only once."""
         # UTC: a slot in the repeated DST hour (fold=1) never compares equal across zones.
         start, end = self.window.start.astimezone(UTC), self.window.end.astimezone(UTC)
-        return (self.source, self.query.fingerprint(), start, end)
+        return (self.source, self.query.fingerprint(), start, end, self.days)
+
+
+class UpstreamFloat(float):
+    """A float that remembers the text it was parsed from (``1e400``, ``NaN``), so an error
+    about it quotes what the vendor sent: ``json.loads(body, parse_float=UpstreamFloat,
+    parse_constant=UpstreamFloat)``."""
+
+    text: str
+
+    def __new__(cls, text: str) -> UpstreamFloat:
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+
+RawValue = int | float | str | Decimal
+"""What a connector returns for a request, as the upstream sent it; the runner checks it."""
 
 
 @dataclass(frozen=True)
 class Observation:
-    """The answer to a request: a number, and the upstream request in words (for ``preview``)."""
+    """The answer to a request: a checked number, and the upstream request in words."""
 
-    request: MetricRequest
+    request: MetricRequest[QueryModel]
     value: float
     upstream: str = ""
 
@@ -124,7 +242,7 @@ class Observation:
 class RequestFailed:
     """A request the source could not answer; the other requests of the batch still count."""
 
-    request: MetricRequest
+    request: MetricRequest[QueryModel]
     error: SourceError
 
 
@@ -133,16 +251,31 @@ CollectResult = Observation | RequestFailed
 
 @dataclass
 class UpstreamStats:
-    """Counters a connector bumps for every upstream call; the framework reports them."""
+    """Upstream calls and retries. The runner keeps one per run (never a shared counter) and
+    adds it to the connector's lifetime totals in ``ConnectorContext.stats``."""
 
     calls: int = 0
     retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_call(self) -> None:
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
 
     def count_retry(self) -> None:
-        self.retries += 1
+        with self._lock:
+            self.retries += 1
+
+    def add(self, other: UpstreamStats) -> None:
+        with self._lock:
+            self.calls += other.calls
+            self.retries += other.retries
+
+
+run_stats: contextvars.ContextVar[UpstreamStats | None] = contextvars.ContextVar(
+    "syncd_run_stats", default=None
+)
+"""The stats of the run the current thread works for; set by the runner around each fetch."""
 
 
 @dataclass
@@ -157,32 +290,69 @@ class RetryPolicy:
 
 @dataclass
 class ConnectorContext:
-    """What the framework hands a connector: its source name, the config time zone, counters."""
+    """What the framework hands a connector: its source name, the config time zone, the
+    lifetime counters, the retry policy and the source's limiter."""
 
     source: str
     timezone: ZoneInfo
     stats: UpstreamStats = field(default_factory=UpstreamStats)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     limiter: SourceLimiter | None = None
+    sleep: Callable[[float], None] = time.sleep
 
 
 ConfigT = TypeVar("ConfigT", bound=SourceConfig)
-QueryT = TypeVar("QueryT", bound=QueryModel)
 
 
-class Connector(ABC, Generic[ConfigT, QueryT]):
-    """A source of metric values. Implement :meth:`collect`; everything else is optional.
-
-    ``pull`` is False for sources whose values are pushed to syncd (``manual`` check-ins): the
-    scheduler never calls their ``collect``. ``past_snapshots`` is False for sources that only
-    know the present state (Zendesk's open tickets): syncd then never asks them for a snapshot
-    of a past moment (a backfill skips those KRs, saying why).
-    """
+class SourcePlugin(ABC, Generic[ConfigT, QueryT]):
+    """What every source type declares: its config and query models. ``pull`` tells a
+    :class:`Connector` (pulled on a schedule) from a :class:`CheckinSource` (pushed by people)."""
 
     config_model: ClassVar[type[SourceConfig]]
     query_model: ClassVar[type[QueryModel]]
-    pull: ClassVar[bool] = True
-    past_snapshots: ClassVar[bool] = True
+    pull: ClassVar[bool]
+
+    @classmethod
+    def traits(cls, config: ConfigT, query: QueryT, timezone: ZoneInfo) -> QueryTraits:
+        """What ``query`` can answer (``timezone`` is the configuration's). Default: exact
+        instants, any past window or snapshot, any finite number."""
+        return QueryTraits()
+
+
+class CheckinSource(SourcePlugin[ConfigT, QueryT]):
+    """A source whose values people check in (``syncd checkin``); it is never pulled."""
+
+    pull = False
+
+    @classmethod
+    def check_value(cls, value: float, query: QueryModel | None) -> float:
+        """Validate a checked-in value; raise :class:`~syncd.errors.QueryError` naming why."""
+        if not math.isfinite(value):
+            raise QueryError(f"{value} is not a finite number")
+        return value
+
+    @classmethod
+    def describe(cls, source: str, query: QueryModel) -> str:
+        """Where the values of ``query`` come from, in words."""
+        return f"values checked in to {source}"
+
+
+class Connector(SourcePlugin[ConfigT, QueryT]):
+    """A source of metric values pulled by syncd. Implement :meth:`fetch`, or, where the vendor
+    answers many requests in one exchange, :meth:`batches` and :meth:`fetch_batch`.
+
+    Raise from the :class:`~syncd.errors.SourceError` tree; an SDK's own exceptions are mapped
+    by :meth:`classify` (REST connectors use :class:`syncd.http.RestClient`, which maps for
+    them). What a raised error does is the runner's one policy: a ``QueryError`` fails the
+    request (or the batch), an ``AuthError`` fails the source, ``RateLimited`` and
+    ``TransientSourceError`` are retried and then fail the rest of the source, anything else is
+    wrapped in a ``SourceError`` naming the connector and fails the request.
+
+    Connectors hold no retry code, no database, no KR logic, and may be called from several
+    threads at once (daemon jobs share a pool).
+    """
+
+    pull = True
     default_rate_limit: ClassVar[RateLimit | None] = None
     default_concurrency: ClassVar[int] = 4
 
@@ -200,13 +370,47 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
         self.config = config
         self.context = context
 
-    @abstractmethod
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        """Answer every request, one result each, in any order.
+    # ---- what a connector implements ----------------------------------------------------
 
-        Raise a :class:`~syncd.errors.SourceError` only when the whole source fails (bad
-        credentials, unreachable); a request-specific failure is a :class:`RequestFailed`.
-        """
+    def fetch(self, request: MetricRequest[QueryT]) -> RawValue:
+        """The value for one request, as upstream sent it (the runner checks it)."""
+        raise NotImplementedError(f"{type(self).__qualname__} implements fetch_batch only")
+
+    def batches(
+        self, requests: Sequence[MetricRequest[QueryT]]
+    ) -> Iterable[Sequence[MetricRequest[QueryT]]]:
+        """Group requests into upstream exchanges; each group goes to :meth:`fetch_batch` (and
+        is retried as one). Default: one request per exchange."""
+        return [[request] for request in requests]
+
+    def fetch_batch(
+        self, batch: Sequence[MetricRequest[QueryT]]
+    ) -> Mapping[RequestKey, RawValue | QueryError]:
+        """Answer one group: a value or a per-request ``QueryError`` for each request's key.
+        Default: :meth:`fetch` for each."""
+        answers: dict[RequestKey, RawValue | QueryError] = {}
+        for request in batch:
+            try:
+                answers[request.key] = self.fetch(request)
+            except QueryError as error:
+                answers[request.key] = error
+        return answers
+
+    def classify(self, exc: Exception) -> SourceError | None:
+        """Map an SDK's exception onto the error tree (use ``syncd.http.error_for_status`` for
+        anything with an HTTP status); None leaves it to the runner's catch-all."""
+        return None
+
+    def describe(self, request: MetricRequest[QueryT]) -> str:
+        """The upstream request in words, secrets left out (shown by ``syncd preview``)."""
+        query = request.query.model_dump(mode="json")
+        span = f" (days {request.days})" if request.days else ""
+        return f"{self.config.type} query {query} over {request.window}{span}"
+
+    def check(self) -> str:
+        """One cheap authenticated call proving credentials and reachability (``syncd
+        check-sources``); returns what was checked, in words. Raise a ``SourceError``."""
+        raise NotImplementedError
 
     @classmethod
     def metric_collectors(cls) -> Sequence[object]:
@@ -214,20 +418,55 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
         them to its ``/metrics``."""
         return ()
 
-    @classmethod
-    def check_value(cls, value: float, query: QueryModel | None) -> float:
-        """Validate a value pushed to a non-pull source (``syncd checkin``); raise QueryError."""
-        if not math.isfinite(value):
-            raise QueryError(f"{value} is not a finite number")
-        return value
-
-    def describe(self, request: MetricRequest) -> str:
-        """The upstream request in words, secrets left out (shown by ``syncd preview``)."""
-        query = request.query.model_dump(mode="json")
-        return f"{self.config.type} query {query} over {request.window}"
-
     def close(self) -> None:
-        """Release connections. Called once, after the last ``collect``."""
+        """Release connections. Called once, after the last fetch."""
+
+    # ---- what the framework provides ------------------------------------------------------
+
+    def call(self, fn: Callable[[], T], *, what: str) -> T:
+        """Make one upstream call the framework's way: wait for the source's limiter, count it
+        in the current run, map an SDK exception through :meth:`classify`, and retry it on
+        ``RateLimited``/``TransientSourceError`` (backoff, never shorter than Retry-After), so
+        a failure on page 9 never re-reads pages 1 to 8. ``what`` names it in the logs."""
+        from syncd.retry import retry_call  # syncd.retry imports this module
+
+        stats = run_stats.get() or self.context.stats
+        limiter = self.context.limiter
+
+        def attempt() -> T:
+            if limiter is None:
+                return counted()
+            with limiter.slot():
+                return counted()
+
+        def counted() -> T:
+            stats.count_call()
+            try:
+                return fn()
+            except SourceError as error:
+                error.source = error.source or self.context.source
+                raise
+            except Exception as exc:
+                classified = self.classify(exc)
+                if classified is None:
+                    raise
+                classified.source = classified.source or self.context.source
+                raise classified from exc
+
+        return retry_call(
+            attempt,
+            policy=self.context.retry,
+            stats=stats,
+            source=self.context.source,
+            what=what,
+            sleep=self.context.sleep,
+        )
+
+    def collect(self, requests: Sequence[MetricRequest[QueryT]]) -> list[CollectResult]:
+        """Answer every request through the framework's runner: one result each, checked."""
+        from syncd.collect import run_connector  # the runner imports this module
+
+        return run_connector(self, requests).results_in_order(requests)
 
     def __enter__(self) -> Connector[ConfigT, QueryT]:
         return self
@@ -239,3 +478,28 @@ class Connector(ABC, Generic[ConfigT, QueryT]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def check_answer(raw: object, kind: ValueKind) -> float:
+    """``raw`` as a float of ``kind``; a :class:`~syncd.errors.QueryError` quoting the raw
+    upstream text when it cannot be one (not a number, not finite, a negative or fractional
+    count, a share outside [0, 1], a negative duration)."""
+    if isinstance(raw, UpstreamFloat):
+        shown = repr(raw.text[:80])
+    else:
+        shown = repr(raw) if not isinstance(raw, str) else repr(raw[:80])
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        raise QueryError(f"the answer {shown} is not a number")
+    try:
+        value = float(raw)
+    except (ValueError, OverflowError):
+        raise QueryError(f"the answer {shown} is not a number") from None
+    if not math.isfinite(value):
+        raise QueryError(f"the answer {shown} is not a finite number")
+    if kind is ValueKind.COUNT and (value < 0 or not value.is_integer()):
+        raise QueryError(f"the answer {shown} cannot be a count (a whole number ≥ 0)")
+    if kind is ValueKind.SHARE and not 0 <= value <= 1:
+        raise QueryError(f"the answer {shown} cannot be a share (between 0 and 1)")
+    if kind is ValueKind.DURATION and value < 0:
+        raise QueryError(f"the answer {shown} cannot be a duration (≥ 0)")
+    return value

@@ -6,6 +6,7 @@ import math
 from datetime import UTC, datetime
 
 from syncd import registry
+from syncd.abc import CheckinSource
 from syncd.config import LoadedConfig
 from syncd.errors import ConfigError, ConfigIssue, QueryError, StoreError
 from syncd.store import MeasurementIn, Store, WriteResult
@@ -39,7 +40,7 @@ def record_checkin(
         connector_cls = (
             registry.load_connector(config.sources[metric.source].type) if metric.source else None
         )
-        if connector_cls is None or connector_cls.pull:
+        if connector_cls is None or not issubclass(connector_cls, CheckinSource):
             raise ConfigError(
                 ConfigIssue(
                     f"{kr_id} is measured from its metric {key_result.metric!r}; check-ins are "

@@ -1,17 +1,43 @@
-"""The framework around a connector: it owns stats, logging and recovery.
+"""The runner: every upstream request a connector makes goes through here.
 
-A connector only implements ``collect``; :func:`collect_from_source` makes sure that whatever it
-does — answers, raises a ``SourceError``, or crashes with any other exception — the caller gets
-exactly one result per request and a ``SourceOutcome`` to record. One failing source never stops
-the others: nothing escapes from here but ``KeyboardInterrupt``/``SystemExit``.
+A connector implements ``fetch`` (or ``batches`` + ``fetch_batch``); :func:`run_connector` owns
+the rest, the same for every vendor:
+
+- **retries**: each upstream call a connector makes through ``Connector.call`` (which
+  ``syncd.http`` uses for every request) is retried on ``RateLimited``/``TransientSourceError``
+  with exponential backoff, never shorter than the source's ``Retry-After`` (``syncd.retry``);
+  a failure on one page never re-reads the pages before it;
+- **stats per run**: calls and retries are counted in an accumulator of this run (a context
+  variable the connector's ``call`` and ``syncd.http`` read), so concurrent daemon jobs sharing a
+  connector never mix their numbers;
+- **values**: every answer is checked against its query's declared kind (finite; counts whole
+  and ≥ 0; shares in [0, 1]; durations ≥ 0); a bad one fails its request, quoting the raw text;
+- **one failure policy**:
+
+  ========================  =========================================================
+  error                     what fails
+  ========================  =========================================================
+  ``QueryError``            the request (or the batch it was raised for)
+  ``AuthError``             the source: the remaining requests are not asked
+  ``RateLimited``,          after the retries, the rest of the source, fast (asking
+  ``TransientSourceError``  again now would only meet the same wall)
+  any other exception       wrapped in a ``SourceError`` naming the connector; the request
+  ========================  =========================================================
+
+- **logging once**: a source that starts failing is logged once as ``source.failing`` and once
+  as ``source.recovered`` when it answers again, not on every run.
+
+Nothing escapes from here but ``KeyboardInterrupt``/``SystemExit``: one failing source never
+stops the others.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -23,17 +49,33 @@ from syncd.abc import (
     ConnectorContext,
     MetricRequest,
     Observation,
+    QueryModel,
+    RawValue,
     RequestFailed,
+    RequestKey,
     RetryPolicy,
     SourceConfig,
     UpstreamStats,
+    ValueKind,
+    check_answer,
+    run_stats,
 )
-from syncd.errors import SourceError
+from syncd.errors import (
+    AuthError,
+    QueryError,
+    RateLimited,
+    SourceError,
+    TransientSourceError,
+)
 from syncd.logs import scrub
 
 log = structlog.get_logger("syncd.collect")
 
 Outcome = Literal["ok", "partial", "failed"]
+AnyConnector = Connector[Any, Any]
+AnyRequest = MetricRequest[QueryModel]
+
+_FAILS_THE_SOURCE = (AuthError, RateLimited, TransientSourceError)
 
 
 @dataclass
@@ -41,7 +83,7 @@ class SourceOutcome:
     """What one source did in one run."""
 
     source: str
-    results: dict[tuple[str, str, object, object], CollectResult] = field(default_factory=dict)
+    results: dict[RequestKey, CollectResult] = field(default_factory=dict)
     error: SourceError | None = None
     stats: UpstreamStats = field(default_factory=UpstreamStats)
     duration: float = 0.0
@@ -52,7 +94,11 @@ class SourceOutcome:
 
     @property
     def outcome(self) -> Outcome:
-        if self.error is not None or (self.results and len(self.failures) == len(self.results)):
+        if self.error is not None and not any(
+            isinstance(r, Observation) for r in self.results.values()
+        ):
+            return "failed"
+        if self.results and len(self.failures) == len(self.results):
             return "failed"
         return "partial" if self.failures else "ok"
 
@@ -65,41 +111,173 @@ class SourceOutcome:
             return scrub(str(first)) + (f" (and {more} more failed requests)" if more else "")
         return None
 
+    def results_in_order(self, requests: Sequence[AnyRequest]) -> list[CollectResult]:
+        """One result per distinct request, in the order asked."""
+        seen: dict[RequestKey, CollectResult] = {}
+        for request in requests:
+            seen.setdefault(request.key, self.results[request.key])
+        return list(seen.values())
+
+
+class _Health:
+    """Which sources are failing, so a failure is logged once and a recovery once."""
+
+    def __init__(self) -> None:
+        self._failing: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def note(self, source: str, error: SourceError | None) -> None:
+        with self._lock:
+            was = self._failing.get(source)
+            if error is not None:
+                self._failing[source] = type(error).__name__
+            else:
+                self._failing.pop(source, None)
+        if error is not None and was is None:
+            log.warning("source.failing", source=source, error=scrub(str(error)))
+        elif error is None and was is not None:
+            log.info("source.recovered", source=source)
+
+
+health = _Health()
+
+
+def _classified(connector: AnyConnector, exc: Exception) -> SourceError:
+    """``exc`` as a ``SourceError``: the connector's mapping, else a wrapper naming it."""
+    source = connector.context.source
+    if isinstance(exc, SourceError):
+        exc.source = exc.source or source
+        return exc
+    mapped = connector.classify(exc)
+    if mapped is not None:
+        mapped.source = mapped.source or source
+        return mapped
+    # A connector bug must cost only its own requests: keep the traceback in the log.
+    log.error("connector.crashed", source=source, exc_info=exc)
+    kind = connector.config.type
+    return SourceError(
+        f"{source}: the {kind} connector crashed: {type(exc).__name__}: {exc}", source=source
+    )
+
+
+def run_connector(connector: AnyConnector, requests: Sequence[AnyRequest]) -> SourceOutcome:
+    """Answer ``requests`` (one source's) through ``connector``; never raises a source's
+    failure. Duplicate requests (same key) are asked once."""
+    context = connector.context
+    source = context.source
+    outcome = SourceOutcome(source=source)
+    started = time.monotonic()
+    unique = list({request.key: request for request in requests}.values())
+    kinds: dict[str, ValueKind] = {}
+
+    def kind_of(request: AnyRequest) -> ValueKind:
+        fingerprint = request.query.fingerprint()
+        if fingerprint not in kinds:
+            traits = connector.traits(connector.config, request.query, context.timezone)
+            kinds[fingerprint] = traits.kind
+        return kinds[fingerprint]
+
+    def settle(request: AnyRequest, answer: RawValue | SourceError | None) -> None:
+        if isinstance(answer, SourceError):
+            answer.source = answer.source or source
+            outcome.results[request.key] = RequestFailed(request, answer)
+            return
+        if answer is None:
+            missing = SourceError(f"{source}: the connector gave no answer", source=source)
+            outcome.results[request.key] = RequestFailed(request, missing)
+            return
+        try:
+            value = check_answer(answer, kind_of(request))
+        except QueryError as error:
+            error.source = source
+            error.args = (f"{source}: {error}",)
+            outcome.results[request.key] = RequestFailed(request, error)
+            return
+        outcome.results[request.key] = Observation(request, value, _describe(connector, request))
+
+    token = run_stats.set(outcome.stats)
+    try:
+        try:
+            batches = [list(batch) for batch in connector.batches(unique)]
+        except Exception as exc:
+            batches = []
+            outcome.error = _classified(connector, exc)
+        for batch in batches:
+            if outcome.error is not None and isinstance(outcome.error, _FAILS_THE_SOURCE):
+                for request in batch:
+                    settle(request, outcome.error)
+                continue
+            try:
+                try:
+                    answers = connector.fetch_batch(batch)
+                except Exception as exc:
+                    raise _classified(connector, exc) from exc
+            except SourceError as error:
+                if isinstance(error, _FAILS_THE_SOURCE):
+                    outcome.error = error
+                for request in batch:
+                    settle(request, error)
+                continue
+            for request in batch:
+                settle(request, answers.get(request.key))
+    finally:
+        run_stats.reset(token)
+    context.stats.add(outcome.stats)
+    outcome.duration = time.monotonic() - started
+    health.note(source, outcome.error if outcome.outcome == "failed" else None)
+    return outcome
+
+
+def _describe(connector: AnyConnector, request: AnyRequest) -> str:
+    try:
+        return scrub(connector.describe(request))
+    except Exception:  # a description is a courtesy; it never costs a value
+        return ""
+
 
 class ConnectorPool:
     """Opens each source's connector on first use and closes them all at the end."""
 
     def __init__(
         self,
-        sources: dict[str, SourceConfig],
+        sources: Mapping[str, SourceConfig],
         tz: ZoneInfo,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._sources = sources
         self._tz = tz
         self._retry = retry or RetryPolicy()
-        self._open: dict[str, Connector[SourceConfig, object]] = {}  # type: ignore[type-var]
+        self._open: dict[str, AnyConnector] = {}
+        self._lock = threading.Lock()
 
-    def get(self, source: str) -> Connector:  # type: ignore[type-arg]
-        if source not in self._open:
-            config = self._sources[source]
-            connector_cls = registry.load_connector(config.type)
-            context = ConnectorContext(
-                source=source,
-                timezone=self._tz,
-                retry=self._retry,
-                limiter=connector_cls.limiter_for(config),
-            )
-            self._open[source] = connector_cls(config, context)
-        return self._open[source]
+    def get(self, source: str) -> AnyConnector:
+        with self._lock:
+            if source not in self._open:
+                config = self._sources[source]
+                connector_cls = registry.load_connector(config.type)
+                if not issubclass(connector_cls, Connector):
+                    raise QueryError(
+                        f"{source} ({config.type}) is a check-in source: its values arrive by "
+                        "`syncd checkin`, there is nothing to pull",
+                        source=source,
+                    )
+                context = ConnectorContext(
+                    source=source,
+                    timezone=self._tz,
+                    retry=self._retry,
+                    limiter=connector_cls.limiter_for(config),
+                )
+                self._open[source] = connector_cls(config, context)
+            return self._open[source]
 
     def close(self) -> None:
-        for name, connector in self._open.items():
+        with self._lock:
+            opened, self._open = self._open, {}
+        for name, connector in opened.items():
             try:
                 connector.close()
             except Exception as exc:  # a connector that fails to close must not hide results
                 log.warning("connector.close_failed", source=name, error=exc)
-        self._open.clear()
 
     def __enter__(self) -> ConnectorPool:
         return self
@@ -109,49 +287,34 @@ class ConnectorPool:
 
 
 def collect_from_source(
-    pool: ConnectorPool, source: str, requests: Sequence[MetricRequest]
+    pool: ConnectorPool, source: str, requests: Sequence[AnyRequest]
 ) -> SourceOutcome:
     """Run one source's connector over its requests; never raises a source's failure."""
-    outcome = SourceOutcome(source=source)
     started = time.monotonic()
-    connector: Connector | None = None  # type: ignore[type-arg]
-    calls_before = retries_before = 0
     try:
         connector = pool.get(source)
-        calls_before = connector.context.stats.calls
-        retries_before = connector.context.stats.retries
-        for result in connector.collect(requests):
-            outcome.results[result.request.key] = result
-    except SourceError as error:
-        error.source = error.source or source
-        outcome.error = error
     except Exception as exc:
-        # A connector bug must cost only its own source: record it, keep the traceback in
-        # the log, and let the other sources finish.
-        log.exception("connector.crashed", source=source)
-        outcome.error = SourceError(
-            f"connector crashed: {type(exc).__name__}: {exc}", source=source
-        )
-    if connector is not None:
-        outcome.stats = UpstreamStats(
-            calls=connector.context.stats.calls - calls_before,
-            retries=connector.context.stats.retries - retries_before,
-        )
-    outcome.duration = time.monotonic() - started
-    for request in requests:
-        if request.key in outcome.results:
-            continue
-        missing = outcome.error or SourceError(
-            "the connector returned no result for this request", source=source
-        )
-        outcome.results[request.key] = RequestFailed(request, missing)
+        error = exc if isinstance(exc, SourceError) else None
+        if error is None:
+            log.error("connector.open_failed", source=source, exc_info=exc)
+            error = SourceError(
+                f"{source}: the connector could not start: {type(exc).__name__}: {exc}",
+                source=source,
+            )
+        error.source = error.source or source
+        outcome = SourceOutcome(source=source, error=error)
+        for request in requests:
+            outcome.results[request.key] = RequestFailed(request, error)
+        outcome.duration = time.monotonic() - started
+        health.note(source, error)
+    else:
+        outcome = run_connector(connector, requests)
     observed = sum(isinstance(r, Observation) for r in outcome.results.values())
-    log_method = log.info if outcome.outcome == "ok" else log.warning
-    log_method(
+    log.info(
         "source.collected",
         source=source,
         outcome=outcome.outcome,
-        requests=len(requests),
+        requests=len(outcome.results),
         observed=observed,
         upstream_calls=outcome.stats.calls,
         retries=outcome.stats.retries,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncd.abc import Window
+from syncd.abc import CollectResult, RequestKey, Window
 from syncd.collect import ConnectorPool, collect_from_source
 from syncd.config import LoadedConfig
 from syncd.errors import ConfigError, ConfigIssue
-from syncd.evaluate import Evaluated, MetricEvaluator
+from syncd.evaluate import Evaluated
 from syncd.logs import scrub
 from syncd.sync import Syncer
 from syncd.windows import parse_window
@@ -66,10 +66,16 @@ def run_preview(loaded: LoadedConfig, target: str, now: datetime) -> Preview:
             )
         )
     cycle = config.cycles[cycle_name]
+    syncer = Syncer(loaded)
     window = parse_window(metric.window).resolve(now, config.tz, cycle.start, cycle.end)
-    evaluator = MetricEvaluator(config)
-    requests = evaluator.requests(metric, window)
-    results: dict = {}  # type: ignore[type-arg]
+    running_day = config.key_result(target)[1].running_day if target in kr_ids else False
+    decided = syncer.days(metric, window, running_day=running_day)
+    if isinstance(decided, str):
+        raise ConfigError(ConfigIssue(f"{target}: {decided}"))
+    window, days = decided
+    evaluator = syncer.evaluator
+    requests = evaluator.requests(metric, window, days)
+    results: dict[RequestKey, CollectResult] = {}
     calls = 0
     described: list[tuple[str, str]] = []
     with ConnectorPool(config.sources, config.tz) as pool:
@@ -86,6 +92,6 @@ def run_preview(loaded: LoadedConfig, target: str, now: datetime) -> Preview:
         window_spec=metric.window,
         window=window,
         requests=tuple(described),
-        evaluated=evaluator.evaluate(metric, window, results),
+        evaluated=evaluator.evaluate(metric, window, results, days),
         upstream_calls=calls,
     )

@@ -14,14 +14,14 @@ import threading
 from importlib.metadata import EntryPoint, entry_points
 from typing import Literal, get_args, get_origin
 
-from syncd.abc import Connector, QueryModel, SourceConfig
+from syncd.abc import Connector, QueryModel, SourceConfig, SourcePlugin
 from syncd.errors import SyncdError
 
 ENTRY_POINT_GROUP = "syncd.connectors"
 
 _lock = threading.Lock()
-_registered: dict[str, type[Connector]] = {}
-_loaded: dict[str, type[Connector]] = {}
+_registered: dict[str, type[SourcePlugin]] = {}  # type: ignore[type-arg]
+_loaded: dict[str, type[SourcePlugin]] = {}  # type: ignore[type-arg]
 
 
 class UnknownConnector(SyncdError, KeyError):
@@ -56,11 +56,21 @@ def available_connectors() -> list[str]:
     return sorted(registered | set(_entry_points()))
 
 
-def _check_contract(name: str, obj: object) -> type[Connector]:
-    """Return ``obj`` as a connector class, or raise naming what is wrong with it."""
-    if not (isinstance(obj, type) and issubclass(obj, Connector)):
+def _check_contract(name: str, obj: object) -> type[SourcePlugin]:  # type: ignore[type-arg]
+    """Return ``obj`` as a source plugin class, or raise naming what is wrong with it."""
+    if not (isinstance(obj, type) and issubclass(obj, SourcePlugin)):
         raise ConnectorLoadError(
-            name, f"connector {name!r} is {obj!r}, not a subclass of syncd.abc.Connector"
+            name,
+            f"connector {name!r} is {obj!r}, not a subclass of syncd.abc.Connector "
+            "or syncd.abc.CheckinSource",
+        )
+    if issubclass(obj, Connector) and (obj.fetch, obj.fetch_batch) == (
+        Connector.fetch,
+        Connector.fetch_batch,
+    ):
+        raise ConnectorLoadError(
+            name,
+            f"connector {name!r} ({obj.__qualname__}) implements neither fetch nor fetch_batch",
         )
     config_model = getattr(obj, "config_model", None)
     if not (isinstance(config_model, type) and issubclass(config_model, SourceConfig)):
@@ -106,7 +116,7 @@ def _load_entry_point(name: str, ep: EntryPoint) -> object:
         ) from exc
 
 
-def load_connector(name: str) -> type[Connector]:
+def load_connector(name: str) -> type[SourcePlugin]:  # type: ignore[type-arg]
     """The connector class for source ``type: name``, imported on first use and cached.
 
     Raises :class:`UnknownConnector` for a name nobody registered, and
@@ -127,7 +137,12 @@ def load_connector(name: str) -> type[Connector]:
     return cls
 
 
-def register_connector(name: str, cls: type[Connector], *, replace: bool = False) -> None:
+def register_connector(
+    name: str,
+    cls: type[SourcePlugin],  # type: ignore[type-arg]
+    *,
+    replace: bool = False,
+) -> None:
     """Make ``cls`` available as ``type: name`` in this process (plugins, tests).
 
     An in-process registration takes precedence over an entry point of the same name. Registering

@@ -1,9 +1,9 @@
-"""Retrying one upstream call: exponential backoff with jitter, honouring ``Retry-After``.
+"""Retrying one fetch: exponential backoff with jitter, honouring ``Retry-After``.
 
-Connectors wrap each upstream request (one HTTP call, one SQL statement) in
-:func:`call_upstream`, never a whole job, so a retry never re-pulls what already arrived.
-Only errors that say they are ``retryable`` (:class:`~syncd.errors.RateLimited`,
-:class:`~syncd.errors.TransientSourceError`) are retried; any other error goes straight up.
+The runner (``syncd.collect``) wraps each ``fetch``/``fetch_batch`` of a connector in
+:func:`retry_call`; connectors hold no retry code. Only errors that say they are
+``retryable`` (:class:`~syncd.errors.RateLimited`, :class:`~syncd.errors.TransientSourceError`)
+are retried; any other error goes straight up.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential
 
-from syncd.abc import ConnectorContext, RetryPolicy
+from syncd.abc import RetryPolicy, UpstreamStats
 from syncd.errors import RateLimited, SourceError
 
 T = TypeVar("T")
@@ -61,36 +61,26 @@ class _BackoffOrRetryAfter(wait_base):
         return max(backoff, retry_after) if retry_after is not None else backoff
 
 
-def call_upstream(
+def retry_call(
     fn: Callable[[], T],
-    context: ConnectorContext,
     *,
+    policy: RetryPolicy,
+    stats: UpstreamStats,
+    source: str,
     what: str,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Call ``fn`` (one upstream request), retrying retryable source errors per ``context.retry``.
-
-    Every attempt is counted with ``context.stats.count_call()`` and every retry with
-    ``count_retry()``. A ``RateLimited.retry_after`` beyond ``max_retry_after`` ends the retries
-    at once. The final error is re-raised as itself. ``what`` names the request in the retry
-    logs; ``sleep`` is injectable for tests.
-    """
-    policy = context.retry
-
-    def attempt() -> T:
-        if context.limiter is None:
-            context.stats.count_call()
-            return fn()
-        with context.limiter.slot():
-            context.stats.count_call()
-            return fn()
+    """Call ``fn``, retrying retryable source errors per ``policy``; count each retry in
+    ``stats``. A ``RateLimited.retry_after`` beyond ``max_retry_after`` ends the retries at
+    once. The final error is re-raised as itself. ``what`` names the request in the retry
+    logs; ``sleep`` is injectable for tests."""
 
     def before_sleep(state: RetryCallState) -> None:
-        context.stats.count_retry()
+        stats.count_retry()
         error = state.outcome.exception() if state.outcome is not None else None
-        log.warning(
+        log.info(
             "upstream.retry",
-            source=context.source,
+            source=source,
             what=what,
             attempt=state.attempt_number,
             wait=state.next_action.sleep if state.next_action is not None else None,
@@ -106,4 +96,4 @@ def call_upstream(
         sleep=sleep,
         reraise=True,
     )
-    return retrying(attempt)
+    return retrying(fn)

@@ -4,6 +4,19 @@ The plan binds each KR to its metric at the KR's current *slot* (its schedule's 
 so running the same pass twice in one slot measures the same windows and the store updates rows
 instead of adding them. Sources are collected one after another, each isolated: a failing source
 costs only the KRs that need it.
+
+Two rules are decided here, once, for every connector (each reads its query's
+:class:`~syncd.abc.QueryTraits`):
+
+- **Whole days.** When an operand of a metric counts whole days (GA4, a date column), the
+  window is snapped to complete local days of that operand's zone: both bounds move back to the
+  local midnight at or before them, so the day not yet over is left out (a KR opts into it with
+  ``running_day: true``). Every operand of the metric is read over the same snapped window and
+  the same dates, and the stored measurement records that window. Example: an hourly
+  ``trailing_7d`` KR measured at 14:00 on 5 Dec reads 28 Nov 00:00 – 5 Dec 00:00.
+- **Present only.** A query that can only read the present (its ``past_windows`` or
+  ``past_snapshots`` is false) is never asked for a slot older than the current one: not by
+  backfill, not by the daemon's catch-up, not by a settle re-read; the skip says why.
 """
 
 from __future__ import annotations
@@ -17,12 +30,19 @@ from datetime import UTC, date, datetime, timedelta
 import structlog
 
 from syncd import registry
-from syncd.abc import MetricRequest, RetryPolicy, Window
+from syncd.abc import (
+    CollectResult,
+    MetricRequest,
+    QueryModel,
+    RequestKey,
+    RetryPolicy,
+    Window,
+)
 from syncd.collect import ConnectorPool, SourceOutcome, collect_from_source
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult, Metric, Objective
 from syncd.errors import ConfigError, ConfigIssue
-from syncd.evaluate import Evaluated, MetricEvaluator, cycle_bounds
+from syncd.evaluate import DayRule, Evaluated, MetricEvaluator, cycle_bounds
 from syncd.logs import scrub
 from syncd.schedule import parse_duration, parse_schedule
 from syncd.store import MeasurementIn, WriteResult
@@ -45,6 +65,10 @@ class Binding:
     metric: Metric
     slot: datetime
     window: Window
+    days: DayRule | None = None
+
+    def requests(self, evaluator: MetricEvaluator) -> list[MetricRequest[QueryModel]]:
+        return evaluator.requests(self.metric, self.window, self.days)
 
 
 @dataclass(frozen=True)
@@ -146,24 +170,55 @@ class Syncer:
             if window.is_snapshot and parse_window(metric.window).kind != "snapshot":
                 skipped.append((kr.id, f"empty window at {slot.isoformat()}"))
                 continue
-            # A present-only source reads "now": fine for the schedule's current slot, not older.
-            past = window.is_snapshot and slot < parse_schedule(kr.schedule).slot(present, self.tz)
-            if past and (blind := self._present_only(metric)):
-                skipped.append((kr.id, f"{blind} cannot tell a past snapshot"))
-                continue
-            bindings.append(Binding(objective, kr, metric, slot, window))
+            current = parse_schedule(kr.schedule).slot(present, self.tz)
+            bound = self.bind(objective, kr, metric, slot, window, past=slot < current)
+            if isinstance(bound, str):
+                skipped.append((kr.id, bound))
+            else:
+                bindings.append(bound)
         return bindings, skipped
 
-    def _present_only(self, metric: Metric) -> str | None:
-        """The first source of ``metric`` that only knows the present, if any."""
-        return next(
-            (
-                source
-                for source in sorted(self.evaluator.sources(metric))
-                if not registry.load_connector(self.config.sources[source].type).past_snapshots
-            ),
-            None,
-        )
+    def bind(
+        self,
+        objective: Objective,
+        kr: KeyResult,
+        metric: Metric,
+        slot: datetime,
+        window: Window,
+        *,
+        past: bool,
+    ) -> Binding | str:
+        """``metric`` bound over ``window``, its days decided (see the module's rules); or why
+        it cannot be measured."""
+        decided = self.days(metric, window, running_day=kr.running_day)
+        if isinstance(decided, str):
+            return decided
+        window, days = decided
+        if past:
+            for request in self.evaluator.requests(metric, window, days):
+                if not self.evaluator.traits(request.source, request.query).sees(window):
+                    what = "a snapshot" if window.is_snapshot else "a window"
+                    return (
+                        f"{request.source} reads only the present state for this query, so it "
+                        f"cannot tell {what} ending {window.end.isoformat()}"
+                    )
+        return Binding(objective, kr, metric, slot, window, days)
+
+    def days(
+        self, metric: Metric, window: Window, *, running_day: bool
+    ) -> tuple[Window, DayRule | None] | str:
+        """``window`` snapped to whole days when an operand of ``metric`` counts days, with
+        its day rule; or why no complete day is in it yet."""
+        days = self.evaluator.day_rule(metric, window, running_day=running_day)
+        if days is None:
+            return window, None
+        snapped = days.snap(window)
+        if snapped.start >= snapped.end and not window.is_snapshot:
+            return (
+                f"no complete day in its window yet (from {window.start.isoformat()}); "
+                "set running_day: true to count the day so far"
+            )
+        return snapped, days
 
     def _slot(
         self, kr: KeyResult, cycle: Cycle, as_of: datetime, *, per_schedule: bool
@@ -191,9 +246,11 @@ class Syncer:
                 if stored.window_end >= binding.slot or stored.source == "manual":
                     continue
                 window = Window(stored.window_start, stored.window_end).astimezone(self.tz)
-                again.append(
-                    Binding(binding.objective, binding.kr, binding.metric, window.end, window)
+                bound = self.bind(
+                    binding.objective, binding.kr, binding.metric, window.end, window, past=True
                 )
+                if isinstance(bound, Binding) and bound.window == window:
+                    again.append(bound)
         return again
 
     # -- running ----------------------------------------------------------------------------
@@ -202,19 +259,19 @@ class Syncer:
         self, bindings: Sequence[Binding], pool: ConnectorPool
     ) -> tuple[list[KRResult], dict[str, SourceOutcome]]:
         """Ask each source once for every distinct request, then evaluate every binding."""
-        by_source: dict[str, dict[object, MetricRequest]] = defaultdict(dict)
+        by_source: dict[str, dict[object, MetricRequest[QueryModel]]] = defaultdict(dict)
         for binding in bindings:
-            for request in self.evaluator.requests(binding.metric, binding.window):
+            for request in binding.requests(self.evaluator):
                 by_source[request.source].setdefault(request.key, request)
         outcomes = {
             source: collect_from_source(pool, source, list(requests.values()))
             for source, requests in by_source.items()
         }
-        results: dict[tuple[str, str, object, object], object] = {}
+        results: dict[RequestKey, CollectResult] = {}
         for outcome in outcomes.values():
             results.update(outcome.results)
         evaluated = [
-            KRResult(b, self.evaluator.evaluate(b.metric, b.window, results))  # type: ignore[arg-type]
+            KRResult(b, self.evaluator.evaluate(b.metric, b.window, results, b.days))
             for b in bindings
         ]
         return evaluated, outcomes
@@ -246,9 +303,7 @@ class Syncer:
             return report
         own_pool = pool is None
         pool = pool or ConnectorPool(self.config.sources, self.tz, self.retry)
-        sources = sorted(
-            {r.source for b in bindings for r in self.evaluator.requests(b.metric, b.window)}
-        )
+        sources = sorted({r.source for b in bindings for r in b.requests(self.evaluator)})
         run_ids = {
             source: store.start_run(source=source, trigger=trigger, slot=as_of)
             for source in sources

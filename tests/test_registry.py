@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
 from importlib.metadata import EntryPoint
 from typing import Literal
 
@@ -13,7 +12,7 @@ import pytest
 from connectors.manual import ManualConnector
 from connectors.sql import SqlConnector
 from syncd import registry
-from syncd.abc import CollectResult, Connector, MetricRequest, QueryModel, SourceConfig
+from syncd.abc import Connector, MetricRequest, QueryModel, SourceConfig
 from syncd.registry import (
     ConnectorLoadError,
     UnknownConnector,
@@ -36,8 +35,8 @@ class EchoConnector(Connector[EchoConfig, EchoQuery]):
     config_model = EchoConfig
     query_model = EchoQuery
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        return []
+    def fetch(self, request: MetricRequest[EchoQuery]) -> float:
+        return request.query.value
 
 
 @pytest.fixture

@@ -117,8 +117,8 @@ class Ga4SourceConfig(SourceConfig):
     )
     timezone: str | None = Field(
         None,
-        description="the property's reporting time zone (default: the config's); windows are "
-        "turned into dates in this zone",
+        description="the property's reporting time zone (default: the config's); metrics count "
+        "complete days of this zone",
     )
     timeout_seconds: float = Field(60.0, gt=0, description="per upstream call")
     quota_reserve_tokens: int = Field(
@@ -134,7 +134,8 @@ class Ga4SourceConfig(SourceConfig):
         1,
         ge=0,
         le=5,
-        description="retries after a 5xx per sync: GA4 allows only 10 server errors per hour",
+        description="5xx answers retried per property and hour: GA4 allows only 10 server "
+        "errors per project and hour",
     )
 
     @field_validator("property", mode="before")

@@ -6,7 +6,7 @@ import difflib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,42 +16,54 @@ from google.analytics.data_v1beta import BetaAnalyticsDataClient
 from google.analytics.data_v1beta.types import (
     BatchRunReportsRequest,
     GetMetadataRequest,
+    Metadata,
     RunReportRequest,
     RunReportResponse,
 )
+from google.api_core import exceptions as api
 
-from connectors.ga4 import quota
+from connectors.ga4 import errors, quota
 from connectors.ga4.auth import build_credentials
 from connectors.ga4.config import Ga4Query, Ga4SourceConfig
-from connectors.ga4.dates import report_dates
-from connectors.ga4.errors import QuotaExhausted, ServerErrorBudgetSpent, classify
+from connectors.ga4.kinds import metric_kind
 from connectors.ga4.planner import Item, PlannedReport, batches, plan_reports
 from connectors.ga4.quota import QuotaGovernor
-from connectors.ga4.reporting import SCHEMA_HINT
 from syncd.abc import (
-    CollectResult,
     Connector,
     ConnectorContext,
     MetricRequest,
-    Observation,
-    RequestFailed,
+    QueryTraits,
+    RawValue,
+    RequestKey,
+    ValueKind,
 )
-from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
-from syncd.retry import call_upstream
+from syncd.errors import QueryError, SourceError, TransientSourceError
+from syncd.evaluate import DayRule
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_ENDPOINT = "https://analyticsdata.googleapis.com"
 _AGGREGATE_ROWS = {"total": "totals", "maximum": "maximums", "minimum": "minimums"}
+SCHEMA_HINT = (
+    "For a list of valid dimensions and metrics, see "
+    "https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+)
+
+Answers = dict[RequestKey, RawValue | QueryError]
+
+
+def property_zone(config: Ga4SourceConfig, timezone: ZoneInfo) -> ZoneInfo:
+    """The property's reporting time zone: the source's ``timezone``, else the config's."""
+    return ZoneInfo(config.timezone) if config.timezone else timezone
 
 
 class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
     """Answers metric requests with as few Data API calls as the API allows.
 
     Requests sharing property, dimensions and filter are merged into one report (10 metrics,
-    4 date ranges), reports go out 5 per ``batchRunReports``. Ratios are left to syncd's
-    ``ratio`` metrics, which divide the two sums over the same window — never daily ratios.
-    A refused metric or dimension fails only the requests using it.
+    4 date ranges), reports go out 5 per ``batchRunReports`` (one batch of the runner each).
+    Ratios are left to syncd's ``ratio`` metrics, which divide the two sums over the same days
+    — never daily ratios. A refused metric or dimension fails only the requests using it.
     """
 
     config_model = Ga4SourceConfig
@@ -62,24 +74,31 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         """The remaining-quota gauge, ``syncd_ga4_quota_remaining``."""
         return (quota.REGISTRY,)
 
+    @classmethod
+    def traits(cls, config: Ga4SourceConfig, query: Ga4Query, timezone: ZoneInfo) -> QueryTraits:
+        """Whole days of the property's zone; any past window; the metric's kind (a row count
+        for ``aggregate: count``)."""
+        kind = ValueKind.COUNT if query.aggregate == "count" else metric_kind(query.metric)
+        return QueryTraits(day_zone=property_zone(config, timezone), kind=kind)
+
     def __init__(self, config: Ga4SourceConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        self.tz = ZoneInfo(config.timezone) if config.timezone else context.timezone
+        self.zone = property_zone(config, context.timezone)
         self.endpoint = config.endpoint or DEFAULT_ENDPOINT
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.sleep: Callable[[float], None] = time.sleep
         self._client: BetaAnalyticsDataClient | None = None
-        self._client_lock = threading.Lock()
+        self._lock = threading.Lock()
         self._governors: dict[str, QuotaGovernor] = {}
         self._metadata: dict[str, tuple[set[str], set[str]]] = {}
-        self._server_errors = 0
+        self._notes: dict[RequestKey, list[str]] = {}
 
     # ---- plumbing ------------------------------------------------------------------------
 
     @property
     def client(self) -> BetaAnalyticsDataClient:
         """The Data API client (REST transport), built on first use."""
-        with self._client_lock:
+        with self._lock:
             if self._client is None:
                 credentials = build_credentials(self.config, source=self.context.source)
                 options: dict[str, Any] = {}
@@ -92,96 +111,101 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
 
     def governor(self, prop: str) -> QuotaGovernor:
         """The quota state of ``prop``."""
-        if prop not in self._governors:
-            self._governors[prop] = QuotaGovernor(
-                source=self.context.source,
-                endpoint=self.endpoint,
-                prop=prop,
-                reserve_tokens=self.config.quota_reserve_tokens,
-                max_pace_seconds=self.config.max_pace_seconds,
-                clock=lambda: self.clock(),
-                sleep=lambda seconds: self.sleep(seconds),
-            )
-        return self._governors[prop]
+        with self._lock:
+            if prop not in self._governors:
+                self._governors[prop] = QuotaGovernor(
+                    source=self.context.source,
+                    endpoint=self.endpoint,
+                    prop=prop,
+                    reserve_tokens=self.config.quota_reserve_tokens,
+                    max_pace_seconds=self.config.max_pace_seconds,
+                    clock=lambda: self.clock(),
+                    sleep=lambda seconds: self.sleep(seconds),
+                )
+            return self._governors[prop]
 
-    def _query(self, request: MetricRequest) -> Ga4Query:
-        if isinstance(request.query, Ga4Query):
-            return request.query
-        return Ga4Query.model_validate(request.query.model_dump())
+    def classify(self, exc: Exception) -> SourceError | None:
+        """The Data API client's exceptions through the shared table; a 5xx beyond the
+        property's hourly retry budget is not retried."""
+        error = errors.classify(exc, source=self.context.source, now=self.clock())
+        if (
+            type(error) is TransientSourceError
+            and isinstance(exc, api.GoogleAPICallError)
+            and exc.code is not None
+            and int(exc.code) >= 500
+        ):
+            prop = errors.property_of(exc) or self.config.property
+            budget = self.config.server_error_retries
+            if not quota.count_server_error((self.endpoint, prop), self.clock(), budget):
+                return errors.ServerErrorBudgetSpent(
+                    f"{error}; not retried: this hour's server-error retries ({budget}) are spent",
+                    source=self.context.source,
+                )
+        return error
 
-    def _item(self, request: MetricRequest) -> Item:
-        query = self._query(request)
+    def _item(self, request: MetricRequest[Ga4Query]) -> Item:
+        # Outside the planner (a direct caller) the days are the planner's rule's.
+        days = request.days or DayRule(self.zone).span(request.window)
+        assert days is not None  # snapshots are refused before
         return Item(
-            request,
-            query,
-            query.property or self.config.property,
-            report_dates(request.window, self.tz),
+            request, request.query.property or self.config.property, (days.first, days.last)
         )
 
-    def _upstream(self, prop: str, what: str, fn: Callable[[], Any]) -> Any:
-        """One Data API call through the retry layer, its failure mapped onto syncd errors."""
-        governor = self.governor(prop)
+    def _snapshot_error(self) -> QueryError:
+        return QueryError(
+            f"{self.context.source}: GA4 reports periods, not moments: give the metric a window "
+            "such as trailing_28d or cycle_to_date",
+            source=self.context.source,
+        )
 
-        def attempt() -> Any:
-            governor.before_call()
-            try:
-                return fn()
-            except Exception as exc:
-                error = classify(exc, source=self.context.source, prop=prop, now=self.clock())
-                if isinstance(error, QuotaExhausted):
-                    governor.pause(error.scope, error.until, str(error))
-                if type(error) is TransientSourceError and "server error" in str(error):
-                    self._server_errors += 1
-                    if self._server_errors > self.config.server_error_retries:
-                        error = ServerErrorBudgetSpent(str(error), source=self.context.source)
-                raise error from exc
+    def _empty_days_error(self, item: Item) -> QueryError | None:
+        first, last = item.dates
+        if last >= first:
+            return None
+        return QueryError(
+            f"{self.context.source}: the window {item.request.window} holds no whole day in "
+            f"{self.zone.key}",
+            source=self.context.source,
+        )
 
-        return call_upstream(attempt, self.context, what=what, sleep=self.sleep)
+    # ---- fetching ---------------------------------------------------------------------------
 
-    # ---- collecting -----------------------------------------------------------------------
+    def batches(
+        self, requests: Sequence[MetricRequest[Ga4Query]]
+    ) -> Iterable[Sequence[MetricRequest[Ga4Query]]]:
+        """One batch per Data API call: the requests of up to 5 merged reports of a property."""
+        singles = [[r] for r in requests if r.window.is_snapshot]
+        items = [self._item(r) for r in requests if not r.window.is_snapshot]
+        calls = [
+            [item.request for report in reports for item in report.items]
+            for _, reports in batches(plan_reports(items))
+        ]
+        return [*calls, *singles]
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        """Answer every request; one result each."""
-        results: list[CollectResult] = []
+    def fetch_batch(
+        self, batch: Sequence[MetricRequest[Ga4Query]]
+    ) -> Mapping[RequestKey, RawValue | QueryError]:
+        """The raw metric values (GA4's strings) of one ``runReport``/``batchRunReports``."""
+        answers: Answers = {}
         items: list[Item] = []
-        for request in requests:
+        for request in batch:
             if request.window.is_snapshot:
-                results.append(
-                    RequestFailed(
-                        request,
-                        QueryError(
-                            f"{self.context.source}: GA4 reports periods, not moments: give the "
-                            "metric a window such as trailing_28d or cycle_to_date",
-                            source=self.context.source,
-                        ),
-                    )
-                )
+                answers[request.key] = self._snapshot_error()
+                continue
+            item = self._item(request)
+            if (empty := self._empty_days_error(item)) is not None:
+                answers[request.key] = empty
             else:
-                items.append(self._item(request))
-        self._server_errors = 0
-        stopped: SourceError | None = None
-        answered = False
+                items.append(item)
         for prop, reports in batches(plan_reports(items)):
-            if stopped is not None:
-                results += [RequestFailed(i.request, stopped) for r in reports for i in r.items]
-                continue
             try:
-                outcome = self._run(prop, reports)
-            except QueryError:
-                outcome = self._diagnose(prop, [i for r in reports for i in r.items])
-            except AuthError:
-                raise
-            except SourceError as error:
-                if not answered:
-                    raise
-                stopped = error
-                results += [RequestFailed(i.request, error) for r in reports for i in r.items]
-                continue
-            answered = answered or any(isinstance(r, Observation) for r in outcome)
-            results += outcome
-        return results
+                answers.update(self._run(prop, reports))
+            except QueryError as refused:
+                answers.update(self._diagnose(prop, [i for r in reports for i in r.items], refused))
+        return answers
 
-    def _run(self, prop: str, reports: list[PlannedReport]) -> list[CollectResult]:
+    def _run(self, prop: str, reports: list[PlannedReport]) -> Answers:
+        governor = self.governor(prop)
         bodies = [RunReportRequest.from_json(json.dumps(r.to_json())) for r in reports]
         timeout = self.config.timeout_seconds
         if len(bodies) == 1:
@@ -197,7 +221,12 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
                 response = self.client.batch_run_reports(batch, retry=None, timeout=timeout)
                 return list(response.reports)
 
-        responses: list[RunReportResponse] = self._upstream(prop, what, call)
+        governor.before_call()
+        try:
+            responses = self.call(call, what=what)
+        except errors.QuotaExhausted as exhausted:
+            governor.pause(exhausted.scope, exhausted.until, str(exhausted))
+            raise
         if len(responses) != len(reports):
             raise TransientSourceError(
                 f"{self.context.source}: GA4 answered {len(responses)} reports for {len(reports)}",
@@ -206,23 +235,23 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         quotas = [r.property_quota for r in responses if "property_quota" in r]
         if quotas:
             spent = sum(int(q.tokens_per_hour.consumed) for q in quotas)
-            self.governor(prop).observe(quotas[-1], cost=spent)
+            governor.observe(quotas[-1], cost=spent)
         log.debug("ga4.call", source=self.context.source, property=prop, reports=len(reports))
-        results: list[CollectResult] = []
+        answers: Answers = {}
         for report, response in zip(reports, responses, strict=True):
-            results += self._extract(report, response)
-        return results
+            answers.update(self._extract(report, response))
+        return answers
 
-    def _extract(self, report: PlannedReport, response: RunReportResponse) -> list[CollectResult]:
+    def _extract(self, report: PlannedReport, response: RunReportResponse) -> Answers:
         source = self.context.source
         zone = response.metadata.time_zone
-        if zone and zone != self.tz.key:
+        if zone and zone != self.zone.key:
             error = QueryError(
-                f"{source}: GA4 property {report.property} reports in {zone}, but syncd turned "
-                f"the window into dates in {self.tz.key}; set `timezone: {zone}` on the source",
+                f"{source}: GA4 property {report.property} reports in {zone}, but syncd counts "
+                f"days in {self.zone.key}; set `timezone: {zone}` on the source",
                 source=source,
             )
-            return [RequestFailed(item.request, error) for item in report.items]
+            return {item.request.key: error for item in report.items}
         notes: list[str] = []
         if response.metadata.data_loss_from_other_row:
             notes.append("some rows were folded into (other)")
@@ -237,10 +266,10 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
                 metrics=report.metrics,
             )
         metric_index = {h.name: i for i, h in enumerate(response.metric_headers)}
-        results: list[CollectResult] = []
+        answers: Answers = {}
         if not report.dimensions:
             headers = [h.name for h in response.dimension_headers]
-            by_range: dict[tuple[str, str], float] = {}
+            by_range: dict[tuple[str, str], str] = {}
             for row in response.rows:
                 name = (
                     row.dimension_values[headers.index("dateRange")].value
@@ -248,40 +277,43 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
                     else "date_range_0"
                 )
                 for metric, index in metric_index.items():
-                    by_range[(name, metric)] = float(row.metric_values[index].value)
+                    by_range[(name, metric)] = row.metric_values[index].value
             for item in report.items:
                 name = f"date_range_{report.ranges.index(item.dates)}"
-                value = by_range.get((name, item.query.metric), 0.0)
-                results.append(self._observation(item, value, notes))
-            return results
-        for item in report.items:
-            if item.query.aggregate == "count":
-                value = float(response.row_count)
-            else:
-                rows = getattr(response, _AGGREGATE_ROWS[item.query.aggregate])
-                index = metric_index[item.query.metric]
-                value = float(rows[0].metric_values[index].value) if rows else 0.0
-            results.append(self._observation(item, value, notes))
-        return results
-
-    def _observation(self, item: Item, value: float, notes: list[str]) -> Observation:
-        upstream = self.describe(item.request)
+                # GA4 leaves out a range whose metrics are all zero.
+                answers[item.request.key] = by_range.get((name, item.query.metric), 0)
+        else:
+            for item in report.items:
+                answers[item.request.key] = self._aggregate(item, response, metric_index)
         if notes:
-            upstream += f" [{'; '.join(notes)}]"
-        return Observation(item.request, value, upstream=upstream)
+            with self._lock:
+                for item in report.items:
+                    self._notes[item.request.key] = notes
+        return answers
+
+    @staticmethod
+    def _aggregate(
+        item: Item, response: RunReportResponse, metric_index: dict[str, int]
+    ) -> RawValue:
+        if item.query.aggregate == "count":
+            return int(response.row_count)
+        rows = getattr(response, _AGGREGATE_ROWS[item.query.aggregate])
+        return rows[0].metric_values[metric_index[item.query.metric]].value if rows else 0
 
     # ---- refused requests ------------------------------------------------------------------
 
+    def _get_metadata(self, prop: str) -> Metadata:
+        name = f"properties/{prop}/metadata"
+        return self.call(
+            lambda: self.client.get_metadata(
+                GetMetadataRequest(name=name), retry=None, timeout=self.config.timeout_seconds
+            ),
+            what=f"getMetadata on property {prop}",
+        )
+
     def _known_names(self, prop: str) -> tuple[set[str], set[str]]:
         if prop not in self._metadata:
-            name = f"properties/{prop}/metadata"
-            metadata = self._upstream(
-                prop,
-                f"getMetadata on property {prop}",
-                lambda: self.client.get_metadata(
-                    GetMetadataRequest(name=name), retry=None, timeout=self.config.timeout_seconds
-                ),
-            )
+            metadata = self._get_metadata(prop)
             self._metadata[prop] = (
                 {m.api_name for m in metadata.metrics},
                 {d.api_name for d in metadata.dimensions},
@@ -304,12 +336,15 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
                 return f"no dimension {name!r}{hint(name, dimensions)}"
         return None
 
-    def _diagnose(self, prop: str, items: list[Item]) -> list[CollectResult]:
+    def _diagnose(self, prop: str, items: list[Item], refused: QueryError) -> Answers:
         """GA4 refused a call: fail the requests naming unknown fields, run the rest again
         (each alone if the metadata does not explain the refusal)."""
         source = self.context.source
-        metrics, dimensions = self._known_names(prop)
-        results: list[CollectResult] = []
+        try:
+            metrics, dimensions = self._known_names(prop)
+        except QueryError:
+            return {item.request.key: refused for item in items}
+        answers: Answers = {}
         good: list[Item] = []
         for item in items:
             problem = self._unknown(item, metrics, dimensions)
@@ -317,49 +352,62 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
                 good.append(item)
                 continue
             message = f"{source}: GA4 property {prop} has {problem}. {SCHEMA_HINT}"
-            results.append(RequestFailed(item.request, QueryError(message, source=source)))
+            answers[item.request.key] = QueryError(message, source=source)
         groups = [good] if len(good) < len(items) else [[item] for item in good]
         for group in groups:
             if not group:
                 continue
             try:
                 for _, reports in batches(plan_reports(group)):
-                    results += self._run(prop, reports)
+                    answers.update(self._run(prop, reports))
             except QueryError as error:
                 if len(group) > 1:
-                    results += self._diagnose_each(prop, group)
+                    answers.update(self._diagnose_each(prop, group))
                 else:
-                    results.append(RequestFailed(group[0].request, error))
-        return results
+                    answers[group[0].request.key] = error
+        return answers
 
-    def _diagnose_each(self, prop: str, items: list[Item]) -> list[CollectResult]:
-        results: list[CollectResult] = []
+    def _diagnose_each(self, prop: str, items: list[Item]) -> Answers:
+        answers: Answers = {}
         for item in items:
             try:
-                results += self._run(prop, plan_reports([item]))
+                answers.update(self._run(prop, plan_reports([item])))
             except QueryError as error:
-                results.append(RequestFailed(item.request, error))
-        return results
+                answers[item.request.key] = error
+        return answers
 
     # ---- the rest of the contract -------------------------------------------------------------
 
-    def describe(self, request: MetricRequest) -> str:
-        """The report in words: property, metric, dimensions, filter and GA4 dates."""
-        item = self._item(request)
-        query = item.query
-        text = f"GA4 property {item.property}: {query.metric}"
+    def describe(self, request: MetricRequest[Ga4Query]) -> str:
+        """The report in words: property, metric, dimensions, filter and GA4 dates, and what
+        GA4 said about the data (other row, thresholding) once it answered."""
+        query = request.query
+        text = f"GA4 property {query.property or self.config.property}: {query.metric}"
         if query.dimensions:
             text += f" by {', '.join(query.dimensions)} ({query.aggregate})"
         if query.filter:
             text += f" where {json.dumps(query.filter, sort_keys=True)}"
-        first, last = item.dates
-        return f"{text} from {first.isoformat()} to {last.isoformat()} ({self.tz.key})"
+        if not request.window.is_snapshot:
+            first, last = self._item(request).dates
+            text += f" from {first.isoformat()} to {last.isoformat()} ({self.zone.key})"
+        with self._lock:
+            notes = self._notes.pop(request.key, None)
+        return text + (f" [{'; '.join(notes)}]" if notes else "")
+
+    def check(self) -> str:
+        """Read the property's metadata (no quota tokens spent)."""
+        prop = self.config.property
+        metadata = self._get_metadata(prop)
+        return (
+            f"GA4 property {prop}: {len(metadata.metrics)} metrics and "
+            f"{len(metadata.dimensions)} dimensions readable"
+        )
 
     def close(self) -> None:
         """Close the client's HTTP session."""
-        with self._client_lock:
+        with self._lock:
             if self._client is not None:
-                self._client.transport.close()
+                self._client.transport.close()  # type: ignore[no-untyped-call]
                 self._client = None
 
 

@@ -1,15 +1,17 @@
-"""Mapping Data API and transport failures onto syncd's error tree.
+"""What is GA4's own in its failures, fed to the shared table (``syncd.http``).
 
 GA4 answers 429 ``RESOURCE_EXHAUSTED`` when a property quota runs out: an hourly one refreshes
-at the next hour, a daily one at midnight Pacific time. 5xx answers count against the
-property's 10 server errors per project and hour, so they are retried sparingly.
+at the next hour, a daily one at midnight Pacific time (:class:`QuotaExhausted`). 5xx answers
+count against the property's 10 server errors per project and hour, so only a few of them an
+hour are retried (:class:`ServerErrorBudgetSpent`, see ``quota.ServerErrorLedger``).
 """
 
 from __future__ import annotations
 
-import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
@@ -17,16 +19,13 @@ from google.api_core import exceptions as api
 from google.auth import exceptions as auth_errors
 from google.protobuf.json_format import ParseError
 
-from syncd.errors import (
-    AuthError,
-    QueryError,
-    RateLimited,
-    SourceError,
-    TransientSourceError,
-)
+from syncd.errors import AuthError, RateLimited, SourceError, TransientSourceError
+from syncd.http import bad_body, error_for_status, error_for_transport, retry_after
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
+VENDOR = "GA4"
 QuotaScope = Literal["hour", "day"]
+_PROPERTY = re.compile(r"properties/([^/:?]+)")
 
 
 class QuotaExhausted(RateLimited):
@@ -49,7 +48,8 @@ class QuotaExhausted(RateLimited):
 
 
 class ServerErrorBudgetSpent(TransientSourceError):
-    """A 5xx after this sync's few retries: not retried, to spare the hourly error quota."""
+    """A 5xx beyond the property's retry budget for this hour: not retried, to spare GA4's
+    hourly server-error quota."""
 
     retryable = False
 
@@ -67,18 +67,6 @@ def next_pacific_midnight(now: datetime) -> datetime:
     return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=PACIFIC).astimezone(UTC)
 
 
-def _retry_after(exc: api.GoogleAPICallError) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
 def quota_scope(message: str) -> QuotaScope | None:
     """Which property quota a 429 message names, if any."""
     text = message.lower()
@@ -89,46 +77,63 @@ def quota_scope(message: str) -> QuotaScope | None:
     return None
 
 
-def classify(exc: BaseException, *, source: str, prop: str, now: datetime) -> SourceError:
-    """The syncd error for a failed Data API call on property ``prop``."""
-    where = f"{source}: GA4 property {prop}"
-    if isinstance(exc, SourceError):
-        return exc
-    if isinstance(exc, api.GoogleAPICallError):
-        message = exc.message or str(exc)
-        code = exc.code
-        if code in (401,) or isinstance(exc, api.Unauthenticated):
-            return AuthError(f"{where}: the credentials were rejected: {message}", source=source)
-        if code == 403 or isinstance(exc, api.PermissionDenied):
-            return AuthError(
-                f"{where}: access denied ({message}); add the service account or user as a "
-                "Viewer of the property",
+def property_of(exc: api.GoogleAPICallError) -> str | None:
+    """The property a failed call was about, from its URL."""
+    response = exc.response
+    request = getattr(response, "request", None)
+    match = _PROPERTY.search(str(getattr(request, "url", "") or ""))
+    return match.group(1) if match else None
+
+
+def classify(exc: Exception, *, source: str, now: datetime) -> SourceError | None:
+    """The error for an exception of the Data API client; None when it is not one of its."""
+    if isinstance(exc, api.GoogleAPICallError) and exc.code is not None:
+        response = exc.response
+        headers = getattr(response, "headers", None) or {}
+        request = getattr(response, "request", None)
+        where = urlsplit(str(getattr(request, "url", "") or "")).path or "the Data API"
+        # The client prefixes "POST <url>: " to GA4's own words.
+        message = (exc.message or "").split(": ", 1)[-1] if exc.message else ""
+        detail = "an HTML page" if message.lstrip()[:1] == "<" else message
+        error = error_for_status(
+            int(exc.code),
+            source=source,
+            vendor=VENDOR,
+            where=where,
+            detail=detail,
+            wait=retry_after(headers),
+        )
+        if isinstance(error, AuthError) and int(exc.code) == 403:
+            error.args = (f"{error}; add the service account or user as a Viewer of the property",)
+        if isinstance(error, RateLimited) and (scope := quota_scope(message)) is not None:
+            until = next_hour(now) if scope == "hour" else next_pacific_midnight(now)
+            quota = "hourly" if scope == "hour" else "daily"
+            return QuotaExhausted(
+                f"{error}: the {quota} token quota is used up; paused until {until.isoformat()}",
+                scope=scope,
+                until=until,
+                now=now,
                 source=source,
             )
-        if code == 429 or isinstance(exc, api.ResourceExhausted):
-            scope = quota_scope(message)
-            if scope is not None:
-                until = next_hour(now) if scope == "hour" else next_pacific_midnight(now)
-                return QuotaExhausted(
-                    f"{where}: the {'hourly' if scope == 'hour' else 'daily'} token quota is "
-                    f"used up ({message}); paused until {until.isoformat()}",
-                    scope=scope,
-                    until=until,
-                    now=now,
-                    source=source,
-                )
-            return RateLimited(
-                f"{where}: rate limited: {message}", retry_after=_retry_after(exc), source=source
-            )
-        if code is not None and int(code) >= 500:
-            return TransientSourceError(f"{where}: server error {code}: {message}", source=source)
-        if code == 400 or isinstance(exc, api.InvalidArgument):
-            return QueryError(f"{where}: the request was refused: {message}", source=source)
-        return QueryError(f"{where}: {code} {message}", source=source)
-    if isinstance(exc, auth_errors.RefreshError | auth_errors.DefaultCredentialsError):
-        return AuthError(f"{where}: could not obtain an access token: {exc}", source=source)
-    if isinstance(exc, requests.exceptions.RequestException | auth_errors.TransportError):
-        return TransientSourceError(f"{where}: connection failed: {exc}", source=source)
+        return error
+    if isinstance(exc, auth_errors.RefreshError) and not getattr(exc, "retryable", False):
+        return AuthError(
+            f"{source}: {VENDOR} could not obtain an access token: {exc}", source=source
+        )
+    if isinstance(exc, auth_errors.DefaultCredentialsError):
+        return AuthError(f"{source}: {VENDOR} credentials: {exc}", source=source)
+    if isinstance(
+        exc,
+        requests.exceptions.RequestException
+        | auth_errors.TransportError
+        | auth_errors.RefreshError,
+    ):
+        return error_for_transport(exc, source=source, vendor=VENDOR, what="Data API call")
     if isinstance(exc, ParseError):
-        return TransientSourceError(f"{where}: truncated or malformed response", source=source)
-    return TransientSourceError(f"{where}: {type(exc).__name__}: {exc}", source=source)
+        return bad_body(
+            source=source,
+            vendor=VENDOR,
+            what="Data API call",
+            problem="a truncated or malformed body",
+        )
+    return None

@@ -8,6 +8,7 @@ per call.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -28,12 +29,16 @@ DateSpan = tuple[date, date]
 
 @dataclass(frozen=True)
 class Item:
-    """One metric request, resolved: its query, property and GA4 dates."""
+    """One metric request, resolved: its property and its GA4 dates (first, last inclusive),
+    the days the planner decided (``request.days``)."""
 
-    request: MetricRequest
-    query: Ga4Query
+    request: MetricRequest[Ga4Query]
     property: str
     dates: DateSpan
+
+    @builtins.property
+    def query(self) -> Ga4Query:
+        return self.request.query
 
 
 @dataclass
@@ -47,7 +52,7 @@ class PlannedReport:
     ranges: list[DateSpan]
     items: list[Item] = field(default_factory=list)
 
-    @property
+    @builtins.property
     def aggregations(self) -> list[str]:
         wanted = {item.query.aggregate for item in self.items} - {"count"}
         names = {"total": "TOTAL", "maximum": "MAXIMUM", "minimum": "MINIMUM"}
@@ -95,8 +100,8 @@ def plan_reports(items: list[Item]) -> list[PlannedReport]:
         by_chunk: dict[tuple[str, ...], list[DateSpan]] = defaultdict(list)
         for span in sorted(by_range):
             metrics = sorted({item.query.metric for item in by_range[span]})
-            for chunk in _chunks(metrics, MAX_METRICS):
-                by_chunk[tuple(chunk)].append(span)
+            for names in _chunks(metrics, MAX_METRICS):
+                by_chunk[tuple(names)].append(span)
         per_report = 1 if dimensions else MAX_DATE_RANGES
         for chunk, spans in by_chunk.items():
             for group in _chunks(spans, per_report):

@@ -8,6 +8,9 @@ per quota, exports them as the ``syncd_ga4_quota_remaining`` gauge, and before e
   connector (syncd opens a fresh one per sync), so later syncs skip the property without
   calling GA4;
 - spaces calls out when the hourly tokens fall below the reserve, so the rest lasts the hour.
+
+It also counts the 5xx answers of each property per hour (GA4 allows 10 per project and hour):
+only the first ``server_error_retries`` of an hour are retried.
 """
 
 from __future__ import annotations
@@ -50,13 +53,27 @@ REMAINING = Gauge(
 )
 
 _pauses: dict[tuple[str, str], tuple[datetime, str, QuotaScope]] = {}
+_server_errors: dict[tuple[str, str], tuple[datetime, int]] = {}
 _pauses_lock = threading.Lock()
 
 
 def clear_pauses() -> None:
-    """Forget every quota pause (tests; an operator who raised the property's quota)."""
+    """Forget every quota pause and server-error count (tests; an operator who raised the
+    property's quota)."""
     with _pauses_lock:
         _pauses.clear()
+        _server_errors.clear()
+
+
+def count_server_error(key: tuple[str, str], now: datetime, budget: int) -> bool:
+    """Count a 5xx of ``key`` (endpoint, property) in the current UTC hour; whether it is still
+    within ``budget`` retries (so worth retrying)."""
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    with _pauses_lock:
+        since, count = _server_errors.get(key, (hour, 0))
+        count = count + 1 if since == hour else 1
+        _server_errors[key] = (hour, count)
+    return count <= budget
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from connectors.ga4.data import KEY_EVENTS, DailyFact
@@ -546,7 +547,7 @@ def _aggregate_rows(
     for _, _, range_name in ranges if multi else [(None, None, None)]:
         index = headers.index("dateRange") if multi else -1
         members = [r for r in rows if not multi or r[0][index] == range_name]
-        key = tuple(range_name if multi and i == index else label for i in range(len(headers)))
+        key = tuple(str(range_name) if multi and i == index else label for i in range(len(headers)))
         if aggregation == "TOTAL":
             sums: dict[str, float] = defaultdict(float)
             for _, _, row_sums in members:
@@ -558,6 +559,22 @@ def _aggregate_rows(
             values = [pick((r[1][i] for r in members), default=0.0) for i in range(len(metrics))]
         out.append((key, values))
     return out
+
+
+def _metric_of(index: int, row: Row) -> float:
+    return row[1][index]
+
+
+def _dimension_of(index: int, row: Row) -> str:
+    return row[0][index]
+
+
+def _folded_of(index: int, row: Row) -> str:
+    return row[0][index].lower()
+
+
+def _number_of(index: int, row: Row) -> float:
+    return _as_number(row[0][index]) or 0.0
 
 
 def _ordered(
@@ -574,7 +591,7 @@ def _ordered(
             if name not in metrics:
                 raise ReportError(f"Field {name} in orderBys is not a metric of this request")
             index = metrics.index(name)
-            ordered.sort(key=lambda r, i=index: r[1][i], reverse=desc)
+            ordered.sort(key=partial(_metric_of, index), reverse=desc)
         elif "dimension" in spec:
             name = spec["dimension"].get("dimensionName", "")
             if name not in headers:
@@ -582,11 +599,11 @@ def _ordered(
             index = headers.index(name)
             kind = _enum(spec["dimension"].get("orderType", 0), ORDER_TYPES, "orderType")
             if kind == "NUMERIC":
-                ordered.sort(key=lambda r, i=index: _as_number(r[0][i]) or 0.0, reverse=desc)
+                ordered.sort(key=partial(_number_of, index), reverse=desc)
             elif kind == "CASE_INSENSITIVE_ALPHANUMERIC":
-                ordered.sort(key=lambda r, i=index: r[0][i].lower(), reverse=desc)
+                ordered.sort(key=partial(_folded_of, index), reverse=desc)
             else:
-                ordered.sort(key=lambda r, i=index: r[0][i], reverse=desc)
+                ordered.sort(key=partial(_dimension_of, index), reverse=desc)
         else:
             raise ReportError("An OrderBy needs metric or dimension")
     return ordered

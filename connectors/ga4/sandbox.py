@@ -16,6 +16,10 @@ quotas (tokens per hour and per day, server errors per hour) are accounted and r
     sandbox.faults.add(":batchRunReports", status=429, times=2, retry_after=1)
     sandbox.faults.add(":runReport", latency=0.2)
     sandbox.faults.add("", truncate=True)
+    sandbox.faults.add("/v1beta/", status=200, body="<html>…</html>")   # any body, as is
+
+``override_value`` makes the next report asking a metric over a date range answer a given value
+text (``"1e400"``, ``"NaN"``, ``"-5"``) instead of the computed one.
 
 Run it in the foreground with ``python -m connectors.ga4.sandbox --port 8701 --seed 20261001``.
 """
@@ -74,6 +78,17 @@ class LoggedRequest:
     query: str
     headers: dict[str, str]
     body: Any
+
+
+@dataclass
+class ValueOverride:
+    """The value text ``raw`` for ``metric`` over the date range starting ``start_date`` (any
+    range when None), in the next ``times`` reports asking it."""
+
+    raw: str
+    metric: str
+    start_date: str | None = None
+    times: int = 1
 
 
 @dataclass
@@ -186,6 +201,7 @@ class Ga4Sandbox(LocalServer):
         self.quota = QuotaLedger(tokens_per_hour, tokens_per_day, lambda: self.clock())
         self.options = ReportOptions(other_row_after=other_row_after, thresholding=thresholding)
         self.faults = Faults()
+        self.overrides: list[ValueOverride] = []
         self.requests: list[LoggedRequest] = []
         self._facts: dict[date, list[DailyFact]] | None = None
         self._lock = threading.Lock()
@@ -240,6 +256,10 @@ class Ga4Sandbox(LocalServer):
             time.sleep(fault.latency)
         match = _ROUTE.match(path)
         prop = match.group(1) if match else ""
+        if fault is not None and fault.body is not None:
+            page = fault.body if isinstance(fault.body, bytes) else str(fault.body).encode()
+            media = "text/html" if page.lstrip()[:1] == b"<" else "application/json"
+            return fault.status or 200, {"Content-Type": f"{media}; charset=UTF-8"}, page, fault
         if fault is not None and fault.status is not None:
             if fault.status >= 500 and prop:
                 self.quota.server_error(prop)
@@ -305,10 +325,48 @@ class Ga4Sandbox(LocalServer):
             int_enums=int_enums,
             options=self.options,
         )
+        self._apply_override(request, report.body)
         quota = self.quota.charge(prop, report.tokens, report.thresholded)
         if request.get("returnPropertyQuota"):
             report.body["propertyQuota"] = quota
         return report.body
+
+    def override_value(
+        self, raw: str, *, metric: str, start_date: date | None = None, times: int = 1
+    ) -> None:
+        """Answer ``raw`` for ``metric`` over the range starting ``start_date`` (any range when
+        None) in the next ``times`` reports asking it."""
+        start = start_date.isoformat() if start_date is not None else None
+        with self._lock:
+            self.overrides.append(ValueOverride(raw, metric, start, times))
+
+    def _apply_override(self, request: dict[str, Any], body: dict[str, Any]) -> None:
+        names = [h["name"] for h in body.get("metricHeaders", [])]
+        ranges = [r.get("startDate") for r in request.get("dateRanges") or []]
+        with self._lock:
+            for override in self.overrides:
+                if override.times <= 0 or override.metric not in names:
+                    continue
+                if override.start_date is None:
+                    index = 0
+                elif override.start_date in ranges:
+                    index = ranges.index(override.start_date)
+                else:
+                    continue
+                override.times -= 1
+                break
+            else:
+                return
+            self.overrides = [o for o in self.overrides if o.times > 0]
+        headers = [h["name"] for h in body.get("dimensionHeaders", [])]
+        column = names.index(override.metric)
+        for key in ("rows", "totals", "maximums", "minimums"):
+            for row in body.get(key) or []:
+                if "dateRange" in headers:
+                    position = headers.index("dateRange")
+                    if row["dimensionValues"][position]["value"] != f"date_range_{index}":
+                        continue
+                row["metricValues"][column]["value"] = override.raw
 
     def _batch(self, prop: str, batch: dict[str, Any], int_enums: bool) -> dict[str, Any]:
         requests = batch.get("requests") or []
@@ -338,8 +396,8 @@ class Ga4Sandbox(LocalServer):
             body = {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
             return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
         token = self.access_token or f"ya29.sandbox-{uuid.uuid4().hex}"
-        body = {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
-        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        issued: dict[str, Any] = {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+        return 200, {"Content-Type": "application/json"}, json.dumps(issued).encode()
 
     @staticmethod
     def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:

@@ -2,7 +2,8 @@
 
 ``hubspot-api-client`` never refreshes an OAuth token; syncd exchanges the refresh token at
 ``POST /oauth/v1/token`` before the access token expires, and once more when HubSpot reports it
-expired (``EXPIRED_AUTHENTICATION``).
+expired (``EXPIRED_AUTHENTICATION``). The exchange itself is the connector's (an upstream call
+like any other); this module only keeps the tokens.
 """
 
 from __future__ import annotations
@@ -10,16 +11,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from connectors.hubspot.client import build_tokens_api
 from connectors.hubspot.config import HubSpotSourceConfig
-from connectors.hubspot.errors import CLIENT_ERRORS, classify
-from syncd.abc import ConnectorContext
-from syncd.errors import AuthError
-from syncd.retry import call_upstream
 
 # Refresh this long before the announced expiry, so a token never dies mid-paging.
 _EARLY_REFRESH_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the token endpoint answered."""
+
+    access_token: str
+    expires_in: float
+    refresh_token: str | None = None
+
+
+Exchange = Callable[[str], Grant]
+"""Trades a refresh token for a :class:`Grant` (one upstream call)."""
 
 
 class AccessTokens:
@@ -28,12 +38,12 @@ class AccessTokens:
     def __init__(
         self,
         config: HubSpotSourceConfig,
-        context: ConnectorContext,
+        exchange: Exchange,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.context = context
+        self._exchange = exchange
         self._clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
@@ -62,44 +72,15 @@ class AccessTokens:
             return self.config.token.get_secret_value()
         with self._lock:
             if self._token is None or self._clock() >= self._expires_at - _EARLY_REFRESH_SECONDS:
-                self._refresh()
-            assert self._token is not None
+                assert self._refresh_token is not None
+                grant = self._exchange(self._refresh_token)
+                self._token = grant.access_token
+                self._expires_at = self._clock() + grant.expires_in
+                self._refresh_token = grant.refresh_token or self._refresh_token
+                self.refreshes += 1
             return self._token
 
     def invalidate(self) -> None:
         """Forget the access token: HubSpot said it expired."""
         with self._lock:
             self._token = None
-
-    def _refresh(self) -> None:
-        oauth = self.config.oauth
-        assert oauth is not None and self._refresh_token is not None
-        api = build_tokens_api(self.config.endpoint)
-        refresh_token = self._refresh_token
-        source = self.context.source
-
-        def exchange() -> object:
-            try:
-                return api.create(
-                    grant_type="refresh_token",
-                    client_id=oauth.client_id,
-                    client_secret=oauth.client_secret.get_secret_value(),
-                    refresh_token=refresh_token,
-                    _request_timeout=self.config.timeout_seconds,
-                )
-            except CLIENT_ERRORS as exc:
-                raise classify(
-                    exc, source=source, what="OAuth token refresh", secrets=self.secrets()
-                ) from None
-
-        try:
-            answer = call_upstream(exchange, self.context, what="OAuth token refresh")
-        finally:
-            api.api_client.rest_client.pool_manager.clear()
-        token = getattr(answer, "access_token", None)
-        if not token:
-            raise AuthError(f"{source}: the OAuth token endpoint returned no access token")
-        self._token = str(token)
-        self._expires_at = self._clock() + float(getattr(answer, "expires_in", 0) or 0)
-        self._refresh_token = str(getattr(answer, "refresh_token", None) or refresh_token)
-        self.refreshes += 1

@@ -1,15 +1,13 @@
 """The official client, built once per access token, with its own retries turned off.
 
 urllib3's retry in ``hubspot-api-client`` never retries a POST search and would retry a GET
-silently, so syncd disables it and retries every call itself through
-:func:`syncd.retry.call_upstream`, where each attempt is counted.
+silently; the runner (``syncd.collect``) retries whole fetches instead, counting each attempt.
+Calls ask for the raw response (``_preload_content=False``) so the connector reads the body
+itself: numbers keep their upstream text and an HTML or cut body is named as such.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from hubspot import HubSpot
@@ -45,31 +43,3 @@ def build_apis(endpoint: str, access_token: str) -> Apis:
 def build_tokens_api(endpoint: str) -> TokensApi:
     """The OAuth token API (``POST /oauth/v1/token``), which needs no access token."""
     return HubSpot(host=endpoint, retry=_no_retry()).oauth.tokens_api
-
-
-class Pacer:
-    """Spaces calls at least ``1 / rate`` seconds apart (HubSpot: 5 searches a second)."""
-
-    def __init__(
-        self,
-        rate: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until the next call may go out."""
-        if not self.interval:
-            return
-        with self._lock:
-            now = self._clock()
-            if self._next > now:
-                self._sleep(self._next - now)
-                now = self._next
-            self._next = now + self.interval

@@ -68,7 +68,8 @@ class HubSpotSourceConfig(SourceConfig):
     search_requests_per_second: float | None = Field(
         4.0,
         gt=0,
-        description="pace search calls below HubSpot's 5 per second per account (null: no pacing)",
+        description="space the source's calls below HubSpot's 5 searches per second per "
+        "account (null: no pacing; a framework rate_limit, when set, replaces it)",
     )
 
     @field_validator("endpoint")
@@ -150,8 +151,10 @@ class HubSpotQuery(QueryModel):
     """A CRM search whose result is one number.
 
     ``filters`` apply to every record; ``any_of`` adds alternatives (filter groups, OR-ed).
-    The request's window applies to ``date_property`` (start inclusive, end exclusive); without
-    one the search is a snapshot of the records as they are now. ``pipeline`` and ``stages``
+    The request's window applies to ``date_property`` (start inclusive, end exclusive); a
+    ``date_type: date`` property counts the whole UTC days the planner sets. Without
+    ``date_property`` the search reads the records as they are now, so it is never asked for
+    a past slot. ``pipeline`` and ``stages``
     take labels or ids. ``aggregate`` is ``count`` (HubSpot's ``total``, one call) or
     ``sum``/``avg``/``min``/``max`` of ``property`` over the records that have it.
     """
@@ -164,8 +167,8 @@ class HubSpotQuery(QueryModel):
     )
     date_type: Literal["datetime", "date"] = Field(
         "datetime",
-        description="date: a date-only property (stored as UTC midnight); the window's local "
-        "dates are compared",
+        description="date: a date-only property (stored as UTC midnight); the query counts "
+        "whole UTC days",
     )
     filters: tuple[SearchFilter, ...] = ()
     any_of: tuple[tuple[SearchFilter, ...], ...] = ()

@@ -9,47 +9,80 @@ instant) fails the request: a number built from a truncated result is never retu
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
-from hubspot.crm.objects import Filter, FilterGroup, PublicObjectSearchRequest
+import urllib3.exceptions
+from hubspot.crm.objects import (
+    Filter,
+    FilterGroup,
+    PublicObjectSearchRequest,
+)
+from hubspot.oauth import TokensApi
 
-from connectors.hubspot.auth import AccessTokens
-from connectors.hubspot.client import Apis, Pacer, build_apis
+from connectors.hubspot.auth import AccessTokens, Grant
+from connectors.hubspot.client import Apis, build_apis, build_tokens_api
 from connectors.hubspot.config import HubSpotQuery, HubSpotSourceConfig
-from connectors.hubspot.errors import CLIENT_ERRORS, ExpiredToken, classify
+from connectors.hubspot.errors import (
+    API_ERRORS,
+    TOKEN_EXCHANGE,
+    VENDOR,
+    CallFailed,
+    ExpiredToken,
+    classify,
+)
 from connectors.hubspot.pipelines import PipelineInfo, resolve
 from connectors.hubspot.search import MsRange, Resolved, filter_groups, window_range
 from syncd.abc import (
-    CollectResult,
     Connector,
     ConnectorContext,
     MetricRequest,
-    Observation,
-    RequestFailed,
+    QueryTraits,
+    RawValue,
+    SourceConfig,
+    UpstreamFloat,
+    ValueKind,
 )
-from syncd.errors import QueryError, TransientSourceError
-from syncd.retry import call_upstream
+from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
+from syncd.http import bad_body, parse_body
+from syncd.limits import SourceLimiter
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
 PAGE_SIZE = 200
 RESULT_CAP = 10_000
 _STABLE_ORDER = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
+_CLIENT_ERRORS: tuple[type[Exception], ...] = (*API_ERRORS, urllib3.exceptions.HTTPError)
+# A property value as HubSpot writes a number: no NaN, no Infinity, no "1_000", no spaces.
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_KINDS = {"count": ValueKind.COUNT, "sum": ValueKind.SUM}
+_UTC = ZoneInfo("UTC")
+Json = Any
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One search answer: the announced total as sent, (id, properties) records, the cursor."""
+
+    total: Json
+    records: list[tuple[str, dict[str, Any]]]
+    after: str | None
 
 
 class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
     """Answers metric requests with CRM searches on deals, contacts, companies and tickets.
 
     A query naming something that does not exist (property, pipeline, stage) fails that
-    request (:class:`~syncd.errors.QueryError`); rejected credentials
-    (:class:`~syncd.errors.AuthError`), rate limits and outages still failing after retries
-    fail the whole source.
+    request (:class:`~syncd.errors.QueryError`); rejected credentials fail the source.
     """
 
     config_model = HubSpotSourceConfig
@@ -57,11 +90,104 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
 
     def __init__(self, config: HubSpotSourceConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        self.tokens = AccessTokens(config, context)
-        self._pacer = Pacer(config.search_requests_per_second)
+        self.tokens = AccessTokens(config, self._exchange)
         self._apis: tuple[str, Apis] | None = None
+        self._tokens_api: TokensApi | None = None
         self._pipelines: dict[str, list[PipelineInfo]] = {}
         self._lock = threading.Lock()
+
+    # ---- what the framework asks -------------------------------------------------------------
+
+    @classmethod
+    def limiter_for(cls, config: SourceConfig) -> SourceLimiter:
+        """``rate_limit`` when set, else one call every ``1 / search_requests_per_second``
+        seconds (a bucket of one: HubSpot counts searches over any sliding second)."""
+        rate = getattr(config, "search_requests_per_second", None)
+        if config.rate_limit is not None or not rate:
+            return super().limiter_for(config)
+        return SourceLimiter(
+            requests=1,
+            per_seconds=1.0 / rate,
+            concurrency=config.concurrency or cls.default_concurrency,
+        )
+
+    @classmethod
+    def traits(
+        cls, config: HubSpotSourceConfig, query: HubSpotQuery, timezone: ZoneInfo
+    ) -> QueryTraits:
+        """Without ``date_property`` a search reads the records as they are now; a ``date``
+        property counts whole days of the config's zone (the dates people pick; HubSpot stores
+        each as that date's UTC midnight); a datetime one exact instants. ``count`` is a
+        count, ``sum`` a sum, ``avg``/``min``/``max`` a number."""
+        kind = _KINDS.get(query.aggregate, ValueKind.NUMBER)
+        if query.date_property is None:
+            return QueryTraits(past_windows=False, past_snapshots=False, kind=kind)
+        if query.date_type == "date":
+            return QueryTraits(day_zone=timezone, kind=kind)
+        return QueryTraits(kind=kind)
+
+    def classify(self, exc: Exception) -> SourceError | None:
+        what = "call"
+        if isinstance(exc, CallFailed):
+            what, exc = exc.what, exc.cause
+        return classify(exc, source=self.context.source, what=what, secrets=self.tokens.secrets())
+
+    def fetch(self, request: MetricRequest[HubSpotQuery]) -> RawValue:
+        """One search (or one paged, possibly split search): the value as HubSpot sent it
+        (``total``, a record's property text), or the sum/average of the records' values."""
+        query = request.query
+        resolved = self._resolved(query)
+        bounds = self._bounds(request)
+        if query.aggregate == "count":
+            return self._count(query, bounds, resolved)
+        values = [
+            self._decimal(query, record_id, raw)
+            for record_id, raw in self._values(query, bounds, resolved)
+        ]
+        if query.aggregate == "sum":
+            return sum((number for number, _ in values), Decimal(0))
+        if not values:
+            raise QueryError(
+                f"{self.context.source}: no {query.object} with a {query.property} "
+                f"in {request.window}, so there is no {query.aggregate}",
+                source=self.context.source,
+            )
+        if query.aggregate == "avg":
+            return sum((number for number, _ in values), Decimal(0)) / len(values)
+        pick = min if query.aggregate == "min" else max
+        return pick(values, key=lambda pair: pair[0])[1]
+
+    def check(self) -> str:
+        """Read the deal pipelines: proves the token, the endpoint and the CRM read scope."""
+        pipelines = self._pipelines_of("deals")
+        return f"{VENDOR} at {self.config.endpoint}: {len(pipelines)} deal pipelines readable"
+
+    def describe(self, request: MetricRequest[HubSpotQuery]) -> str:
+        """The search request in words: object, aggregate, filterGroups with the window bounds."""
+        query = request.query
+        bounds = self._bounds(request)
+        groups = filter_groups(query, bounds, Resolved())
+        named = ""
+        if query.pipeline is not None:
+            named += f" pipeline={query.pipeline!r}"
+        if query.stages:
+            named += f" stages={list(query.stages)!r}"
+        what = "count" if query.aggregate == "count" else f"{query.aggregate}({query.property})"
+        window = f" {query.date_property} in {bounds.describe()}" if bounds else " (no window)"
+        return (
+            f"{what} of POST {self.config.endpoint}/crm/v3/objects/{query.object}/search"
+            f"{window}{named} filterGroups={json.dumps(groups, separators=(',', ':'))}"
+        )
+
+    def close(self) -> None:
+        """Release the client's connection pools. Idempotent."""
+        with self._lock:
+            if self._apis is not None:
+                self._apis[1].close()
+                self._apis = None
+            if self._tokens_api is not None:
+                self._tokens_api.api_client.rest_client.pool_manager.clear()
+                self._tokens_api = None
 
     # ---- calls -------------------------------------------------------------------------------
 
@@ -73,31 +199,85 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
                 self._apis = (token, build_apis(self.config.endpoint, token))
             return self._apis[1]
 
-    def _call(self, what: str, fn: Callable[[Apis], T], *, search: bool) -> T:
-        """One upstream call, retried by ``call_upstream``; an expired OAuth token is
-        refreshed once."""
-        source = self.context.source
-        for attempt in range(2):
-            apis = self._apis_for(self.tokens.current())
+    def _json(
+        self, what: str, send: Callable[[], Any], shape: Callable[[Json], Any] | None = None
+    ) -> Any:
+        """One upstream call through :meth:`call`; its JSON body (numbers keep their text),
+        read by ``shape`` inside the call, so a body of the wrong shape is retried too."""
 
-            def once(apis: Apis = apis) -> T:
-                if search:
-                    self._pacer.wait()
-                try:
-                    return fn(apis)
-                except CLIENT_ERRORS as exc:
-                    raise classify(
-                        exc, source=source, what=what, secrets=self.tokens.secrets()
-                    ) from None
-
+        def once() -> Json:
             try:
-                return call_upstream(once, self.context, what=what)
+                response = send()
+                try:
+                    data: bytes = response.data
+                finally:
+                    response.release_conn()
+            except _CLIENT_ERRORS as exc:
+                raise CallFailed(what, exc) from exc
+            body = self._parse(data, what)
+            return shape(body) if shape is not None else body
+
+        return self.call(once, what=what)
+
+    def _parse(self, data: bytes, what: str) -> Json:
+        text = data.decode("utf-8", errors="replace")
+        return parse_body(text, source=self.context.source, vendor=VENDOR, what=what)
+
+    def _malformed(self, what: str, missing: str) -> SourceError:
+        return bad_body(
+            source=self.context.source,
+            vendor=VENDOR,
+            what=what,
+            problem=f"a document without {missing}",
+        )
+
+    def _authorized(
+        self, what: str, send: Callable[[Apis], Any], shape: Callable[[Json], Any] | None = None
+    ) -> Any:
+        """A call with the current access token; an expired OAuth token is refreshed once."""
+        for attempt in (1, 2):
+            apis = self._apis_for(self.tokens.current())
+            try:
+                return self._json(what, functools.partial(send, apis), shape)
             except ExpiredToken:
-                if attempt or not self.tokens.can_refresh:
+                if attempt == 2 or not self.tokens.can_refresh:
                     raise
-                log.info("hubspot.token_expired", source=source)
+                log.info("hubspot.token_expired", source=self.context.source)
                 self.tokens.invalidate()
         raise AssertionError("unreachable")
+
+    def _exchange(self, refresh_token: str) -> Grant:
+        """Trade the refresh token for an access token (``POST /oauth/v1/token``)."""
+        oauth = self.config.oauth
+        assert oauth is not None
+        with self._lock:
+            if self._tokens_api is None:
+                self._tokens_api = build_tokens_api(self.config.endpoint)
+            api = self._tokens_api
+        body = self._json(
+            TOKEN_EXCHANGE,
+            lambda: api.create(
+                grant_type="refresh_token",
+                client_id=oauth.client_id,
+                client_secret=oauth.client_secret.get_secret_value(),
+                refresh_token=refresh_token,
+                _request_timeout=self.config.timeout_seconds,
+                _preload_content=False,
+            ),
+        )
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AuthError(
+                f"{self.context.source}: the OAuth token endpoint returned no access token",
+                source=self.context.source,
+            )
+        expires = body.get("expires_in")
+        renewed = body.get("refresh_token")
+        return Grant(
+            access_token=token,
+            expires_in=float(expires) if isinstance(expires, int | float) else 0.0,
+            refresh_token=renewed if isinstance(renewed, str) and renewed else None,
+        )
 
     def _search(
         self,
@@ -107,7 +287,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         limit: int,
         after: str | None,
         properties: list[str],
-    ) -> Any:
+    ) -> _Page:
         body = PublicObjectSearchRequest(
             filter_groups=[
                 FilterGroup(
@@ -130,81 +310,125 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
             after=after,
         )
         timeout = self.config.timeout_seconds
-        return self._call(
-            f"search {query.object}" + (f" after {after}" if after else ""),
-            lambda apis: apis.search.do_search(query.object, body, _request_timeout=timeout),
-            search=True,
+        what = f"search {query.object}" + (f" after {after}" if after else "")
+        page: _Page = self._authorized(
+            what,
+            lambda apis: apis.search.do_search(
+                query.object, body, _request_timeout=timeout, _preload_content=False
+            ),
+            lambda answer: self._page(answer, what),
         )
+        return page
+
+    def _page(self, answer: Json, what: str) -> _Page:
+        if not isinstance(answer, dict) or "total" not in answer:
+            raise self._malformed(what, "a total")
+        results = answer.get("results")
+        if not isinstance(results, list):
+            raise self._malformed(what, "a results list")
+        records: list[tuple[str, dict[str, Any]]] = []
+        for item in results:
+            properties = item.get("properties") if isinstance(item, dict) else None
+            if not isinstance(properties, dict) or "id" not in item:
+                raise self._malformed(what, "an id and properties for each result")
+            records.append((str(item["id"]), properties))
+        paging = answer.get("paging")
+        following = paging.get("next") if isinstance(paging, dict) else None
+        after = following.get("after") if isinstance(following, dict) else None
+        return _Page(answer["total"], records, str(after) if after not in (None, "") else None)
 
     def _pipelines_of(self, object_type: str) -> list[PipelineInfo]:
         if object_type not in self._pipelines:
+            what = f"pipelines of {object_type}"
             timeout = self.config.timeout_seconds
-            answer = self._call(
-                f"pipelines of {object_type}",
-                lambda apis: apis.pipelines.get_all(object_type, _request_timeout=timeout),
-                search=False,
+            answer = self._authorized(
+                what,
+                lambda apis: apis.pipelines.get_all(
+                    object_type, _request_timeout=timeout, _preload_content=False
+                ),
             )
-            self._pipelines[object_type] = [
-                PipelineInfo(
-                    id=p.id, label=p.label, stages=tuple((s.id, s.label) for s in p.stages)
-                )
-                for p in answer.results
-            ]
+            try:
+                self._pipelines[object_type] = [
+                    PipelineInfo(
+                        id=str(p["id"]),
+                        label=str(p["label"]),
+                        stages=tuple((str(s["id"]), str(s["label"])) for s in p["stages"]),
+                    )
+                    for p in answer["results"]
+                ]
+            except (KeyError, TypeError):
+                raise self._malformed(what, "pipelines with ids, labels and stages") from None
         return self._pipelines[object_type]
 
     # ---- values ------------------------------------------------------------------------------
 
-    def _query(self, request: MetricRequest) -> HubSpotQuery:
-        if isinstance(request.query, HubSpotQuery):
-            return request.query
-        return HubSpotQuery.model_validate(request.query.model_dump())
+    def _bounds(self, request: MetricRequest[HubSpotQuery]) -> MsRange | None:
+        try:
+            return window_range(request.query, request.window, request.days)
+        except ValueError:
+            raise QueryError(
+                f"{self.context.source}: {request.query.date_property} is a date: the request "
+                f"over {request.window} needs its whole UTC days (set by the planner)",
+                source=self.context.source,
+            ) from None
 
     def _resolved(self, query: HubSpotQuery) -> Resolved:
         if query.pipeline is None and not query.stages:
             return Resolved()
         return resolve(query, self._pipelines_of(query.object), self.context.source)
 
-    def _count(self, query: HubSpotQuery, bounds: MsRange | None, resolved: Resolved) -> float:
+    def _count(self, query: HubSpotQuery, bounds: MsRange | None, resolved: Resolved) -> RawValue:
         groups = filter_groups(query, bounds, resolved)
         page = self._search(query, groups, limit=1, after=None, properties=["hs_object_id"])
-        return float(page.total)
+        total: RawValue = page.total  # as sent: the runner checks it is a count
+        return total
+
+    def _total(self, query: HubSpotQuery, page: _Page) -> int:
+        total = page.total
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            shown = total.text if isinstance(total, UpstreamFloat) else repr(total)
+            raise QueryError(
+                f"{self.context.source}: the {query.object} search announced a total of "
+                f"{shown}, not a count of records",
+                source=self.context.source,
+            )
+        return total
 
     def _values(
         self, query: HubSpotQuery, bounds: MsRange | None, resolved: Resolved
-    ) -> list[float]:
-        """Every value of ``query.property`` in ``bounds``, split below the result cap."""
+    ) -> list[tuple[str, Any]]:
+        """(record id, raw value) of ``query.property`` in ``bounds``, split below the cap."""
         assert query.property is not None
         groups = filter_groups(query, bounds, resolved)
         properties = [query.property]
         first = self._search(query, groups, limit=PAGE_SIZE, after=None, properties=properties)
-        if first.total > RESULT_CAP:
+        total = self._total(query, first)
+        if total > RESULT_CAP:
             halves = bounds.halves() if bounds is not None else None
             if halves is None:
-                raise QueryError(
-                    self._uncappable(query, bounds, first.total), source=self.context.source
-                )
+                raise QueryError(self._uncappable(query, bounds, total), source=self.context.source)
             log.info(
                 "hubspot.split_window",
                 source=self.context.source,
                 range=bounds.describe() if bounds else None,
-                total=first.total,
+                total=total,
             )
             return self._values(query, halves[0], resolved) + self._values(
                 query, halves[1], resolved
             )
-        records = list(first.results)
-        after = _next_after(first)
+        records = list(first.records)
+        after = first.after
         while after is not None:
             page = self._search(query, groups, limit=PAGE_SIZE, after=after, properties=properties)
-            records += page.results
-            after = _next_after(page)
-        if len(records) != first.total:
+            records += page.records
+            after = page.after
+        if len(records) != total:
             raise TransientSourceError(
                 f"{self.context.source}: {len(records)} {query.object} arrived but the search "
-                f"announced {first.total}: records changed while paging",
+                f"announced {total}: records changed while paging",
                 source=self.context.source,
             )
-        return [self._number(query, record) for record in records]
+        return [(record_id, props.get(query.property)) for record_id, props in records]
 
     def _uncappable(self, query: HubSpotQuery, bounds: MsRange | None, total: int) -> str:
         where = (
@@ -217,84 +441,13 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
             f"returns at most {RESULT_CAP} results, so the {query.aggregate} would be wrong"
         )
 
-    def _number(self, query: HubSpotQuery, record: Any) -> float:
-        raw = (record.properties or {}).get(query.property)
-        try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            raise QueryError(
-                f"{self.context.source}: {query.property} of {query.object} {record.id} is "
-                f"{raw!r}, not a number",
-                source=self.context.source,
-            ) from None
-        if not math.isfinite(number):
-            raise QueryError(
-                f"{self.context.source}: {query.property} of {query.object} {record.id} is "
-                f"{raw!r}, not a finite number",
-                source=self.context.source,
-            )
-        return number
-
-    def _value(self, request: MetricRequest) -> float:
-        query = self._query(request)
-        resolved = self._resolved(query)
-        bounds = window_range(query, request.window, self.context.timezone)
-        if query.aggregate == "count":
-            return self._count(query, bounds, resolved)
-        values = self._values(query, bounds, resolved)
-        if query.aggregate == "sum":
-            return math.fsum(values)
-        if not values:
-            raise QueryError(
-                f"{self.context.source}: no {query.object} with a {query.property} "
-                f"in {request.window}, so there is no {query.aggregate}",
-                source=self.context.source,
-            )
-        if query.aggregate == "avg":
-            return math.fsum(values) / len(values)
-        return min(values) if query.aggregate == "min" else max(values)
-
-    # ---- the contract ------------------------------------------------------------------------
-
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        """One search (or one paged, possibly split search) per request, in request order."""
-        results: list[CollectResult] = []
-        for request in requests:
-            try:
-                value = self._value(request)
-            except QueryError as error:
-                log.info("hubspot.query_failed", source=self.context.source, error=str(error))
-                results.append(RequestFailed(request, error))
-                continue
-            results.append(Observation(request, value, upstream=self.describe(request)))
-        return results
-
-    def describe(self, request: MetricRequest) -> str:
-        """The search request in words: object, aggregate, filterGroups with the window bounds."""
-        query = self._query(request)
-        bounds = window_range(query, request.window, self.context.timezone)
-        groups = filter_groups(query, bounds, Resolved())
-        named = ""
-        if query.pipeline is not None:
-            named += f" pipeline={query.pipeline!r}"
-        if query.stages:
-            named += f" stages={list(query.stages)!r}"
-        what = "count" if query.aggregate == "count" else f"{query.aggregate}({query.property})"
-        window = f" {query.date_property} in {bounds.describe()}" if bounds else " (no window)"
-        return (
-            f"{what} of POST {self.config.endpoint}/crm/v3/objects/{query.object}/search"
-            f"{window}{named} filterGroups={json.dumps(groups, separators=(',', ':'))}"
-        )
-
-    def close(self) -> None:
-        """Release the client's connection pools. Idempotent."""
-        with self._lock:
-            if self._apis is not None:
-                self._apis[1].close()
-                self._apis = None
-
-
-def _next_after(page: Any) -> str | None:
-    paging = getattr(page, "paging", None)
-    following = getattr(paging, "next", None) if paging is not None else None
-    return getattr(following, "after", None) if following is not None else None
+    def _decimal(self, query: HubSpotQuery, record_id: str, raw: Any) -> tuple[Decimal, str]:
+        """A record's property text and its number, read strictly: the error names the
+        record and quotes the text."""
+        where = f"{self.context.source}: {query.property} of {query.object} {record_id} is"
+        if not isinstance(raw, str) or not _DECIMAL.fullmatch(raw):
+            raise QueryError(f"{where} {raw!r}, not a number", source=self.context.source)
+        number = Decimal(raw)
+        if not math.isfinite(float(number)):
+            raise QueryError(f"{where} {raw!r}, not a finite number", source=self.context.source)
+        return number, raw

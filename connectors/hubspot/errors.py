@@ -1,35 +1,40 @@
-"""Mapping what the HubSpot client raises onto syncd's error tree.
+"""What is HubSpot's own in its errors; the rest goes through :func:`syncd.http.error_for_status`.
 
-Each API package of ``hubspot-api-client`` has its own ``ApiException`` (status, headers, body);
-connection failures and truncated bodies surface as urllib3 errors, and a body that is not the
-promised JSON as a ``ValueError`` from the client's deserialisation.
+Each API package of ``hubspot-api-client`` raises its own ``ApiException`` (status, headers,
+body); status 0 means no answer arrived (a TLS failure). HubSpot-specific:
+
+- 401 ``EXPIRED_AUTHENTICATION``: an OAuth access token expired; refreshing it may fix the call
+  (:class:`ExpiredToken`);
+- a 400 from the OAuth token endpoint (``BAD_REFRESH_TOKEN``, ``BAD_CLIENT_ID``) is a credential
+  problem, not a query problem;
+- a 429 names its policy instead of sending ``Retry-After``: ``SECONDLY`` and
+  ``TEN_SECONDLY_ROLLING`` pass within seconds, ``DAILY`` at midnight.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import urllib3.exceptions
-from hubspot.crm.objects.exceptions import ApiException as ObjectsApiException
-from hubspot.crm.pipelines.exceptions import ApiException as PipelinesApiException
-from hubspot.oauth.exceptions import ApiException as OAuthApiException
+from hubspot.crm.objects import exceptions as objects
+from hubspot.crm.pipelines import exceptions as pipelines
+from hubspot.oauth import exceptions as oauth
 
-from syncd.errors import AuthError, QueryError, RateLimited, SourceError, TransientSourceError
+from syncd.errors import AuthError, SourceError, TransientSourceError
+from syncd.http import error_for_status, error_for_transport, json_detail, retry_after
 
-API_EXCEPTIONS: tuple[type[Exception], ...] = (
-    ObjectsApiException,
-    PipelinesApiException,
-    OAuthApiException,
+VENDOR = "HubSpot"
+TOKEN_EXCHANGE = "OAuth token refresh"
+
+API_ERRORS: tuple[type[Exception], ...] = (
+    objects.ApiException,
+    pipelines.ApiException,
+    oauth.ApiException,
 )
-
-CLIENT_ERRORS: tuple[type[Exception], ...] = (
-    *API_EXCEPTIONS,
-    urllib3.exceptions.HTTPError,
-    ValueError,
-)
-"""Everything a client call raises when the call (not syncd) failed."""
+"""What the client's API packages raise for an answer that is not 2xx."""
 
 # Waits HubSpot implies by the policy it names when it sends no Retry-After.
 _POLICY_WAIT = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
@@ -39,25 +44,29 @@ class ExpiredToken(AuthError):
     """An OAuth access token expired: refreshing it (once) may fix the call."""
 
 
-def _body(exc: Any) -> dict[str, Any]:
+class CallFailed(Exception):
+    """A client call that raised ``cause``; ``what`` names the call for the error message."""
+
+    def __init__(self, what: str, cause: Exception) -> None:
+        super().__init__(f"{what}: {type(cause).__name__}")
+        self.what = what
+        self.cause = cause
+
+
+def _body(exc: Exception) -> Any:
     raw = getattr(exc, "body", None)
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="replace")
     try:
-        parsed = json.loads(raw) if raw else {}
+        return json.loads(raw) if raw else None
     except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+        return raw
 
 
-def _header(exc: Any, name: str) -> str | None:
-    headers = getattr(exc, "headers", None)
-    if not headers:
-        return None
-    for key, value in dict(headers).items():
-        if key.lower() == name.lower():
-            return str(value)
-    return None
+def _headers(exc: Exception) -> dict[str, str]:
+    headers = getattr(exc, "headers", None) or {}
+    # Header names are case-insensitive; syncd.http.retry_after looks them up capitalised.
+    return {"-".join(p.capitalize() for p in str(k).split("-")): str(v) for k, v in headers.items()}
 
 
 def _seconds_to_utc_midnight(now: datetime | None = None) -> float:
@@ -66,58 +75,58 @@ def _seconds_to_utc_midnight(now: datetime | None = None) -> float:
     return (midnight - moment).total_seconds()
 
 
-def _retry_after(exc: Any, policy: str | None) -> float | None:
-    header = _header(exc, "Retry-After")
-    if header is not None:
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            pass
+def _wait(headers: Mapping[str, str], policy: str) -> float | None:
+    said = retry_after(headers)
+    if said is not None:
+        return said
     if policy == "DAILY":
         # The daily quota resets at midnight in the account's time zone, which we do not
         # know; UTC midnight is the right order of magnitude and stops retries at once.
         return _seconds_to_utc_midnight()
-    return _POLICY_WAIT.get(policy or "")
+    return _POLICY_WAIT.get(policy)
 
 
-def redact(message: str, secrets: list[str]) -> str:
-    """``message`` with every non-empty secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "***")
-    return message
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
-def classify(exc: BaseException, *, source: str, what: str, secrets: list[str]) -> SourceError:
-    """The syncd error for a failed client call; the message names the call, never a secret."""
+def classify(
+    exc: Exception, *, source: str, what: str, secrets: Sequence[str]
+) -> SourceError | None:
+    """The syncd error for a failed client call; the message names the call, never a secret.
+    None for an exception that is not the client's (a bug: the runner's catch-all)."""
     if isinstance(exc, urllib3.exceptions.HTTPError):
-        reason = redact(type(exc).__name__ + ": " + str(exc).split("\n")[0], secrets)
-        return TransientSourceError(f"{source}: {what} failed: {reason}", source=source)
-    if not isinstance(exc, API_EXCEPTIONS):
-        return TransientSourceError(
-            f"{source}: {what} returned an unreadable answer ({type(exc).__name__})",
-            source=source,
-        )
+        error = error_for_transport(exc, source=source, vendor=VENDOR, what=what)
+        error.args = (_redact(str(error), secrets),)
+        return error
+    if not isinstance(exc, API_ERRORS):
+        return None
     status = int(getattr(exc, "status", 0) or 0)
     body = _body(exc)
-    detail = redact(str(body.get("message") or getattr(exc, "reason", "") or ""), secrets)
-    category = str(body.get("category") or body.get("errorType") or body.get("status") or "")
-    text = f"{source}: {what}: HTTP {status} {category}: {detail}".rstrip(": ")
+    fields = body if isinstance(body, dict) else {}
+    category = str(fields.get("category") or fields.get("errorType") or "")
+    words = json_detail(body) if fields else str(body or getattr(exc, "reason", "") or "")
+    detail = _redact(": ".join(part for part in (category, words) if part), secrets)
     if status == 0:
-        return TransientSourceError(f"{source}: {what} failed: {detail}", source=source)
+        return TransientSourceError(f"{source}: {VENDOR} {what} failed: {detail}", source=source)
     if status == 401 and category == "EXPIRED_AUTHENTICATION":
-        return ExpiredToken(text, source=source)
-    if status in (401, 403):
-        return AuthError(text, source=source)
-    if status == 400 and what.startswith("OAuth"):
-        return AuthError(text, source=source)
-    if status == 429:
-        policy = body.get("policyName")
-        return RateLimited(
-            f"{text} (policy {policy})" if policy else text,
-            retry_after=_retry_after(exc, policy if isinstance(policy, str) else None),
+        return ExpiredToken(f"{source}: {VENDOR} answered 401 to {what} ({detail})", source=source)
+    if status == 400 and what == TOKEN_EXCHANGE:
+        oauth = str(fields.get("status") or "")
+        return AuthError(
+            f"{source}: {VENDOR} refused the OAuth refresh token ({oauth}: {detail}); "
+            "check client_id, client_secret and refresh_token",
             source=source,
         )
-    if status >= 500 or status == 408:
-        return TransientSourceError(text, source=source)
-    return QueryError(text, source=source)
+    policy = str(fields.get("policyName") or "")
+    error = error_for_status(
+        status,
+        source=source,
+        vendor=VENDOR,
+        where=what,
+        detail=f"{detail} (policy {policy})" if policy else detail,
+        wait=_wait(_headers(exc), policy) if status in (429, 503) else None,
+    )
+    return error

@@ -18,7 +18,11 @@ answers carry the ``X-HubSpot-RateLimit-*`` headers. Faults are armed per path::
 
     sandbox.faults.add("/crm/v3/objects/deals/search", status=429, times=2, retry_after=1)
     sandbox.faults.add("/crm/v3/objects/deals/search", truncate=True)
+    sandbox.faults.add("/crm/v3/objects/deals/search", status=200, body=HTML_PAGE)  # str: as is
     sandbox.faults.add("/crm/v3/pipelines/deals", latency=0.2)
+
+and :meth:`HubSpotSandbox.override_value` makes the next search answer one value with a given
+text (``total`` of a count, else the first result's requested property): ``"1e400"``, ``"NaN"``.
 
 Run it in the foreground with ``python -m connectors.hubspot.sandbox --port 8703``.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import threading
 import time
 import uuid
@@ -81,6 +86,13 @@ class _Response:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    raw: str | None = None  # sent as is (text/html unless it is JSON text)
+    content_type: str = "application/json;charset=utf-8"
+
+
+# How a number literal may appear in a JSON body (Python's json also writes NaN and Infinity).
+_JSON_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|NaN|-?Infinity")
+HTML_PAGE = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>"
 
 
 def _error(status: int, message: str, category: str, **extra: Any) -> _Response:
@@ -237,12 +249,26 @@ class HubSpotSandbox(LocalServer):
         self.limits = _Limits(search_per_second, burst_limit, daily_limit)
         self._tokens: dict[str, float] = {}
         self._results: dict[str, list[CrmRecord]] = {}
+        self._override: str | None = None
         self._lock = threading.Lock()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         return _handler(self)
 
     # ---- test helpers ------------------------------------------------------------------------
+
+    def override_value(self, raw: str | None) -> None:
+        """The next search answers its value with the text ``raw``: a count search (one that
+        asks only ``hs_object_id``) as its ``total`` (a JSON number literal when ``raw`` reads
+        as one, else a string), any other search as the first result's requested property
+        (property values are strings). None disarms it."""
+        with self._lock:
+            self._override = raw
+
+    def _take_override(self) -> str | None:
+        with self._lock:
+            raw, self._override = self._override, None
+        return raw
 
     def expire_tokens(self) -> None:
         """Make every issued OAuth access token expired, as if ``token_ttl`` had passed."""
@@ -338,7 +364,16 @@ class HubSpotSandbox(LocalServer):
         }
         if offset + limit < len(matched) and limit > 0:
             payload["paging"] = {"next": {"after": str(offset + limit)}}
-        return _Response(200, payload)
+        raw = self._take_override()
+        if raw is None:
+            return _Response(200, payload)
+        requested = [n for n in body.get("properties") or [] if n != "hs_object_id"]
+        if requested and payload["results"]:
+            payload["results"][0]["properties"][requested[0]] = raw
+            return _Response(200, payload)
+        literal = raw if _JSON_NUMBER.fullmatch(raw) else json.dumps(raw)
+        rest = json.dumps({k: v for k, v in payload.items() if k != "total"})
+        return _Response(200, None, raw=f'{{"total": {literal}, {rest[1:]}')
 
     def _matching(
         self, object_type: str, records: list[CrmRecord], body: dict[str, Any]
@@ -465,9 +500,12 @@ def _handler(sandbox: HubSpotSandbox) -> type[BaseHTTPRequestHandler]:
             self._send(response, truncate=fault is not None and fault.truncate)
 
         def _send(self, response: _Response, *, truncate: bool) -> None:
-            data = json.dumps(response.body).encode()
+            if response.raw is not None:
+                data = response.raw.encode()
+            else:
+                data = json.dumps(response.body).encode()
             self.send_response(response.status)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
@@ -492,7 +530,9 @@ def _handler(sandbox: HubSpotSandbox) -> type[BaseHTTPRequestHandler]:
 
 def _fault_response(fault: Fault) -> _Response:
     status = fault.status or 500
-    if fault.body is not None:
+    if isinstance(fault.body, str):
+        response = _Response(status, None, raw=fault.body, content_type="text/html")
+    elif fault.body is not None:
         response = _Response(status, fault.body)
     elif status == 429:
         response = _rate_limited("SECONDLY", "You have reached your secondly limit.")

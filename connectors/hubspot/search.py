@@ -2,19 +2,18 @@
 
 Windows become bounds on the query's ``date_property`` in milliseconds since the epoch:
 ``GTE start`` and ``LT end``. A ``date`` property (no time of day) is stored as UTC midnight,
-so its bounds are the window's local dates at UTC midnight. A snapshot window counts the
-records dated up to its instant.
+so the query counts whole UTC days: its bounds are the midnights of the request's ``days``,
+which the planner sets. A snapshot window counts the records dated up to its instant.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from connectors.hubspot.config import HubSpotQuery
-from syncd.abc import Window
+from syncd.abc import DaySpan, Window
 
 DAY_MS = 86_400_000
 
@@ -49,18 +48,21 @@ class MsRange:
         return f"[{show(self.start)}, {show(self.end)})"
 
 
-def window_range(query: HubSpotQuery, window: Window, tz: ZoneInfo) -> MsRange | None:
-    """The range ``query.date_property`` must fall in, or None when the query has none."""
+def window_range(query: HubSpotQuery, window: Window, days: DaySpan | None) -> MsRange | None:
+    """The range ``query.date_property`` must fall in, or None when the query has none.
+
+    A ``date`` property reads the planner's whole UTC ``days``; a snapshot takes the records
+    dated up to its instant (a date-only value is its UTC midnight, so comparing instants
+    counts the snapshot's UTC day in).
+    """
     if query.date_property is None:
         return None
-    if query.date_type == "date":
-        start_day = window.start.astimezone(tz).date()
-        end_day = window.end.astimezone(tz).date()
-        if window.is_snapshot:
-            return MsRange(0, _midnight_ms(end_day + timedelta(days=1)), DAY_MS)
-        return MsRange(_midnight_ms(start_day), _midnight_ms(end_day), DAY_MS)
     if window.is_snapshot:
-        return MsRange(0, _ms(window.end) + 1)
+        return MsRange(0, _ms(window.end) + 1, DAY_MS if query.date_type == "date" else 1)
+    if query.date_type == "date":
+        if days is None:
+            raise ValueError("a date-only date_property needs the request's days")
+        return MsRange(_midnight_ms(days.first), _midnight_ms(days.end), DAY_MS)
     return MsRange(_ms(window.start), _ms(window.end))
 
 

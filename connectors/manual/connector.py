@@ -1,23 +1,19 @@
-"""The ``manual`` connector: validates checked-in values; there is nothing to pull."""
+"""The ``manual`` source: validates checked-in values; there is nothing to pull."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
 
 from connectors.manual.config import ManualQuery, ManualSourceConfig
-from syncd.abc import CollectResult, Connector, MetricRequest, QueryModel, RequestFailed
+from syncd.abc import CheckinSource, QueryModel
 from syncd.errors import QueryError
 
-PUSH_ONLY = "values of a manual source arrive by `syncd checkin`; there is nothing to pull"
 
-
-class ManualConnector(Connector[ManualSourceConfig, ManualQuery]):
-    """Values pushed by people; ``pull`` is False so the scheduler never calls :meth:`collect`."""
+class ManualConnector(CheckinSource[ManualSourceConfig, ManualQuery]):
+    """Values pushed by people with ``syncd checkin``; the scheduler never pulls them."""
 
     config_model = ManualSourceConfig
     query_model = ManualQuery
-    pull = False
 
     @classmethod
     def check_value(cls, value: float, query: QueryModel | None) -> float:
@@ -36,16 +32,9 @@ class ManualConnector(Connector[ManualSourceConfig, ManualQuery]):
             raise QueryError(f"value {number:g} is above the metric's max {query.max:g}")
         return number
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        """Fail every request: a manual source is never pulled (see :data:`PUSH_ONLY`)."""
-        return [
-            RequestFailed(request, QueryError(PUSH_ONLY, source=self.context.source))
-            for request in requests
-        ]
-
-    def describe(self, request: MetricRequest) -> str:
-        """Where the values of this request come from, and the bounds they must respect."""
-        query = request.query
+    @classmethod
+    def describe(cls, source: str, query: QueryModel) -> str:
+        """Where the values come from, and the bounds they must respect."""
         assert isinstance(query, ManualQuery)
         bounds = [
             f"{label} {bound:g}"
@@ -53,4 +42,4 @@ class ManualConnector(Connector[ManualSourceConfig, ManualQuery]):
             if bound is not None
         ]
         suffix = f" ({', '.join(bounds)})" if bounds else ""
-        return f"manual check-ins for {request.source} over {request.window}{suffix}"
+        return f"manual check-ins for {source}{suffix}"

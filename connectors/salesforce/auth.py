@@ -13,8 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from simple_salesforce import SalesforceLogin
-from simple_salesforce.exceptions import SalesforceGeneralError
+from simple_salesforce.login import SalesforceLogin
 
 from connectors.salesforce.config import (
     ClientCredentialsAuth,
@@ -71,27 +70,8 @@ def http_session(config: SalesforceSourceConfig) -> requests.Session:
 def login(config: SalesforceSourceConfig, session: requests.Session) -> tuple[str, str]:
     """``(session_id, instance)`` from the configured flow; ``instance`` is host[:port].
 
-    Raises simple-salesforce's ``SalesforceAuthenticationFailed`` when Salesforce says no, and
-    ``SalesforceGeneralError`` (with the status) when the token endpoint is unavailable (429,
-    5xx): simple-salesforce would read such an answer as a refusal, or fail on its body.
+    Raises simple-salesforce's ``SalesforceAuthenticationFailed`` when Salesforce says no.
     """
-    session.hooks["response"].append(_refuse_unavailable)
-    try:
-        return _login(config, session)
-    finally:
-        session.hooks["response"].remove(_refuse_unavailable)
-
-
-def _refuse_unavailable(response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
-    if response.status_code == 429 or response.status_code >= 500:
-        try:
-            content: Any = response.json()
-        except ValueError:
-            content = response.text
-        raise SalesforceGeneralError(response.url, response.status_code, "oauth2/token", content)
-
-
-def _login(config: SalesforceSourceConfig, session: requests.Session) -> tuple[str, str]:
     auth = config.auth
     common: dict[str, Any] = {
         "session": session,

@@ -10,9 +10,18 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from connectors.salesforce.template import ParamValue, SoqlTemplate, parse_template
-from syncd.abc import QueryModel, SourceConfig
+from syncd.abc import QueryModel, SourceConfig, ValueKind
 
 _SALESFORCE_HOST = re.compile(r"^(?P<domain>[a-z0-9.-]+)\.salesforce\.com$", re.IGNORECASE)
+_SELECT_LIST = re.compile(r"^\s*SELECT\s+(?P<items>.*?)\s+FROM\s", re.IGNORECASE | re.DOTALL)
+_AGGREGATE = re.compile(
+    r"^(?P<function>[A-Za-z_]+)\s*\(.*\)\s*(?P<alias>[A-Za-z_]\w*)?$", re.DOTALL
+)
+_FUNCTION_KINDS = {
+    "COUNT": ValueKind.COUNT,
+    "COUNT_DISTINCT": ValueKind.COUNT,
+    "SUM": ValueKind.SUM,
+}
 
 
 class _Auth(BaseModel):
@@ -141,9 +150,11 @@ class SalesforceQuery(QueryModel):
     - anything returning several rows (GROUP BY, or plain fields): every page is read
       (``nextRecordsUrl``) and ``reduce`` folds ``value`` over the rows (``count`` counts them).
 
-    ``{window_start}``/``{window_end}`` render the window's local dates, ``{…:datetime}`` its
-    instants, ``{name}`` a key of ``params`` as a quoted literal. ``if_null`` is the value of an
-    aggregate over no rows (SUM of nothing is null in SOQL); without it that is an error.
+    ``{window_start}``/``{window_end}`` render the whole days the planner decided (the first
+    day, and the day after the last), ``{…:datetime}`` the window's instants, ``{name}`` a key
+    of ``params`` as a quoted literal; a query without window placeholders reads the present
+    state, so it is never asked for a past slot. ``if_null`` is the value of an aggregate over no
+    rows (SUM of nothing is null in SOQL); without it that is an error.
     """
 
     soql: str = Field(min_length=1)
@@ -182,3 +193,55 @@ class SalesforceQuery(QueryModel):
     def counts_records(self) -> bool:
         """``SELECT COUNT() FROM …``: the answer is the record count, not a row value."""
         return bool(re.match(r"^\s*SELECT\s+COUNT\s*\(\s*\)\s+FROM\s", self.soql, re.IGNORECASE))
+
+    @property
+    def kind(self) -> ValueKind:
+        """What the answer is: a count (``COUNT()``, ``COUNT(Id)``, ``reduce: count``), a sum
+        (``SUM``), else a free number (``AVG``/``MIN``/``MAX``, a plain field, ``reduce: avg``).
+        ``reduce: sum`` keeps its column's kind; ``min``/``max`` keep a count's."""
+        if self.counts_records or self.reduce == "count":
+            return ValueKind.COUNT
+        column = self._column_kind()
+        if self.reduce in (None, "sum"):
+            return column
+        if self.reduce in ("min", "max") and column is ValueKind.COUNT:
+            return column
+        return ValueKind.NUMBER
+
+    def _column_kind(self) -> ValueKind:
+        """The kind of the value column, read from the SELECT list (aggregates are named by
+        their alias, else ``expr0``, ``expr1`` … in order)."""
+        match = _SELECT_LIST.match(self.soql)
+        if match is None:
+            return ValueKind.NUMBER
+        kinds: dict[str, ValueKind] = {}
+        unnamed = 0
+        for item in _split_top_level(match.group("items")):
+            aggregate = _AGGREGATE.match(item)
+            if aggregate is None:
+                field = item.split()
+                kinds[(field[-1] if field else item).lower()] = ValueKind.NUMBER
+                continue
+            kind = _FUNCTION_KINDS.get(aggregate.group("function").upper(), ValueKind.NUMBER)
+            alias = aggregate.group("alias")
+            if alias is None:
+                alias, unnamed = f"expr{unnamed}", unnamed + 1
+            kinds[alias.lower()] = kind
+        if self.value is not None:
+            return kinds.get(self.value.lower(), ValueKind.NUMBER)
+        return next(iter(kinds.values())) if len(kinds) == 1 else ValueKind.NUMBER
+
+
+def _split_top_level(items: str) -> list[str]:
+    """A SELECT list split at its top-level commas (not those inside parentheses)."""
+    parts: list[str] = []
+    depth, current = 0, list[str]()
+    for char in items:
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        current.append(char)
+    parts.append("".join(current).strip())
+    return [part for part in parts if part]

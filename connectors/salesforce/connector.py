@@ -3,46 +3,42 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import requests
 import structlog
-from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import (
-    SalesforceError,
-    SalesforceExpiredSession,
-    SalesforceRefusedRequest,
-)
+from simple_salesforce.api import Salesforce
 from simple_salesforce.util import Usage
 
 from connectors.salesforce.auth import can_renew, http_session, login
 from connectors.salesforce.config import SalesforceQuery, SalesforceSourceConfig
-from connectors.salesforce.errors import classify, error_code, error_message
-from connectors.salesforce.quota import QuotaGuard
-from syncd.abc import (
-    CollectResult,
-    Connector,
-    ConnectorContext,
-    MetricRequest,
-    Observation,
-    RequestFailed,
+from connectors.salesforce.errors import (
+    ApiAllocationExhausted,
+    SessionExpired,
+    classify,
+    refuse_bad_answers,
 )
-from syncd.errors import AuthError, QueryError, RateLimited, SourceError, TransientSourceError
-from syncd.retry import call_upstream
+from connectors.salesforce.quota import QuotaGuard
+from syncd.abc import Connector, ConnectorContext, MetricRequest, QueryTraits, RawValue
+from syncd.errors import AuthError, QueryError, SourceError
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+Record = dict[str, Any]
 
 
 class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
-    """Answers each request with one SOQL query (and its ``nextRecordsUrl`` pages).
+    """Answers each request with one SOQL query (and its ``nextRecordsUrl`` pages, on the
+    instance's host only).
 
     Logs in lazily with the configured OAuth flow; an ``INVALID_SESSION_ID`` logs in again once
-    per call. Every page is one :func:`~syncd.retry.call_upstream` call, so a retry never
-    re-reads pages that already arrived. ``REQUEST_LIMIT_EXCEEDED`` pauses the source, and it
-    stops by itself once ``max_api_share`` of the daily allocation is used; the requests left
-    fail with :class:`~connectors.salesforce.errors.ApiAllocationExhausted`.
+    per call. Every page is one :meth:`~syncd.abc.Connector.call`. ``REQUEST_LIMIT_EXCEEDED``
+    pauses the source, and it stops by itself once ``max_api_share`` of the daily allocation is
+    used; the requests left fail with :class:`~connectors.salesforce.errors.ApiAllocationExhausted`.
     """
 
     config_model = SalesforceSourceConfig
@@ -52,7 +48,7 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
         super().__init__(config, context)
         self._session: requests.Session | None = None
         self._client: Salesforce | None = None
-        self._retry_after: float | None = None
+        self._lock = threading.Lock()
         self.quota = QuotaGuard(
             f"{context.source}|{config.login_url}|{config.instance_url}",
             context.source,
@@ -60,159 +56,154 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
             pause_seconds=config.pause_seconds,
         )
 
+    @classmethod
+    def traits(
+        cls, config: SalesforceSourceConfig, query: SalesforceQuery, timezone: ZoneInfo
+    ) -> QueryTraits:
+        """Date placeholders count whole days of the config's zone; a SOQL without window
+        placeholders reads the present state; the kind follows the aggregate (``kind``)."""
+        formats = query.template().window_formats
+        return QueryTraits(
+            day_zone=timezone if "date" in formats else None,
+            past_windows=bool(formats),
+            past_snapshots=bool(formats),
+            kind=query.kind,
+        )
+
     # ---- session ------------------------------------------------------------------------------
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        header = response.headers.get("Retry-After")
-        try:
-            self._retry_after = float(header) if header is not None else None
-        except ValueError:
-            self._retry_after = None
         limit_info = response.headers.get("Sforce-Limit-Info")
         if limit_info:
             usage = Salesforce.parse_api_usage(limit_info).get("api-usage")
             if isinstance(usage, Usage):
                 self.quota.observe(usage.used, usage.total)
 
-    @property
-    def session(self) -> requests.Session:
-        if self._session is None:
-            self._session = http_session(self.config)
-            self._session.hooks["response"].append(self._observe)
-        return self._session
+    def _client_now(self) -> Salesforce:
+        """The simple-salesforce client, logged in (one counted call) on first use."""
+        with self._lock:
+            if self._session is None:
+                self._session = http_session(self.config)
+                self._session.hooks["response"].extend([self._observe, refuse_bad_answers])
+            if self._client is None:
+                session = self._session
+                session_id, instance = self.call(
+                    lambda: login(self.config, session), what="Salesforce login"
+                )
+                log.info(
+                    "salesforce.logged_in", source=self.context.source, flow=self.config.auth.flow
+                )
+                self._client = Salesforce(
+                    session_id=session_id,
+                    instance=instance,
+                    version=self.config.api_version,
+                    session=session,
+                )
+            return self._client
 
-    def _login(self) -> Salesforce:
-        def attempt() -> tuple[str, str]:
-            try:
-                return login(self.config, self.session)
-            except (SalesforceError, requests.RequestException, ValueError) as exc:
-                raise self._classify(exc) from None
+    def classify(self, exc: Exception) -> SourceError | None:
+        return classify(exc, source=self.context.source, pause=self._pause)
 
-        session_id, instance = call_upstream(attempt, self.context, what="Salesforce login")
-        log.info("salesforce.logged_in", source=self.context.source, flow=self.config.auth.flow)
-        return Salesforce(
-            session_id=session_id,
-            instance=instance,
-            version=self.config.api_version,
-            session=self.session,
-        )
-
-    @property
-    def client(self) -> Salesforce:
-        """The simple-salesforce client, logged in on first use."""
-        if self._client is None:
-            self._client = self._login()
-        return self._client
-
-    def _classify(self, exc: Exception) -> SourceError:
-        return classify(exc, source=self.context.source, retry_after=self._retry_after)
+    def _pause(self, message: str) -> ApiAllocationExhausted:
+        return self.quota.pause(message)
 
     # ---- one upstream call ----------------------------------------------------------------------
 
-    def _call(self, fn: Callable[[Salesforce], T], what: str) -> T:
-        """``fn(client)`` as one counted, retried upstream call within the API allocation."""
+    def _sdk(self, fn: Callable[[Salesforce], T], what: str) -> T:
+        """``fn(client)`` as one counted call within the API allocation; a refused session is
+        renewed once when the flow can log in again."""
         self.quota.check()
-
-        def attempt() -> T:
-            try:
-                return self._with_session(fn)
-            except SalesforceRefusedRequest as exc:
-                if error_code(exc) == "REQUEST_LIMIT_EXCEEDED":
-                    raise self.quota.pause(
-                        f"{self.context.source}: Salesforce refused the call: "
-                        f"REQUEST_LIMIT_EXCEEDED: {error_message(exc)}"
-                    ) from None
-                raise self._classify(exc) from None
-            except (SalesforceError, requests.RequestException, ValueError) as exc:
-                raise self._classify(exc) from None
-
-        return call_upstream(attempt, self.context, what=what)
-
-    def _with_session(self, fn: Callable[[Salesforce], T]) -> T:
-        client = self.client
+        client = self._client_now()
         try:
-            return fn(client)
-        except SalesforceExpiredSession as exc:
-            if error_code(exc) != "INVALID_SESSION_ID" or not can_renew(self.config):
+            return self.call(lambda: fn(client), what=what)
+        except SessionExpired:
+            if not can_renew(self.config):
                 raise
             log.info("salesforce.session_expired", source=self.context.source)
-        self._client = None
+        with self._lock:
+            if self._client is client:
+                self._client = None
+        client = self._client_now()
         try:
-            return fn(self.client)
-        except SalesforceExpiredSession as exc:
+            return self.call(lambda: fn(client), what=what)
+        except SessionExpired as again:
             raise AuthError(
-                f"{self.context.source}: Salesforce rejected a fresh session: "
-                f"{error_code(exc)}: {error_message(exc)}",
+                f"{self.context.source}: Salesforce rejected a fresh session: {again}",
                 source=self.context.source,
             ) from None
 
     # ---- requests -------------------------------------------------------------------------------
 
-    def _query(self, request: MetricRequest) -> SalesforceQuery:
-        if isinstance(request.query, SalesforceQuery):
-            return request.query
-        return SalesforceQuery.model_validate(request.query.model_dump())
+    def render(self, request: MetricRequest[SalesforceQuery]) -> str:
+        """The SOQL sent for ``request``: its days, instants and params rendered as literals."""
+        query = request.query
+        return query.template().render(
+            request.window, request.days, self.context.timezone, query.params
+        )
 
-    def render(self, request: MetricRequest) -> str:
-        """The SOQL sent for ``request``: its window and params rendered as literals."""
-        query = self._query(request)
-        return query.template().render(request.window, self.context.timezone, query.params)
+    def fetch(self, request: MetricRequest[SalesforceQuery]) -> RawValue:
+        """The request's number: ``totalSize`` for ``COUNT()``, else its value column."""
+        records, total = self._records(self.render(request))
+        if request.query.counts_records:
+            return total
+        return reduce_records(request.query, records, source=self.context.source)
 
-    def _records(self, soql: str) -> tuple[list[dict[str, Any]], int]:
-        options = {
+    def _records(self, soql: str) -> tuple[list[Record], RawValue]:
+        options: dict[str, Any] = {
             "headers": {"Sforce-Query-Options": f"batchSize={self.config.batch_size}"},
             "timeout": self.config.timeout_seconds,
         }
-        page = self._call(lambda sf: sf.query(soql, **options), what="SOQL query")
+        page: Any = self._sdk(lambda sf: sf.query(soql, **options), what="SOQL query")
         records = list(page["records"])
         while not page["done"]:
-            url = page["nextRecordsUrl"]
-            page = self._call(
-                lambda sf, url=url: sf.query_more(url, identifier_is_url=True, **options),
-                what="SOQL query page",
-            )
+            path = self._next_page(str(page["nextRecordsUrl"]))
+
+            def more(sf: Salesforce, path: str = path) -> Any:
+                return sf.query_more(path, identifier_is_url=True, **options)
+
+            page = self._sdk(more, what="SOQL query page")
             records.extend(page["records"])
-        return records, int(page["totalSize"])
+        total: RawValue = page["totalSize"]  # as sent; the runner checks it is a count
+        return records, total
 
-    def _value(self, request: MetricRequest) -> float:
-        query = self._query(request)
-        records, total = self._records(self.render(request))
-        if query.counts_records:
-            return float(total)
-        return reduce_records(query, records, source=self.context.source)
+    def _next_page(self, next_url: str) -> str:
+        """``nextRecordsUrl`` as a path on the instance's host; elsewhere it is refused (the
+        session token would go with it)."""
+        instance = f"https://{self._client_now().sf_instance}"
+        url = urljoin(instance + "/", next_url)
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}".lower() != instance.lower():
+            raise QueryError(
+                f"{self.context.source}: Salesforce pointed the next page to "
+                f"{parts.scheme}://{parts.netloc}, not {instance}; refusing to follow it",
+                source=self.context.source,
+            )
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        """One result per request, in request order.
+    def check(self) -> str:
+        """Log in and read the org's limits (one call)."""
+        limits = self._sdk(lambda sf: sf.limits(), what="limits")
+        daily = limits.get("DailyApiRequests", {})
+        return (
+            f"logged in ({self.config.auth.flow}); {daily.get('Remaining')} of "
+            f"{daily.get('Max')} daily API requests left"
+        )
 
-        Rejected credentials or an unusable endpoint (TLS, API version) raise: they fail the
-        whole source. A bad query, a throttled call or a server error fails that request only.
-        """
-        results: list[CollectResult] = []
-        for request in requests:
-            try:
-                value = self._value(request)
-            except (QueryError, RateLimited, TransientSourceError) as error:
-                # This request failed; a paused or throttled source fails the rest fast too.
-                log.info("salesforce.request_failed", source=self.context.source, error=str(error))
-                results.append(RequestFailed(request, error))
-                continue
-            results.append(Observation(request, value, upstream=self.describe(request)))
-        return results
-
-    def describe(self, request: MetricRequest) -> str:
+    def describe(self, request: MetricRequest[SalesforceQuery]) -> str:
         """The rendered SOQL and where it goes (no credentials)."""
         where = self.config.instance_url or self.config.login_url
         return f"SOQL {self.render(request)} on {where} (API v{self.config.api_version})"
 
     def close(self) -> None:
         """Close the HTTP session; safe to call twice."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-        self._client = None
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+            self._client = None
 
 
-def _lookup(record: dict[str, Any], path: str) -> Any:
+def _lookup(record: Record, path: str) -> Any:
     """A field of a result row by name or dotted relationship path, ignoring case."""
     current: Any = record
     for part in path.split("."):
@@ -225,22 +216,21 @@ def _lookup(record: dict[str, Any], path: str) -> Any:
     return current
 
 
-def _number(value: Any, column: str, source: str) -> float:
+def _number(value: Any, column: str, source: str) -> int | float:
+    """``value`` as sent, when it is a JSON number (the runner checks it is a sane one)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise QueryError(
             f"{source}: column {column!r} holds {type(value).__name__} {value!r}, not a number",
             source=source,
         )
-    number = float(value)
-    if not math.isfinite(number):
-        raise QueryError(f"{source}: column {column!r} is {number}", source=source)
-    return number
+    return value
 
 
-def reduce_records(query: SalesforceQuery, records: list[dict[str, Any]], *, source: str) -> float:
-    """The one number ``query`` asks of ``records`` (its value column, folded by ``reduce``)."""
+def reduce_records(query: SalesforceQuery, records: list[Record], *, source: str) -> RawValue:
+    """The one number ``query`` asks of ``records``: its value column as sent when there is one
+    row, else folded by ``reduce`` (the runner checks what comes out)."""
     if query.reduce == "count":
-        return float(len(records))
+        return len(records)
     column = query.value
     if column is None:
         columns = sorted({key for row in records for key in row if key != "attributes"})
@@ -261,8 +251,8 @@ def reduce_records(query: SalesforceQuery, records: list[dict[str, Any]], *, sou
             "'reduce' (sum, avg, min, max, count)",
             source=source,
         )
-    numbers = [_number(value, column, source) for value in values if value is not None]
-    if not numbers:
+    present = [value for value in values if value is not None]
+    if not present:
         if query.if_null is not None:
             return query.if_null
         raise QueryError(
@@ -270,7 +260,10 @@ def reduce_records(query: SalesforceQuery, records: list[dict[str, Any]], *, sou
             "means zero",
             source=source,
         )
-    if query.reduce in (None, "sum"):
+    if query.reduce is None:
+        return _number(present[0], column, source)
+    numbers = [float(_number(value, column, source)) for value in present]
+    if query.reduce == "sum":
         return math.fsum(numbers)
     if query.reduce == "avg":
         return math.fsum(numbers) / len(numbers)

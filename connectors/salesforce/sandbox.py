@@ -14,6 +14,11 @@ Wire behaviour follows the REST API documentation:
   allocation the answer is 403 ``REQUEST_LIMIT_EXCEEDED``; an unknown or expired token gets 401
   ``INVALID_SESSION_ID``; REST errors are ``[{"message": …, "errorCode": …}]``.
 
+Tests drive faults (``faults``: statuses, ``Retry-After``, a body cut short, an :class:`HtmlPage`
+with 200 as a proxy or a login page answers), a value the next query answers with
+(:meth:`SalesforceSandbox.arm_value`), and where ``nextRecordsUrl`` points
+(``next_records_prefix``: another host, to prove the client refuses it).
+
 The certificate is throwaway (``trustme``): clients trust it through :attr:`ca_file`.
 """
 
@@ -54,6 +59,7 @@ _MORE = re.compile(r"^(?P<kind>query|queryAll)/(?P<locator>01g[A-Za-z0-9]+)-(?P<
 _JWT_AUDIENCES = re.compile(
     r"^https://(login|test)\.salesforce\.com$|^https://[a-z0-9-]+\.my\.salesforce\.com$"
 )
+_JSON_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
 ORG_ID = "00DKd0000000001EAA"
 USER_ID = "005Kd0000000001AAA"
 
@@ -75,6 +81,13 @@ _DEFAULT_FAULT_BODIES: dict[int, list[dict[str, str]]] = {
     429: [{"message": "Too many concurrent requests.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
     503: [{"message": "Server unavailable", "errorCode": "SERVER_UNAVAILABLE"}],
 }
+
+
+@dataclass(frozen=True)
+class HtmlPage:
+    """A fault body: an HTML page (``Content-Type: text/html``) instead of JSON."""
+
+    text: str = "<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>"
 
 
 class FaultPlan(Faults):
@@ -132,6 +145,8 @@ class SalesforceSandbox(LocalServer):
         self.records = generate(seed)
         self.evaluator = Evaluator(SCHEMA, self.records)
         self.faults = FaultPlan()
+        self.next_records_prefix = ""
+        self._value_override: str | None = None
         self.requests: list[LoggedRequest] = []
         self._ca = trustme.CA()
         self._ca_file = Path(ca_file) if ca_file else None
@@ -197,13 +212,27 @@ class SalesforceSandbox(LocalServer):
             self._sessions[token] = time.time() + 7200
         return token
 
+    def arm_value(self, raw: str | None) -> None:
+        """Answer the next query with ``raw`` as its value (``totalSize`` of a ``COUNT()``,
+        else the first value of the first row), written as JSON would carry it: a number as
+        is (``1e400``, ``NaN``, ``-5``), anything else as a string. None disarms."""
+        with self._lock:
+            self._value_override = raw
+
+    def _take_value_override(self) -> str | None:
+        with self._lock:
+            raw, self._value_override = self._value_override, None
+        return raw
+
     def api_calls(self, prefix: str = "/services/data/") -> int:
         """How many logged requests went to paths under ``prefix``."""
         return sum(1 for request in self.requests if request.path.startswith(prefix))
 
     # ---- OAuth ------------------------------------------------------------------------------
 
-    def token(self, form: Mapping[str, str], authorization: str | None) -> tuple[int, dict]:
+    def token(
+        self, form: Mapping[str, str], authorization: str | None
+    ) -> tuple[int, dict[str, str]]:
         grant = form.get("grant_type", "")
         if grant == "password":
             return self._password_grant(form)
@@ -215,7 +244,7 @@ class SalesforceSandbox(LocalServer):
             return 400, _oauth_error("invalid_request", "grant type is missing")
         return 400, _oauth_error("unsupported_grant_type", "grant type not supported")
 
-    def _password_grant(self, form: Mapping[str, str]) -> tuple[int, dict]:
+    def _password_grant(self, form: Mapping[str, str]) -> tuple[int, dict[str, str]]:
         if form.get("client_id") != self.client_id:
             return 400, _oauth_error("invalid_client_id", "client identifier invalid")
         if form.get("client_secret") != self.client_secret:
@@ -229,7 +258,7 @@ class SalesforceSandbox(LocalServer):
 
     def _client_credentials_grant(
         self, form: Mapping[str, str], authorization: str | None
-    ) -> tuple[int, dict]:
+    ) -> tuple[int, dict[str, str]]:
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         if authorization and authorization.startswith("Basic "):
             try:
@@ -241,7 +270,7 @@ class SalesforceSandbox(LocalServer):
             return 400, _oauth_error("invalid_client", "invalid client credentials")
         return 200, self._token_response(signed=True, scope="api")
 
-    def _jwt_grant(self, form: Mapping[str, str]) -> tuple[int, dict]:
+    def _jwt_grant(self, form: Mapping[str, str]) -> tuple[int, dict[str, str]]:
         try:
             claims = jwt.decode(
                 form.get("assertion", ""),
@@ -324,6 +353,9 @@ class SalesforceSandbox(LocalServer):
             rows, total = self.evaluator.run(soql, today)
         except SoqlError as error:
             return 400, _rest_error(error.error_code, error.message)
+        raw = self._take_value_override()
+        if raw is not None:
+            return 200, _with_value({"totalSize": total, "done": True, "records": rows}, raw)
         for row in rows:
             attributes = row["attributes"]
             if "url" in attributes:
@@ -338,7 +370,8 @@ class SalesforceSandbox(LocalServer):
         return 200, {
             "totalSize": total,
             "done": False,
-            "nextRecordsUrl": f"/services/data/v{version}/query/{locator}-{batch}",
+            "nextRecordsUrl": f"{self.next_records_prefix}/services/data/v{version}/query/"
+            f"{locator}-{batch}",
             "records": rows[:batch],
         }
 
@@ -359,6 +392,26 @@ class SalesforceSandbox(LocalServer):
             with self._lock:
                 self._cursors.pop(locator, None)
         return 200, body
+
+
+class RawJson(str):
+    """A body sent as it is: JSON with a number such as ``1e400`` or ``NaN`` spliced in, or, as
+    a fault body, an empty or malformed document."""
+
+
+def _with_value(body: dict[str, Any], raw: str) -> RawJson:
+    """``body`` with ``raw`` as its value: ``totalSize`` when there are no rows, else the first
+    non-attribute value of the first row."""
+    number = _JSON_NUMBER.fullmatch(raw) or raw in ("NaN", "Infinity", "-Infinity")
+    literal = raw if number else json.dumps(raw)
+    marker = "\u0000value\u0000"
+    records = body["records"]
+    if not records:
+        body["totalSize"] = marker
+    else:
+        first = next(key for key in records[0] if key != "attributes")
+        records[0] = {**records[0], first: marker}
+    return RawJson(json.dumps(body).replace(json.dumps(marker), literal))
 
 
 def _batch_size(options: str) -> int:
@@ -396,9 +449,14 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
             extra: Mapping[str, str] | None = None,
             truncate: bool = False,
         ) -> None:
-            payload = json.dumps(body).encode()
+            html = isinstance(body, HtmlPage)
+            if html:
+                payload = body.text.encode()
+            else:
+                payload = (body if isinstance(body, RawJson) else json.dumps(body)).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            content_type = "text/html" if html else "application/json"
+            self.send_header("Content-Type", f"{content_type};charset=UTF-8")
             self.send_header("Content-Length", str(len(payload)))
             for name, value in (extra or {}).items():
                 self.send_header(name, value)
@@ -435,6 +493,9 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
                         extra=extra,
                     )
                     return
+                if isinstance(fault.body, HtmlPage | RawJson):  # a 2xx that is not the JSON
+                    self._send(fault.status or 200, fault.body)
+                    return
                 truncate = fault.truncate
             else:
                 truncate = False
@@ -461,7 +522,7 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             status, payload = sandbox.rest(
-                match.group("version"), match.group("rest"), query, self.headers
+                match.group("version"), match.group("rest"), query, dict(self.headers.items())
             )
             self._send(
                 status,
@@ -501,4 +562,4 @@ def main(argv: list[str] | None = None) -> None:
 if __name__ == "__main__":
     main()
 
-__all__ = ["Fault", "FaultPlan", "LoggedRequest", "SalesforceSandbox"]
+__all__ = ["Fault", "FaultPlan", "HtmlPage", "LoggedRequest", "RawJson", "SalesforceSandbox"]

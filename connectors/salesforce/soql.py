@@ -17,7 +17,7 @@ Anything else fails with the error code Salesforce uses (``MALFORMED_QUERY``, ``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -464,7 +464,9 @@ def _like(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$", re.IGNORECASE | re.DOTALL)
 
 
-def _compare(actual: Any, operator: str, expected: Value | DateRange, tz_day: Callable) -> bool:
+def _compare(
+    actual: Any, operator: str, expected: Value | DateRange, tz_day: Callable[[Any], date]
+) -> bool:
     if isinstance(expected, DateRange):
         if actual is None:
             return operator == "!="
@@ -487,24 +489,24 @@ def _compare(actual: Any, operator: str, expected: Value | DateRange, tz_day: Ca
     if actual is None or expected is None:
         return False
     if operator == "<":
-        return actual < expected
+        return bool(actual < expected)
     if operator == "<=":
-        return actual <= expected
+        return bool(actual <= expected)
     if operator == ">":
-        return actual > expected
-    return actual >= expected
+        return bool(actual > expected)
+    return bool(actual >= expected)
 
 
 def _equal(actual: Any, expected: Value) -> bool:
     if isinstance(actual, str) and isinstance(expected, str):
         return actual.lower() == expected.lower()  # SOQL string comparison ignores case
-    return actual == expected
+    return bool(actual == expected)
 
 
 class Evaluator:
     """Runs parsed queries over ``records`` (object name → rows) typed by ``schema``."""
 
-    def __init__(self, schema: Schema, records: Mapping[str, list[Record]]) -> None:
+    def __init__(self, schema: Schema, records: Mapping[str, Sequence[Record]]) -> None:
         self.schema = schema
         self.records = records
 
@@ -648,7 +650,7 @@ def _canonical_checked(
 def _apply(function: str, field: str | None, rows: list[Record]) -> Any:
     if field is None:  # COUNT() alongside other items counts rows
         return len(rows)
-    values = [row.get(field) for row in rows if row.get(field) is not None]
+    values: list[Any] = [row[field] for row in rows if row.get(field) is not None]
     if function == "COUNT":
         return len(values)
     if function == "COUNT_DISTINCT":
@@ -667,6 +669,7 @@ def _day(value: Any) -> date:
     default time zone in the sandbox)."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).date()
+    assert isinstance(value, date)
     return value
 
 

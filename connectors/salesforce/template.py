@@ -6,9 +6,10 @@ stands (outside string literals), names a known value, and renders as a SOQL lit
 type: a date (``2026-10-01``), a datetime in UTC (``2026-09-30T22:00:00Z``), a quoted and escaped
 string, a number or a boolean. User text is never spliced in raw.
 
-Window placeholders: ``{window_start}``/``{window_end}`` render the local dates of the window
-bounds (for date fields such as ``CloseDate``; end exclusive); ``{window_start:datetime}``/
-``{window_end:datetime}`` render the exact instants (for ``CreatedDate``, ``ClosedDate``).
+Window placeholders: ``{window_start}``/``{window_end}`` render the whole days the planner
+decided (``request.days``: the first day and the day after the last, for date fields such as
+``CloseDate``); ``{window_start:datetime}``/``{window_end:datetime}`` render the exact instants
+(for ``CreatedDate``, ``ClosedDate``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from syncd.abc import Window
+from syncd.abc import DaySpan, Window
 
 WINDOW_NAMES = ("window_start", "window_end")
 ParamValue = str | int | float | bool | date
@@ -60,18 +61,35 @@ class SoqlTemplate:
                 seen.append(part.name)
         return seen
 
-    def render(self, window: Window, tz: ZoneInfo, params: dict[str, ParamValue]) -> str:
-        """The SOQL for ``window`` (local dates read in ``tz``) and ``params``."""
+    @property
+    def window_formats(self) -> set[Format]:
+        """How the window is read: ``date`` (whole days), ``datetime`` (instants), both, none."""
+        return {p.format for p in self.parts if isinstance(p, Placeholder) and p.format != "value"}
+
+    def render(
+        self,
+        window: Window,
+        days: DaySpan | None,
+        tz: ZoneInfo,
+        params: dict[str, ParamValue],
+    ) -> str:
+        """The SOQL for ``window``, its ``days`` (date placeholders) and ``params``.
+
+        Without ``days`` (a snapshot has none) a date placeholder is the bound's date in ``tz``.
+        """
         out: list[str] = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
             elif part.name in WINDOW_NAMES:
-                bound = window.start if part.name == "window_start" else window.end
-                out.append(
-                    datetime_literal(bound) if part.format == "datetime" else
-                    bound.astimezone(tz).date().isoformat()
-                )  # fmt: skip
+                start = part.name == "window_start"
+                bound = window.start if start else window.end
+                if part.format == "datetime":
+                    out.append(datetime_literal(bound))
+                elif days is not None:
+                    out.append((days.first if start else days.end).isoformat())
+                else:
+                    out.append(bound.astimezone(tz).date().isoformat())
             else:
                 out.append(literal(params[part.name]))
         return "".join(out)

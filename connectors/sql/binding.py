@@ -7,7 +7,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from connectors.sql.config import SqlQuery
-from syncd.abc import Window
+from syncd.abc import DaySpan, Window
 
 TimestampMode = Literal["aware", "local", "utc"]
 BoundValue = str | int | float | bool | datetime | date
@@ -21,20 +21,27 @@ def _timestamp(moment: datetime, mode: TimestampMode, tz: ZoneInfo) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def window_values(window: Window, mode: TimestampMode, tz: ZoneInfo) -> dict[str, BoundValue]:
+def window_values(
+    window: Window, mode: TimestampMode, tz: ZoneInfo, days: DaySpan | None = None
+) -> dict[str, BoundValue]:
     """``window_start``/``window_end`` as the database stores timestamps (``mode``), and
-    ``start_date``/``end_date`` as the local dates of the bounds in ``tz`` (end exclusive)."""
+    ``start_date``/``end_date`` as the days the planner decided (end exclusive; without them,
+    the local dates of the bounds in ``tz``)."""
     return {
         "window_start": _timestamp(window.start, mode, tz),
         "window_end": _timestamp(window.end, mode, tz),
-        "start_date": window.start.astimezone(tz).date(),
-        "end_date": window.end.astimezone(tz).date(),
+        "start_date": days.first if days else window.start.astimezone(tz).date(),
+        "end_date": days.end if days else window.end.astimezone(tz).date(),
     }
 
 
 def bind_values(
-    query: SqlQuery, window: Window, mode: TimestampMode, tz: ZoneInfo
+    query: SqlQuery,
+    window: Window,
+    mode: TimestampMode,
+    tz: ZoneInfo,
+    days: DaySpan | None = None,
 ) -> dict[str, BoundValue]:
     """The value of every bind parameter ``query`` uses, and only those."""
-    available: dict[str, BoundValue] = {**window_values(window, mode, tz), **query.params}
+    available: dict[str, BoundValue] = {**window_values(window, mode, tz, days), **query.params}
     return {name: available[name] for name in query.bind_names()}

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from syncd.abc import QueryModel, SourceConfig
+from syncd.abc import QueryModel, SourceConfig, ValueKind
 
 WINDOW_PARAMS = ("window_start", "window_end", "start_date", "end_date")
 """Bind parameters every SQL query may use; syncd binds them from the request's window."""
@@ -79,6 +79,11 @@ class SqlQuery(QueryModel):
     params: dict[str, ParamValue] = Field(
         default_factory=dict, description="extra values for :name bind parameters"
     )
+    kind: ValueKind = Field(
+        ValueKind.NUMBER,
+        description="what the number is: count (whole, ≥ 0), sum, share (0–1), duration (≥ 0) "
+        "or number; a value that cannot be of its kind is refused, never stored",
+    )
 
     @field_validator("sql")
     @classmethod
@@ -88,7 +93,7 @@ class SqlQuery(QueryModel):
             raise ValueError(
                 f"give exactly one statement, found {len(statements)} (remove the ';' between them)"
             )
-        kind = sqlparse.parse(statements[0])[0].get_type()
+        kind = sqlparse.parse(statements[0])[0].get_type()  # type: ignore[no-untyped-call]
         if kind != "SELECT":
             raise ValueError(
                 f"only SELECT (or WITH … SELECT) statements are allowed, this one is {kind}"

@@ -1,13 +1,20 @@
-"""The ``sql`` connector: one read-only SELECT per metric request, through SQLAlchemy."""
+"""The ``sql`` connector: one read-only SELECT per metric request, through SQLAlchemy.
+
+Read-only is enforced below the config check, which a crafted string can fool: on PostgreSQL
+every statement is a prepared statement (``prepare_threshold=0``), so the server refuses a
+second command in it (``SELECT 1; COMMIT; DELETE …`` cannot leave the ``READ ONLY``
+transaction); SQLite runs one statement at a time with ``PRAGMA query_only``. Still, give the
+source a role that may only read (docs/ops.md).
+"""
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -16,16 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.sql.binding import BoundValue, bind_values
 from connectors.sql.config import SqlQuery, SqlSourceConfig
 from connectors.sql.errors import classify
-from syncd.abc import (
-    CollectResult,
-    Connector,
-    ConnectorContext,
-    MetricRequest,
-    Observation,
-    RequestFailed,
-)
-from syncd.errors import QueryError
-from syncd.retry import call_upstream
+from syncd.abc import Connector, ConnectorContext, MetricRequest, QueryTraits, RawValue
+from syncd.errors import QueryError, SourceError
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +66,7 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
             connect_args["timeout"] = self.config.timeout_seconds
         elif url.get_driver_name() == "psycopg":
             connect_args["connect_timeout"] = max(1, math.ceil(self.config.timeout_seconds))
+            connect_args["prepare_threshold"] = 0  # one command per statement, always
         engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
         if url.get_backend_name() == "sqlite":
             event.listen(engine, "connect", _sqlite_query_only)
@@ -80,43 +80,59 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
                 text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": timeout_ms}
             )
 
-    def _query(self, request: MetricRequest) -> SqlQuery:
-        if isinstance(request.query, SqlQuery):
-            return request.query
-        return SqlQuery.model_validate(request.query.model_dump())
+    @classmethod
+    def traits(cls, config: SqlSourceConfig, query: SqlQuery, timezone: ZoneInfo) -> QueryTraits:
+        """Dates (``:start_date``/``:end_date``) count whole days of the config's zone; a
+        statement without window parameters reads the present state; the kind is declared."""
+        names = set(query.bind_names())
+        sees_window = bool(names & {"window_start", "window_end", "start_date", "end_date"})
+        return QueryTraits(
+            day_zone=timezone if names & {"start_date", "end_date"} else None,
+            past_windows=sees_window,
+            past_snapshots=sees_window,
+            kind=query.kind,
+        )
 
-    def _params(self, request: MetricRequest) -> dict[str, BoundValue]:
+    def _params(self, request: MetricRequest[SqlQuery]) -> dict[str, BoundValue]:
         return bind_values(
-            self._query(request),
+            request.query,
             request.window,
             self.config.timestamps,
             self.context.timezone,
+            request.days,
         )
 
-    def _run(self, query: SqlQuery, params: dict[str, BoundValue]) -> float:
-        try:
-            with self.engine.connect() as connection:
+    def classify(self, exc: Exception) -> SourceError | None:
+        if isinstance(exc, SQLAlchemyError):
+            return classify(exc, source=self.context.source, secrets=self._secrets)
+        return None
+
+    def fetch(self, request: MetricRequest[SqlQuery]) -> RawValue:
+        """Run the request's SELECT in a read-only transaction, rolled back afterwards."""
+        query, params = request.query, self._params(request)
+        return self.call(lambda: self._run(query, params), what=f"SELECT for {request.window}")
+
+    def _run(self, query: SqlQuery, params: dict[str, BoundValue]) -> RawValue:
+        with self.engine.connect() as connection:
+            try:
+                self._prepare(connection)
+                result = connection.execute(text(query.sql), params)
+                if not result.returns_rows:
+                    raise QueryError(
+                        f"{self.context.source}: the statement returned no result; {_SHAPE}",
+                        source=self.context.source,
+                    )
                 try:
-                    self._prepare(connection)
-                    result = connection.execute(text(query.sql), params)
-                    if not result.returns_rows:
-                        raise QueryError(
-                            f"{self.context.source}: the statement returned no result; {_SHAPE}",
-                            source=self.context.source,
-                        )
-                    try:
-                        columns = list(result.keys())
-                        rows = [tuple(row) for row in result.fetchmany(2)]
-                    finally:
-                        # An unfinished SQLite cursor keeps its read lock, blocking writers.
-                        result.close()
+                    columns = list(result.keys())
+                    rows = [tuple(row) for row in result.fetchmany(2)]
                 finally:
-                    connection.rollback()
-        except SQLAlchemyError as exc:
-            raise classify(exc, source=self.context.source, secrets=self._secrets) from exc
+                    # An unfinished SQLite cursor keeps its read lock, blocking writers.
+                    result.close()
+            finally:
+                connection.rollback()
         return self._number(columns, rows)
 
-    def _number(self, columns: list[str], rows: list[tuple[Any, ...]]) -> float:
+    def _number(self, columns: list[str], rows: list[tuple[Any, ...]]) -> RawValue:
         source = self.context.source
         if len(columns) != 1:
             raise QueryError(
@@ -150,39 +166,17 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
                 "cast it in SQL",
                 source=source,
             )
-        number = float(value)
-        if not math.isfinite(number):
-            raise QueryError(
-                f"{source}: the query returned {number}, not a finite number", source=source
-            )
-        return number
+        return value
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        """Run each request's SELECT; one result per request, in request order."""
-        results: list[CollectResult] = []
-        for request in requests:
-            query = self._query(request)
-            params = self._params(request)
-            try:
-                value = call_upstream(
-                    lambda query=query, params=params: self._run(query, params),
-                    self.context,
-                    what=f"SELECT for {request.window}",
-                )
-            except QueryError as error:
-                log.info("sql.query_failed", source=self.context.source, error=str(error))
-                results.append(RequestFailed(request, error))
-                continue
-            log.debug(
-                "sql.query", source=self.context.source, url=self.config.redacted_url, value=value
-            )
-            results.append(Observation(request, value, upstream=self.describe(request)))
-        return results
+    def check(self) -> str:
+        """Connect and run ``SELECT 1`` read-only."""
+        self.call(lambda: self._run(SqlQuery(sql="SELECT 1"), {}), what="SELECT 1")
+        return f"connected to {self.config.redacted_url}"
 
-    def describe(self, request: MetricRequest) -> str:
+    def describe(self, request: MetricRequest[SqlQuery]) -> str:
         """The SQL, the values bound to its parameters and the URL with the password hidden."""
         bound = ", ".join(f"{name}={_show(value)}" for name, value in self._params(request).items())
-        sql = " ".join(self._query(request).sql.split())
+        sql = " ".join(request.query.sql.split())
         return f"{sql} [{bound or 'no parameters'}] on {self.config.redacted_url}"
 
     def close(self) -> None:

@@ -1,10 +1,8 @@
-"""The Zendesk REST calls syncd makes, over httpx: one paced, retried GET per page.
+"""The Zendesk REST calls syncd makes: small GETs through :class:`syncd.http.RestClient`.
 
-Every GET goes through :func:`syncd.retry.call_upstream` (counted, retried on 429/503 honouring
-``Retry-After``, on 5xx and dropped connections) after taking a slot from the plan's
-per-minute budget (and the export's own 10 per minute). Paging follows the cursors Zendesk
-returns (``after_cursor``, ``meta.after_cursor``) against our own base URL, so a proxy that
-rewrites hosts cannot send the next page elsewhere.
+Error mapping, Retry-After, redaction and next-page pinning are the framework's; what is
+Zendesk's own is here: the endpoints, their cursors, and the incremental export's separate
+limit of 10 calls a minute (the source's limiter paces every other call).
 """
 
 from __future__ import annotations
@@ -16,86 +14,65 @@ from typing import Any
 import httpx
 
 from connectors.zendesk.config import ZendeskSourceConfig
-from connectors.zendesk.errors import bad_body, from_response, from_transport
 from connectors.zendesk.limits import MinuteLimiter
-from syncd.abc import ConnectorContext
-from syncd.retry import call_upstream
+from syncd.http import Call, Json, RestClient, bad_body
 
 API = "/api/v2"
 EXPORT_PAGE = 1000
 RATINGS_PAGE = 100
-
-Json = dict[str, Any]
+VENDOR = "Zendesk"
 
 
 class ZendeskClient:
-    """Authenticated, paced access to the endpoints syncd reads."""
+    """Authenticated access to the endpoints syncd reads, for one source."""
 
     def __init__(
         self,
         config: ZendeskSourceConfig,
-        context: ConnectorContext,
         *,
-        api_limiter: MinuteLimiter | None = None,
+        source: str,
+        call: Call,
         export_limiter: MinuteLimiter | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.config = config
-        self.context = context
-        self.api_limiter = api_limiter or MinuteLimiter(config.requests_per_minute)
+        self.source = source
         self.export_limiter = export_limiter or MinuteLimiter(config.export_requests_per_minute)
         auth: httpx.Auth | None = None
-        headers = {"Accept": "application/json", "User-Agent": "syncd-zendesk"}
+        headers = {"User-Agent": "syncd-zendesk"}
+        secrets: list[str] = []
         if config.oauth_token is not None:
-            headers["Authorization"] = f"Bearer {config.oauth_token.get_secret_value()}"
+            secrets.append(config.oauth_token.get_secret_value())
+            headers["Authorization"] = f"Bearer {secrets[0]}"
         else:
             assert config.token is not None and config.email
-            auth = httpx.BasicAuth(f"{config.email}/token", config.token.get_secret_value())
-        self._http = httpx.Client(
+            secrets.append(config.token.get_secret_value())
+            auth = httpx.BasicAuth(f"{config.email}/token", secrets[0])
+        self.http = RestClient(
             base_url=config.base_url,
+            source=source,
+            vendor=VENDOR,
+            call=call,
             auth=auth,
             headers=headers,
             timeout=config.timeout_seconds,
+            secrets=secrets,
+            transport=transport,
         )
 
     def close(self) -> None:
-        self._http.close()
+        self.http.close()
 
-    def get(self, path: str, params: dict[str, Any], *, what: str, export: bool = False) -> Json:
-        """One GET, paced and retried; the JSON object it returned."""
-        source = self.context.source
+    def _bad(self, what: str, problem: str) -> Exception:
+        return bad_body(source=self.source, vendor=VENDOR, what=what, problem=problem)
 
-        def attempt() -> Json:
-            self.api_limiter.acquire()
-            if export:
-                self.export_limiter.acquire()
-            try:
-                response = self._http.get(path, params=params)
-            except httpx.HTTPError as exc:
-                raise from_transport(exc, source=source, what=what) from None
-            if not response.is_success:
-                raise from_response(response, source=source)
-            try:
-                body = response.json()
-            except ValueError:
-                raise bad_body(
-                    source=source, what=what, problem="a body that is not JSON"
-                ) from None
-            if not isinstance(body, dict):
-                raise bad_body(source=source, what=what, problem="JSON that is not an object")
-            return body
-
-        return call_upstream(attempt, self.context, what=what)
-
-    def search_count(self, query: str) -> int:
-        """``GET /search/count``: how many results ``query`` has (no 1,000 cap)."""
-        body = self.get(
-            f"{API}/search/count.json", {"query": query}, what=f"search count {query!r}"
+    def search_count(self, query: str) -> object:
+        """``GET /search/count``: how many results ``query`` has (no 1,000 cap), as sent."""
+        body = self.http.get(
+            f"{API}/search/count.json", what=f"search count {query!r}", params={"query": query}
         )
-        count = body.get("count")
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise bad_body(
-                source=self.context.source, what="search count", problem=f"count {count!r}"
-            )
+        if not isinstance(body, dict) or "count" not in body:
+            raise self._bad("search count", "no count")
+        count: object = body["count"]
         return count
 
     def export_tickets(self, start: datetime) -> Iterator[tuple[Json, Json | None]]:
@@ -106,23 +83,29 @@ class ZendeskClient:
             "include": "metric_sets",
             "per_page": EXPORT_PAGE,
         }
-        path = f"{API}/incremental/tickets/cursor.json"
-        page = 0
-        while True:
-            page += 1
-            body = self.get(path, params, what=f"ticket export page {page}", export=True)
-            tickets = body.get("tickets")
+        pages = self.http.follow_cursors(
+            f"{API}/incremental/tickets/cursor.json",
+            what="ticket export",
+            params=params,
+            cursor=self._export_cursor,
+            cursor_param="cursor",
+            before_page=self.export_limiter.acquire,
+        )
+        for body in pages:
+            tickets = body.get("tickets") if isinstance(body, dict) else None
             if not isinstance(tickets, list):
-                raise bad_body(source=self.context.source, what="export", problem="no tickets")
+                raise self._bad("export", "no tickets")
             metrics = {m.get("ticket_id"): m for m in body.get("metric_sets") or []}
             for ticket in tickets:
                 yield ticket, metrics.get(ticket.get("id"))
-            if body.get("end_of_stream") is True:
-                return
-            cursor = body.get("after_cursor")
-            if not cursor:
-                raise bad_body(source=self.context.source, what="export", problem="no after_cursor")
-            params = {"cursor": cursor, "include": "metric_sets", "per_page": EXPORT_PAGE}
+
+    def _export_cursor(self, body: Json) -> str | None:
+        if body.get("end_of_stream") is True:
+            return None
+        cursor = body.get("after_cursor")
+        if not cursor:
+            raise self._bad("export", "no after_cursor")
+        return str(cursor)
 
     def satisfaction_ratings(self, score: str, start: int, end: int) -> Iterator[Json]:
         """Ratings with ``score`` created in ``[start, end]`` (epoch seconds, inclusive),
@@ -133,17 +116,24 @@ class ZendeskClient:
             "end_time": end,
             "page[size]": RATINGS_PAGE,
         }
-        page = 0
-        while True:
-            page += 1
-            body = self.get(
-                f"{API}/satisfaction_ratings.json", params, what=f"satisfaction ratings page {page}"
-            )
-            ratings = body.get("satisfaction_ratings")
+        pages = self.http.follow_cursors(
+            f"{API}/satisfaction_ratings.json",
+            what="satisfaction ratings",
+            params=params,
+            cursor=_ratings_cursor,
+            cursor_param="page[after]",
+        )
+        for body in pages:
+            ratings = body.get("satisfaction_ratings") if isinstance(body, dict) else None
             if not isinstance(ratings, list):
-                raise bad_body(source=self.context.source, what="ratings", problem="no ratings")
+                raise self._bad("ratings", "no ratings")
             yield from ratings
-            meta = body.get("meta") or {}
-            if not meta.get("has_more"):
-                return
-            params = {**params, "page[after]": meta.get("after_cursor")}
+
+    def me(self) -> Json:
+        """``GET /users/me``: who the credentials belong to (a cheap authenticated call)."""
+        return self.http.get(f"{API}/users/me.json", what="current user")
+
+
+def _ratings_cursor(body: Json) -> str | None:
+    meta = body.get("meta") or {}
+    return str(meta["after_cursor"]) if meta.get("has_more") and meta.get("after_cursor") else None

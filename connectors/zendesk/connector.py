@@ -5,7 +5,7 @@ sandbox or proxy needs process-wide ``ZENPY_FORCE_*`` environment variables), sl
 429s by itself in whole seconds outside our retry policy and call counting, and its search
 generator silently stops at the 1,000-result cap ("we got what we could"), which would turn a
 count into a wrong number. The five GET endpoints syncd reads are small JSON documents, so
-httpx plus ~100 lines of paging (``client.py``) gives exact control of retries, pacing,
+syncd.http plus the endpoints in ``client.py`` give exact control of retries, pacing,
 cursors and errors with less glue than wrapping zenpy's session, object model and caches.
 
 How each measure reaches Zendesk (see :class:`~connectors.zendesk.config.ZendeskQuery`):
@@ -17,11 +17,10 @@ sideloaded, once per ``collect`` for all such requests, never the capped paged s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from math import ceil
-
-import structlog
+from zoneinfo import ZoneInfo
 
 from connectors.zendesk.client import ZendeskClient
 from connectors.zendesk.config import ZendeskQuery, ZendeskSourceConfig
@@ -34,20 +33,33 @@ from connectors.zendesk.measures import (
     with_ticket_type,
 )
 from syncd.abc import (
-    CollectResult,
     Connector,
     ConnectorContext,
     MetricRequest,
-    Observation,
-    RequestFailed,
+    QueryTraits,
+    RateLimit,
+    RawValue,
+    RequestKey,
+    SourceConfig,
+    ValueKind,
 )
 from syncd.errors import QueryError
-
-log = structlog.get_logger(__name__)
+from syncd.limits import SourceLimiter
 
 EXPORTED = ("tickets", "first_reply_time", "full_resolution_time")
 BACKLOG = "status>new status<hold"
 """Open or pending: the statuses between new and on-hold."""
+
+_KINDS = {
+    "count": ValueKind.COUNT,
+    "backlog": ValueKind.COUNT,
+    "solved_created_ratio": ValueKind.NUMBER,  # more can be solved than were created
+    "csat": ValueKind.SHARE,
+    "first_reply_time": ValueKind.DURATION,
+    "full_resolution_time": ValueKind.DURATION,
+}
+
+Request = MetricRequest[ZendeskQuery]
 
 
 class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
@@ -55,7 +67,6 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
 
     config_model = ZendeskSourceConfig
     query_model = ZendeskQuery
-    past_snapshots = False  # search reports tickets as they are now
 
     def __init__(
         self,
@@ -66,77 +77,76 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
     ) -> None:
         super().__init__(config, context)
         self._client = client
-        self._closed = False
+
+    @classmethod
+    def limiter_for(cls, config: SourceConfig) -> SourceLimiter:
+        """The plan's per-minute budget (``requests_per_minute``) unless ``rate_limit`` is set."""
+        assert isinstance(config, ZendeskSourceConfig)
+        if config.rate_limit is None:
+            budget = RateLimit(requests=config.requests_per_minute, per_seconds=60)
+            config = config.model_copy(update={"rate_limit": budget})
+        return super().limiter_for(config)
+
+    @classmethod
+    def traits(
+        cls, config: ZendeskSourceConfig, query: ZendeskQuery, timezone: ZoneInfo
+    ) -> QueryTraits:
+        """Search reports tickets as they are now: a snapshot (backlog, a count over a
+        snapshot window) cannot be read for the past. Windows use exact instants."""
+        kind = _KINDS.get(query.measure, ValueKind.COUNT)
+        if query.measure == "tickets" and query.share:
+            kind = ValueKind.SHARE
+        return QueryTraits(past_snapshots=False, kind=kind)
 
     @property
     def client(self) -> ZendeskClient:
         if self._client is None:
-            self._client = ZendeskClient(self.config, self.context)
+            self._client = ZendeskClient(self.config, source=self.context.source, call=self.call)
         return self._client
 
-    def _query(self, request: MetricRequest) -> ZendeskQuery:
-        if isinstance(request.query, ZendeskQuery):
-            return request.query
-        return ZendeskQuery.model_validate(request.query.model_dump())
+    # ---- fetching ----------------------------------------------------------------------------
 
-    # ---- collect ----------------------------------------------------------------------------
+    def batches(self, requests: Sequence[Request]) -> list[list[Request]]:
+        """One incremental export serves every export-based request; the rest go one by one."""
+        exported = [r for r in requests if r.query.measure in EXPORTED]
+        return ([exported] if exported else []) + [
+            [r] for r in requests if r.query.measure not in EXPORTED
+        ]
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        """Answer every request; one export pass serves all the export-based ones."""
-        results: list[CollectResult] = []
-        exported = [r for r in requests if self._query(r).measure in EXPORTED]
-        tickets: list[ExportedTicket] | QueryError | None = None
-        if exported:
-            tickets = self._export(min(r.window.start for r in exported))
-        for request in requests:
-            query = self._query(request)
-            try:
-                if query.measure in EXPORTED:
-                    if isinstance(tickets, QueryError):
-                        raise tickets
-                    assert tickets is not None
-                    value = self._from_export(query, request, tickets)
-                else:
-                    value = self._from_api(query, request)
-            except QueryError as error:
-                log.info("zendesk.query_failed", source=self.context.source, error=str(error))
-                results.append(RequestFailed(request, error))
-                continue
-            results.append(Observation(request, value, upstream=self.describe(request)))
-        return results
-
-    def _export(self, start: datetime) -> list[ExportedTicket] | QueryError:
+    def fetch_batch(self, batch: Sequence[Request]) -> Mapping[RequestKey, RawValue | QueryError]:
+        if batch[0].query.measure not in EXPORTED:
+            return super().fetch_batch(batch)
         # The export refuses start times less than a minute old.
-        start = min(start.astimezone(UTC), datetime.now(UTC) - timedelta(minutes=2))
-        try:
-            return [
-                ExportedTicket.from_json(ticket, metric)
-                for ticket, metric in self.client.export_tickets(start)
-            ]
-        except QueryError as error:
-            return error
+        start = min(r.window.start.astimezone(UTC) for r in batch)
+        start = min(start, datetime.now(UTC) - timedelta(minutes=2))
+        tickets = [
+            ExportedTicket.from_json(ticket, metric)
+            for ticket, metric in self.client.export_tickets(start)
+        ]
+        answers: dict[RequestKey, RawValue | QueryError] = {}
+        for request in batch:
+            try:
+                answers[request.key] = self._from_export(request, tickets)
+            except QueryError as error:
+                answers[request.key] = error
+        return answers
 
-    def _fail(self, message: str) -> QueryError:
-        return QueryError(f"{self.context.source}: {message}", source=self.context.source)
-
-    def _from_api(self, query: ZendeskQuery, request: MetricRequest) -> float:
-        window = request.window
+    def fetch(self, request: Request) -> RawValue:
+        query, window = request.query, request.window
         client = self.client
         if query.measure == "count":
             if window.is_snapshot:
-                return float(client.search_count(with_ticket_type(query.search)))
-            return float(
-                client.search_count(in_window(query.search, query.by or "created", window))
-            )
+                return _raw(client.search_count(with_ticket_type(query.search)))
+            return _raw(client.search_count(in_window(query.search, query.by or "created", window)))
         if query.measure == "backlog":
             if not window.is_snapshot:
                 raise self._fail("backlog is what Zendesk search reports now; use window: snapshot")
-            return float(client.search_count(f"{with_ticket_type(query.search)} {BACKLOG}"))
+            return _raw(client.search_count(f"{with_ticket_type(query.search)} {BACKLOG}"))
         if query.measure == "solved_created_ratio":
-            created = client.search_count(in_window(query.search, "created", window))
+            created = _count(client.search_count(in_window(query.search, "created", window)))
             if created == 0:
                 raise self._fail(f"no tickets were created in {window}; the ratio is undefined")
-            solved = client.search_count(in_window(query.search, "solved", window))
+            solved = _count(client.search_count(in_window(query.search, "solved", window)))
             return solved / created
         # csat: ratings are stamped in whole seconds; [start, end) becomes [⌈start⌉, ⌈end⌉ − 1].
         start, end = ceil(window.start.timestamp()), ceil(window.end.timestamp()) - 1
@@ -149,15 +159,16 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
             raise self._fail(f"no satisfaction ratings were received in {window}")
         return good / (good + bad)
 
-    def _from_export(
-        self, query: ZendeskQuery, request: MetricRequest, tickets: list[ExportedTicket]
-    ) -> float:
-        window = request.window
+    def _fail(self, message: str) -> QueryError:
+        return QueryError(f"{self.context.source}: {message}", source=self.context.source)
+
+    def _from_export(self, request: Request, tickets: list[ExportedTicket]) -> RawValue:
+        query, window = request.query, request.window
         if query.measure == "tickets":
             created = created_in(tickets, window)
             matching = [t for t in created if t.matches(query.where)]
             if not query.share:
-                return float(len(matching))
+                return len(matching)
             if not created:
                 raise self._fail(f"no tickets were created in {window}; the share is undefined")
             return len(matching) / len(created)
@@ -173,11 +184,19 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
             raise self._fail(f"no ticket in {window} has a {query.measure.replace('_', ' ')} yet")
         return summarize(values, query.stat)
 
+    def check(self) -> str:
+        """Who the credentials belong to (``GET /users/me``)."""
+        me = self.client.me()
+        user = me.get("user") if isinstance(me, dict) else None
+        if not isinstance(user, dict) or user.get("id") is None:
+            raise self._fail("the credentials were accepted but name no user")
+        return f"signed in as {user.get('email') or user.get('name')} on {self.config.base_url}"
+
     # ---- the rest of the contract -----------------------------------------------------------
 
-    def describe(self, request: MetricRequest) -> str:
+    def describe(self, request: Request) -> str:
         """The Zendesk call(s) behind a request, without credentials."""
-        query = self._query(request)
+        query = request.query
         window = request.window
         base = self.config.base_url
         if query.measure == "count":
@@ -201,6 +220,20 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
 
     def close(self) -> None:
         """Close the HTTP connection pool (idempotent)."""
-        if self._client is not None and not self._closed:
+        if self._client is not None:
             self._client.close()
-            self._closed = True
+            self._client = None
+
+
+def _raw(count: object) -> RawValue:
+    """A count as Zendesk sent it, for the runner to check (a string, a float, a negative…)."""
+    if isinstance(count, int | float | str) and not isinstance(count, bool):
+        return count
+    return repr(count)
+
+
+def _count(count: object) -> int:
+    """A count the connector computes with: a whole number ≥ 0, else a QueryError."""
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+        return count
+    raise QueryError(f"Zendesk sent the count {count!r}, not a whole number ≥ 0")

@@ -149,6 +149,8 @@ class ZendeskSandbox(LocalServer):
         self.export_page_limit = export_page_limit
         self.dataset: Dataset = generate(seed)
         self.faults = Faults()
+        self.raw_counts: list[str] = []
+        """Value texts the next search counts answer with, as sent (``1e400``, ``NaN``…)."""
         self.requests: list[RecordedRequest] = []
         self._budget = _MinuteBudget(requests_per_minute, rate_window)
         self._export_budget = _MinuteBudget(export_requests_per_minute, rate_window)
@@ -263,14 +265,17 @@ class ZendeskSandbox(LocalServer):
 
     # ---- endpoints --------------------------------------------------------------------------
 
-    def route(self, path: str, params: dict[str, str], base: str) -> tuple[int, Json]:
+    def route(self, path: str, params: dict[str, str], base: str) -> tuple[int, Json | RawJson]:
         now = self.now()
-        handlers: dict[str, Callable[[dict[str, str], str, datetime], tuple[int, Json]]] = {
+        handlers: dict[
+            str, Callable[[dict[str, str], str, datetime], tuple[int, Json | RawJson]]
+        ] = {
             f"{API}/search.json": self._search,
             f"{API}/search/count.json": self._search_count,
             EXPORT_PATH: self._export,
             f"{API}/satisfaction_ratings.json": self._ratings,
             f"{API}/ticket_metrics.json": self._metrics,
+            f"{API}/users/me.json": self._me,
         }
         handler = handlers.get(path)
         if handler is None:
@@ -281,7 +286,14 @@ class ZendeskSandbox(LocalServer):
         query = parse(params.get("query", ""))
         return [t for t in self.visible(now) if query.matches(t, now)]
 
-    def _search_count(self, params: dict[str, str], base: str, now: datetime) -> tuple[int, Json]:
+    def _me(self, params: dict[str, str], base: str, now: datetime) -> tuple[int, Json]:
+        return 200, {"user": {"id": 1, "name": "syncd", "email": self.email, "role": "agent"}}
+
+    def _search_count(
+        self, params: dict[str, str], base: str, now: datetime
+    ) -> tuple[int, Json | RawJson]:
+        if self.raw_counts:
+            return 200, RawJson('{"count": ' + _json_token(self.raw_counts.pop(0)) + "}")
         try:
             return 200, {"count": len(self._matching(params, now))}
         except SearchSyntaxError as exc:
@@ -487,6 +499,9 @@ class _Handler(BaseHTTPRequestHandler):
         fault = sandbox.faults.take(split.path, "GET")
         if fault is not None and fault.latency:
             time.sleep(fault.latency)
+        if fault is not None and fault.status == 200 and isinstance(fault.body, str):
+            self._send(200, RawJson(fault.body), headers, content_type="text/html")
+            return
         if fault is not None and fault.status is not None and fault.status != 200:
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
@@ -535,11 +550,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload, headers, truncate=fault is not None and fault.truncate)
 
     def _send(
-        self, status: int, payload: Json, headers: dict[str, str], *, truncate: bool = False
+        self,
+        status: int,
+        payload: Json | RawJson,
+        headers: dict[str, str],
+        *,
+        truncate: bool = False,
+        content_type: str = "application/json",
     ) -> None:
-        data = json.dumps(payload).encode()
+        data = payload.encode() if isinstance(payload, RawJson) else json.dumps(payload).encode()
         self.send_response(status, HTTPStatus(status).phrase)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
@@ -548,6 +569,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         self.wfile.write(data[: len(data) // 2] if truncate else data)
+
+
+class RawJson(str):
+    """A body sent as it is (a value Zendesk would never send, an HTML page)."""
+
+
+def _json_token(raw: str) -> str:
+    """``raw`` as a JSON value token: numbers and NaN/Infinity bare, anything else a string."""
+    try:
+        float(raw)
+    except ValueError:
+        return json.dumps(raw)
+    return raw
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,12 +22,14 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from connectors.zendesk.data import BRANDS, GROUPS, PRIORITIES, TicketRecord
 
 STATUS_ORDER = ("new", "open", "pending", "hold", "solved", "closed")
 _TERM = re.compile(r"^(-?)([a-z_]+)(<=|>=|:|<|>)(.+)$")
 _DATE_FIELDS = ("created", "updated", "solved")
+_Ordered = TypeVar("_Ordered", int, date)
 
 
 class SearchSyntaxError(ValueError):
@@ -42,16 +44,16 @@ class Term:
     value: str
 
 
-def _compare(op: str, left: object, right: object) -> bool:
+def _compare(op: str, left: _Ordered, right: _Ordered) -> bool:
     if op == ":":
         return left == right
     if op == "<":
-        return left < right  # type: ignore[operator]
+        return left < right
     if op == ">":
-        return left > right  # type: ignore[operator]
+        return left > right
     if op == "<=":
-        return left <= right  # type: ignore[operator]
-    return left >= right  # type: ignore[operator]
+        return left <= right
+    return left >= right
 
 
 def _moment(value: str) -> datetime | date:
@@ -123,6 +125,10 @@ def _predicate(term: Term) -> Predicate:
     raise SearchSyntaxError(f"the sandbox does not support the search field {field!r}")
 
 
+def _negate(predicate: Predicate) -> Predicate:
+    return lambda t, now: not predicate(t, now)
+
+
 @dataclass(frozen=True)
 class TicketQuery:
     """A parsed query: call :meth:`matches` per ticket."""
@@ -159,7 +165,7 @@ def parse(query: str) -> TicketQuery:
             continue
         predicate = _predicate(term)
         if term.negated:
-            groups.append((lambda t, now, p=predicate: not p(t, now),))
+            groups.append((_negate(predicate),))
         elif term.op == ":" and term.field not in _DATE_FIELDS:
             alternatives.setdefault(term.field, []).append(predicate)
         else:

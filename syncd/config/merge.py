@@ -68,7 +68,7 @@ def _take(merged: Merged, parsed: ParsedFile, path: tuple[str, ...]) -> None:
         merged.positions.add(at, position)
 
 
-def _merge_mapping(merged: Merged, parsed: ParsedFile, section: str, value: dict) -> None:
+def _merge_mapping(merged: Merged, parsed: ParsedFile, section: str, value: dict[str, Any]) -> None:
     target = merged.data.get(section)
     if not isinstance(target, dict):
         if section in merged.data and target is not None:
@@ -96,7 +96,7 @@ def _merge_mapping(merged: Merged, parsed: ParsedFile, section: str, value: dict
         _take(merged, parsed, (section, name))
 
 
-def _merge_list(merged: Merged, parsed: ParsedFile, section: str, value: list) -> None:
+def _merge_list(merged: Merged, parsed: ParsedFile, section: str, value: list[Any]) -> None:
     target = merged.data.get(section)
     if not isinstance(target, list):
         if section in merged.data and target is not None:

@@ -217,6 +217,11 @@ class KeyResult(Strict):
     settle: DurationSpec | None = Field(
         None, description="re-read windows this recent on each sync; sources restate recent data"
     )
+    running_day: bool = Field(
+        False,
+        description="count the day not yet over from sources that report whole days (GA4, "
+        "date fields); by default their windows end at the last complete day",
+    )
     description: str | None = None
 
     @model_validator(mode="after")
@@ -379,11 +384,15 @@ class NotificationChannel(Strict):
         return "*" in self.teams or team in self.teams
 
 
+def _default_alert_statuses() -> list[AlertStatus]:
+    return ["at_risk", "off_track", "achieved", "stale"]
+
+
 class AlertRules(Strict):
     """What is worth an alert."""
 
     statuses: list[AlertStatus] = Field(
-        default_factory=lambda: ["at_risk", "off_track", "achieved", "stale"],
+        default_factory=_default_alert_statuses,
         description="a KR whose status moves into or out of one of these is an alert",
     )
     sources: bool = Field(True, description="alert when a source starts or stops failing")

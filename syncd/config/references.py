@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncd.abc import Connector
+from syncd.abc import SourcePlugin
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.config.typed import OPERAND_KEYS, iter_leaves, iter_operands
 from syncd.errors import ConfigIssue
@@ -21,7 +21,7 @@ from syncd.errors import ConfigIssue
 class _Checker:
     data: dict[str, Any]
     positions: SourceMap
-    connectors: dict[str, type[Connector]]
+    connectors: dict[str, type[SourcePlugin[Any, Any]]]
     issues: list[ConfigIssue] = field(default_factory=list)
 
     def report(self, message: str, path: KeyPath, hint: str | None = None) -> None:
@@ -66,7 +66,7 @@ class _Checker:
 
 
 def check_references(
-    data: dict[str, Any], positions: SourceMap, connectors: dict[str, type[Connector]]
+    data: dict[str, Any], positions: SourceMap, connectors: dict[str, type[SourcePlugin[Any, Any]]]
 ) -> list[ConfigIssue]:
     """Every reference problem of the merged config, each at the offending key."""
     checker = _Checker(data, positions, connectors)

@@ -6,7 +6,7 @@ settings models (a union discriminated on ``type``), a metric query any of their
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import structlog
 from pydantic import BaseModel
@@ -47,7 +47,7 @@ def config_schema() -> dict[str, Any]:
     defs: dict[str, Any] = document["$defs"]
 
     def ref_of(model: type[BaseModel]) -> dict[str, str]:
-        return refs[(model, "validation")]  # type: ignore[return-value]
+        return refs[(model, "validation")]
 
     def name_of(model: type[BaseModel]) -> str:
         return ref_of(model)["$ref"].rsplit("/", 1)[-1]
@@ -59,7 +59,7 @@ def config_schema() -> dict[str, Any]:
             "discriminator": {
                 "propertyName": "type",
                 "mapping": {
-                    m.model_fields["type"].annotation.__args__[0]: ref_of(m)["$ref"]
+                    get_args(m.model_fields["type"].annotation)[0]: ref_of(m)["$ref"]
                     for m in source_models
                 },
             },

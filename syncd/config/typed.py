@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from syncd import registry
-from syncd.abc import Connector, QueryModel, SourceConfig
+from syncd.abc import QueryModel, SourceConfig, SourcePlugin
 from syncd.config.issues import validation_issues
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.errors import ConfigIssue
@@ -29,7 +29,7 @@ class Typed:
     """The data with typed sources and queries, each source's connector class, the issues."""
 
     data: dict[str, Any]
-    connectors: dict[str, type[Connector]] = field(default_factory=dict)
+    connectors: dict[str, type[SourcePlugin[Any, Any]]] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
 
 

@@ -53,7 +53,7 @@ def plan_jobs(config: Config, syncer: Syncer) -> dict[str, Job]:
     }
 
 
-class SlotTrigger(BaseTrigger):
+class SlotTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 ships no type hints
     """Fires at a syncd schedule's slots (plus jitter), so the scheduler and the slot a
     measurement is stored under always agree, across DST changes too."""
 
@@ -72,7 +72,8 @@ class SlotTrigger(BaseTrigger):
         upcoming = next(
             (s for s in self.schedule.slots_between(after, horizon, self.tz) if s >= after), None
         )
-        return self._apply_jitter(upcoming, self.jitter, now)
+        fire_time: datetime | None = self._apply_jitter(upcoming, self.jitter, now)
+        return fire_time
 
     def __str__(self) -> str:
         return f"slots of {self.schedule.spec!r}"

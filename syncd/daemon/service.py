@@ -34,6 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syncd import registry
+from syncd.abc import Connector
 from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
 from syncd.daemon.instance import InstanceLock
@@ -229,8 +230,10 @@ class Daemon:
         self.jobs: dict[str, Job] = plan_jobs(config, self.syncer)
         self.pool = ConnectorPool(config.sources, config.tz)
         for source in config.sources.values():
-            for collector in registry.load_connector(source.type).metric_collectors():
-                self.telemetry.add_collector(collector)
+            plugin = registry.load_connector(source.type)
+            if issubclass(plugin, Connector):
+                for collector in plugin.metric_collectors():
+                    self.telemetry.add_collector(collector)
 
     def _do_reload(self) -> None:
         self.notifier.reloading()
@@ -389,8 +392,15 @@ class Daemon:
         outcome = "failed"
         try:
             with self._job_lock(job.key, wait=lease.total_seconds() / 2):
+                # ``present``: a caught-up slot is in the past, and present-only queries must
+                # not be stored as if they had been read then.
                 report = self.syncer.run(
-                    self.sink, slot, kr_ids=job.kr_ids, trigger="schedule", pool=self.pool
+                    self.sink,
+                    slot,
+                    kr_ids=job.kr_ids,
+                    trigger="schedule",
+                    pool=self.pool,
+                    present=datetime.now(UTC),
                 )
             outcome = _outcome(report)
             self._record(report)

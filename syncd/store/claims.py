@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, func, or_, select, update
 from sqlmodel import Session
 
 from syncd.store.dialect import upsert_insert
@@ -34,7 +34,8 @@ class Backoff:
 
     def after(self, attempts: int) -> timedelta:
         """The wait after the ``attempts``-th failed attempt."""
-        return min(self.first * 2 ** min(max(attempts - 1, 0), _MAX_DOUBLINGS), self.longest)
+        doublings: int = min(max(attempts - 1, 0), _MAX_DOUBLINGS)
+        return min(self.first * (1 << doublings), self.longest)
 
 
 def _table() -> Table:
@@ -75,6 +76,7 @@ def claim(
             attempts=table.c.attempts + 1,
         )
     )
+    assert isinstance(taken, CursorResult)  # an UPDATE answers with a cursor result
     return taken.rowcount == 1
 
 
@@ -108,6 +110,7 @@ def finish(
     done = session.execute(
         update(table).where(*held).values(finished_at=now, outcome=outcome, retry_at=retry_at)
     )
+    assert isinstance(done, CursorResult)  # an UPDATE answers with a cursor result
     return done.rowcount == 1
 
 

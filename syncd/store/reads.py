@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from syncd.store.tables import Measurement, MeasurementRevision
 
@@ -38,7 +39,7 @@ def latest(session: Session, key_result_ids: Sequence[str] | None) -> dict[str, 
         )
         .label("rank")
     )
-    ranked = select(col(Measurement.id).label("id"), rank)
+    ranked: Select[str, int] = select(col(Measurement.id).label("id"), rank)
     if key_result_ids is not None:
         ranked = ranked.where(col(Measurement.key_result_id).in_(key_result_ids))
     subquery = ranked.subquery()

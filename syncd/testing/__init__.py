@@ -6,12 +6,22 @@ the vendor sandboxes, and so ``syncd demo``, import) works where pytest is not i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+
+from syncd.abc import CollectResult, RequestFailed
 
 if TYPE_CHECKING:
     from syncd.testing.conformance import ConnectorConformance
 
-__all__ = ["ConnectorConformance"]
+__all__ = ["ConnectorConformance", "first_failure"]
+
+
+def first_failure(results: Iterable[CollectResult]) -> None:
+    """Raise the error of the first failed result (tests: ``pytest.raises`` around a collect)."""
+    for result in results:
+        if isinstance(result, RequestFailed):
+            raise result.error
 
 
 def __getattr__(name: str) -> Any:

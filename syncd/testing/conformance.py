@@ -46,14 +46,26 @@ What the subclass provides:
     made at teardown; the kit also closes the connectors it uses, so ``close`` must be idempotent.
 ``windowed_requests`` (fixture)
     A list of ``(MetricRequest, expected_value)`` pairs over different windows, the expected
-    values known independently of the connector (computed by hand from the backend's data). For
-    a push-only connector (``pull = False``) the expected values are ignored: every request must
-    come back as a ``RequestFailed`` with a ``QueryError``.
+    values known independently of the connector (computed by hand from the backend's data).
+    Requests to a source that counts whole days carry their ``days`` as the planner would set
+    them (``DayRule(zone).span(window)``).
 ``failure_cases`` (fixture)
     A dict mapping each :class:`~syncd.errors.SourceError` subclass the connector claims to
     produce to a zero-argument callable that triggers it through the real connector. The callable
     either raises the error or returns collect results among which a ``RequestFailed`` carries
     it.
+
+``arm_fault`` (fixture)
+    A callable ``arm_fault(*, status=None, retry_after=None, html=False, truncate=False,
+    times=1)`` that makes the next ``times`` upstream calls of a connector made by
+    ``make_connector`` answer with that fault (replacing what was armed before): an HTTP
+    ``status`` with the vendor's error body, an HTML page with status 200, or a body cut
+    half-way. The kit checks every connector against the same table (``ERROR_TABLE``).
+``arm_value`` (fixture)
+    A callable ``arm_value(raw)`` that makes the backend answer the first request of the next
+    ``collect`` with the value text ``raw`` ("1e400", "NaN", "-5"…) as the vendor would send a
+    number, the other requests unchanged. The kit checks that such a value fails its request,
+    and only it.
 
 The kit provides a ``context`` fixture (a :class:`~syncd.abc.ConnectorContext` in
 Europe/Zurich, with retries that do not wait) that subclasses may use or override.
@@ -76,19 +88,42 @@ from syncd.abc import (
     ConnectorContext,
     MetricRequest,
     Observation,
+    QueryModel,
+    QueryTraits,
     RequestFailed,
     RetryPolicy,
+    ValueKind,
 )
-from syncd.errors import QueryError, SourceError
+from syncd.errors import (
+    AuthError,
+    QueryError,
+    RateLimited,
+    SourceError,
+    TransientSourceError,
+)
 from syncd.registry import available_connectors, load_connector
 
-MakeConnector = Callable[..., Connector]
+MakeConnector = Callable[..., Connector[Any, Any]]
 FailureCases = dict[type[SourceError], Callable[[], Any]]
-WindowedRequests = list[tuple[MetricRequest, float]]
+WindowedRequests = list[tuple[MetricRequest[QueryModel], float]]
+ArmFault = Callable[..., None]
+ArmValue = Callable[[str], None]
+
+ERROR_TABLE: list[tuple[str, dict[str, Any], type[SourceError]]] = [
+    ("401 Unauthorized", {"status": 401}, AuthError),
+    ("403 Forbidden", {"status": 403}, AuthError),
+    ("429 Too Many Requests", {"status": 429, "retry_after": 0}, RateLimited),
+    ("500 Internal Server Error", {"status": 500}, TransientSourceError),
+    ("503 Service Unavailable", {"status": 503}, TransientSourceError),
+    ("400 Bad Request", {"status": 400}, QueryError),
+    ("an HTML page with 200", {"html": True}, TransientSourceError),
+    ("a truncated body", {"truncate": True}, TransientSourceError),
+]
+"""Every connector maps the same upstream faults onto the same errors (after retries)."""
 
 
 def _match_results(
-    requests: list[MetricRequest], results: list[CollectResult]
+    requests: list[MetricRequest[QueryModel]], results: list[CollectResult]
 ) -> list[CollectResult]:
     """``results`` reordered to follow ``requests``; fails unless it is exactly one each."""
     assert len(results) == len(requests), (
@@ -130,6 +165,9 @@ class ConnectorConformance:
 
     connector_name: ClassVar[str]
     secret_values: ClassVar[tuple[str, ...]] = ()
+    speaks_http: ClassVar[bool] = True
+    """False for a connector that is not an HTTP client (SQL): the HTTP error table and the
+    value injection then do not apply (test those failures in the connector's own tests)."""
 
     # ---- fixtures the kit provides -------------------------------------------------------
 
@@ -143,8 +181,10 @@ class ConnectorConformance:
         )
 
     @pytest.fixture
-    def connector_class(self) -> type[Connector]:
-        return load_connector(self.connector_name)
+    def connector_class(self) -> type[Connector[Any, Any]]:
+        cls = load_connector(self.connector_name)
+        assert issubclass(cls, Connector), f"{self.connector_name} is not a pulled connector"
+        return cls
 
     # ---- helpers ----------------------------------------------------------------------------
 
@@ -161,13 +201,13 @@ class ConnectorConformance:
         with make_connector() as connector:
             assert type(connector) is cls
 
-    def test_type_literal_equals_the_name(self, connector_class: type[Connector]) -> None:
+    def test_type_literal_equals_the_name(self, connector_class: type[Connector[Any, Any]]) -> None:
         annotation = connector_class.config_model.model_fields["type"].annotation
         assert get_origin(annotation) is Literal
         assert get_args(annotation) == (self.connector_name,)
 
     def test_config_round_trips(
-        self, connector_class: type[Connector], source_config: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], source_config: dict[str, Any]
     ) -> None:
         model = connector_class.config_model
         config = model.model_validate(source_config)
@@ -175,7 +215,7 @@ class ConnectorConformance:
         assert model.model_validate(config.model_dump()) == config
 
     def test_query_round_trips(
-        self, connector_class: type[Connector], query: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], query: dict[str, Any]
     ) -> None:
         model = connector_class.query_model
         parsed = model.model_validate(query)
@@ -185,7 +225,7 @@ class ConnectorConformance:
 
     def test_unknown_keys_are_rejected(
         self,
-        connector_class: type[Connector],
+        connector_class: type[Connector[Any, Any]],
         source_config: dict[str, Any],
         query: dict[str, Any],
     ) -> None:
@@ -198,7 +238,7 @@ class ConnectorConformance:
             assert [error["type"] for error in raised.value.errors()] == ["extra_forbidden"]
 
     def test_another_type_is_rejected(
-        self, connector_class: type[Connector], source_config: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], source_config: dict[str, Any]
     ) -> None:
         with pytest.raises(ValidationError):
             connector_class.config_model.model_validate(
@@ -206,7 +246,7 @@ class ConnectorConformance:
             )
 
     def test_secrets_stay_out_of_the_config_text(
-        self, connector_class: type[Connector], source_config: dict[str, Any]
+        self, connector_class: type[Connector[Any, Any]], source_config: dict[str, Any]
     ) -> None:
         config = connector_class.config_model.model_validate(source_config)
         self.assert_no_secrets(repr(config), "repr(config)")
@@ -229,19 +269,27 @@ class ConnectorConformance:
         requests = [request for request, _ in windowed_requests]
         with make_connector() as connector:
             results = _match_results(requests, list(connector.collect(requests)))
-            pull = connector.pull
             calls = connector.context.stats.calls
         for (request, expected), result in zip(windowed_requests, results, strict=True):
-            if not pull:
-                assert isinstance(result, RequestFailed), f"{request} was pulled"
-                assert isinstance(result.error, QueryError), result.error
-                continue
             assert isinstance(result, Observation), f"{request} failed: {result}"
             assert math.isclose(result.value, expected, rel_tol=1e-9, abs_tol=1e-9), (
                 f"{request.window}: got {result.value}, expected {expected}"
             )
-        if pull:
-            assert calls >= 1, "collect made no upstream call (count them with call_upstream)"
+        assert calls >= 1, "collect made no upstream call (make them through Connector.call)"
+
+    def test_traits_are_declared_for_each_query(
+        self, make_connector: MakeConnector, windowed_requests: WindowedRequests
+    ) -> None:
+        with make_connector() as connector:
+            for request, _ in windowed_requests:
+                traits = connector.traits(
+                    connector.config, request.query, connector.context.timezone
+                )
+                assert isinstance(traits, QueryTraits)
+                if traits.day_zone is not None and not request.window.is_snapshot:
+                    assert request.days is not None, (
+                        f"{request}: a day-granular query needs request.days, as the planner sets"
+                    )
 
     def test_describe_names_the_request_without_secrets(
         self, make_connector: MakeConnector, windowed_requests: WindowedRequests
@@ -280,3 +328,62 @@ class ConnectorConformance:
             assert str(error).strip(), f"the {error_class.__name__} has no message"
             self.assert_no_secrets(str(error), f"the {error_class.__name__} message")
             self.assert_no_secrets(repr(error), f"repr of the {error_class.__name__}")
+
+    def test_error_table(
+        self,
+        make_connector: MakeConnector,
+        windowed_requests: WindowedRequests,
+        request: pytest.FixtureRequest,
+    ) -> None:
+        if not self.speaks_http:
+            pytest.skip(f"{self.connector_name} is not an HTTP client")
+        arm_fault: ArmFault = request.getfixturevalue("arm_fault")
+        first = windowed_requests[0][0]
+        for name, fault, expected in ERROR_TABLE:
+            arm_fault(**fault, times=50)
+            with make_connector() as connector:
+                (result,) = connector.collect([first])
+            arm_fault(times=0)
+            assert isinstance(result, RequestFailed), f"{name}: gave {result}"
+            assert isinstance(result.error, expected), (
+                f"{name}: {type(result.error).__name__} ({result.error}), not {expected.__name__}"
+            )
+            self.assert_no_secrets(str(result.error), f"the {name} error")
+
+    def test_impossible_values_fail_only_their_request(
+        self,
+        make_connector: MakeConnector,
+        windowed_requests: WindowedRequests,
+        request: pytest.FixtureRequest,
+    ) -> None:
+        if not self.speaks_http:
+            pytest.skip(f"{self.connector_name} is not an HTTP client")
+        arm_value: ArmValue = request.getfixturevalue("arm_value")
+        requests = [request for request, _ in windowed_requests]
+        with make_connector() as connector:
+            kind = connector.traits(
+                connector.config, requests[0].query, connector.context.timezone
+            ).kind
+        bad = ["1e400", "NaN", "Infinity", "twelve"]
+        if kind in (ValueKind.COUNT, ValueKind.DURATION):
+            bad.append("-5")
+        if kind is ValueKind.COUNT:
+            bad.append("2.5")
+        if kind is ValueKind.SHARE:
+            bad.append("1.5")
+        for raw in bad:
+            arm_value(raw)
+            with make_connector() as connector:
+                results = _match_results(requests, list(connector.collect(requests)))
+            failed = [r for r in results if isinstance(r, RequestFailed)]
+            assert len(failed) == 1, f"{raw!r}: {len(failed)} requests failed: {results}"
+            assert failed[0].request == requests[0], f"{raw!r} failed another request"
+            assert isinstance(failed[0].error, QueryError), failed[0].error
+            message = str(failed[0].error).lower()
+            # A JSON number such as 1e400 may reach a connector already parsed (as inf) by an
+            # SDK; the error must then at least say why the value was refused.
+            quoted = raw.lower() in message or ("finite" in message and raw != "twelve")
+            assert quoted, f"{raw!r}: the error does not quote the upstream text: {message}"
+            for (asked, expected), result in zip(windowed_requests[1:], results[1:], strict=True):
+                assert isinstance(result, Observation), f"{asked} failed: {result}"
+                assert math.isclose(result.value, expected, rel_tol=1e-9, abs_tol=1e-9)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import pygal  # type: ignore[import-untyped]  # pygal ships no type hints
+import pygal
 from markupsafe import Markup
-from pygal.style import Style  # type: ignore[import-untyped]
+from pygal.style import Style
 
 from syncd.render import format_number, format_value
 from syncd.web.data import KRView

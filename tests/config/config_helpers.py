@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
 import pytest
 from pydantic import SecretStr, field_validator
 
-from syncd.abc import CollectResult, Connector, MetricRequest, QueryModel, SourceConfig
+from syncd.abc import (
+    CheckinSource,
+    Connector,
+    MetricRequest,
+    QueryModel,
+    RawValue,
+    SourceConfig,
+)
 from syncd.config import LoadedConfig, load_config
 from syncd.errors import ConfigError, ConfigIssue
 
@@ -38,8 +44,8 @@ class FakeConnector(Connector[FakeConfig, FakeQuery]):
     config_model = FakeConfig
     query_model = FakeQuery
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        return []
+    def fetch(self, request: MetricRequest[FakeQuery]) -> RawValue:
+        return 0
 
 
 class CheckinConfig(SourceConfig):
@@ -50,13 +56,9 @@ class CheckinQuery(QueryModel):
     max: float | None = None
 
 
-class CheckinConnector(Connector[CheckinConfig, CheckinQuery]):
+class CheckinConnector(CheckinSource[CheckinConfig, CheckinQuery]):
     config_model = CheckinConfig
     query_model = CheckinQuery
-    pull = False
-
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
-        return []
 
 
 def write(directory: Path, name: str, text: str) -> Path:

@@ -6,9 +6,8 @@ to fail on the defect it exists for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,17 +15,16 @@ import structlog
 from pydantic import SecretStr
 
 from syncd.abc import (
-    CollectResult,
     Connector,
     ConnectorContext,
     MetricRequest,
-    Observation,
     QueryModel,
-    RequestFailed,
+    RawValue,
     SourceConfig,
     Window,
 )
-from syncd.errors import AuthError, QueryError
+from syncd.errors import AuthError, QueryError, TransientSourceError
+from syncd.http import error_for_status
 from syncd.registry import register_connector, unregister_connector
 from syncd.testing import ConnectorConformance
 
@@ -45,34 +43,51 @@ class DailyQuery(QueryModel):
 
 
 class DailyConnector(Connector[DailyConfig, DailyQuery]):
-    """Answers ``per_day`` times the window's length in days; token 'wrong' is rejected."""
+    """Answers ``per_day`` times the window's length in days; token 'wrong' is rejected.
+
+    ``fault`` and ``value`` play the sandbox's part for ``arm_fault`` and ``arm_value``."""
 
     config_model = DailyConfig
     query_model = DailyQuery
+    fault: ClassVar[dict[str, Any]] = {}
+    value: ClassVar[list[str]] = []
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
+    def fetch(self, request: MetricRequest[DailyQuery]) -> RawValue:
+        return self.call(lambda: self._answer(request), what="daily")
+
+    def _answer(self, request: MetricRequest[DailyQuery]) -> RawValue:
         if self.config.token.get_secret_value() == "wrong":
             raise AuthError("daily: token rejected")
-        results: list[CollectResult] = []
-        for request in requests:
-            self.context.stats.count_call()
-            assert isinstance(request.query, DailyQuery)
-            if request.query.per_day < 0:
-                results.append(RequestFailed(request, QueryError("daily: negative rate")))
-                continue
-            days = (request.window.end - request.window.start).total_seconds() / 86400
-            results.append(Observation(request, request.query.per_day * days))
-        return results
+        fault = DailyConnector.fault
+        if fault.get("times", 0) > 0:
+            fault["times"] -= 1
+            if fault.get("status"):
+                raise error_for_status(
+                    fault["status"],
+                    source="daily",
+                    vendor="Daily",
+                    where="/daily",
+                    wait=fault.get("retry_after"),
+                )
+            raise TransientSourceError("daily: returned an HTML page or a cut body")
+        if request.query.per_day < 0:
+            raise QueryError("daily: negative rate")
+        if DailyConnector.value:
+            return DailyConnector.value.pop()
+        days = (request.window.end - request.window.start).total_seconds() / 86400
+        return request.query.per_day * days
 
 
 class LeakyConnector(DailyConnector):
-    """Leaks its token in describe() and in the logs, and forgets the last request."""
+    """Leaks its token in describe() and in the logs, and answers NaN for 7-day windows."""
 
-    def collect(self, requests: Sequence[MetricRequest]) -> Iterable[CollectResult]:
+    def fetch(self, request: MetricRequest[DailyQuery]) -> RawValue:
         structlog.get_logger().info("pull", token=self.config.token.get_secret_value())
-        return list(super().collect(requests))[:-1]
+        if request.window.end - request.window.start == timedelta(days=7):
+            return "NaN"
+        return super().fetch(request)
 
-    def describe(self, request: MetricRequest) -> str:
+    def describe(self, request: MetricRequest[DailyQuery]) -> str:
         return f"GET /daily?token={self.config.token.get_secret_value()}"
 
 
@@ -114,6 +129,22 @@ class DailyKit(ConnectorConformance):
         return [(request_over(1), 10.0), (request_over(7), 70.0), (request_over(30, 0.5), 15.0)]
 
     @pytest.fixture
+    def arm_fault(self):
+        def arm(*, times: int = 1, **fault: Any) -> None:
+            DailyConnector.fault = {**fault, "times": times}
+
+        yield arm
+        DailyConnector.fault = {}
+
+    @pytest.fixture
+    def arm_value(self):
+        def arm(raw: str) -> None:
+            DailyConnector.value = [raw]
+
+        yield arm
+        DailyConnector.value = []
+
+    @pytest.fixture
     def failure_cases(self, make_connector):
         return {
             AuthError: lambda: make_connector(token="wrong").collect([request_over(1)]),
@@ -138,11 +169,33 @@ def make_leaky(**overrides: Any) -> LeakyConnector:
     return LeakyConnector(config, ConnectorContext("conformance", ZURICH))
 
 
-def test_kit_catches_a_dropped_result():
-    with pytest.raises(KitFailure, match="returned 1 results for 2 requests"):
-        DailyKit().test_one_result_per_request_echoing_it(
-            make_leaky, [(request_over(1), 10.0), (request_over(2), 20.0)]
+def test_kit_catches_an_impossible_value():
+    with pytest.raises(KitFailure, match="failed: RequestFailed"):
+        DailyKit().test_windowed_requests_give_the_expected_values(
+            make_leaky, [(request_over(1), 10.0), (request_over(7), 70.0)]
         )
+
+
+def test_kit_catches_a_connector_that_maps_a_fault_wrongly(kit_args):
+    kit, make = kit_args
+
+    def arm_nothing(**_fault: Any) -> None:
+        pass
+
+    request = pytest.FixtureRequest  # the kit asks the fixture by name
+    with pytest.raises(KitFailure, match="401 Unauthorized: gave Observation"):
+        kit.test_error_table(make, [(request_over(1), 10.0)], _Fixtures(arm_fault=arm_nothing))
+    del request
+
+
+class _Fixtures:
+    """Stands in for pytest's ``request`` when a kit test is called by hand."""
+
+    def __init__(self, **fixtures: Any) -> None:
+        self._fixtures = fixtures
+
+    def getfixturevalue(self, name: str) -> Any:
+        return self._fixtures[name]
 
 
 def test_kit_catches_a_wrong_value(kit_args):

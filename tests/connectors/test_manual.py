@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,68 +12,27 @@ from pydantic import ValidationError
 
 import connectors.manual
 from connectors.manual import ManualConnector, ManualQuery, ManualSourceConfig
-from syncd.abc import ConnectorContext, MetricRequest, RequestFailed, Window
+from syncd.abc import CheckinSource, Connector, MetricRequest, RequestFailed, Window
+from syncd.collect import ConnectorPool, collect_from_source
 from syncd.config.loader import load_config
 from syncd.errors import QueryError
-from syncd.testing import ConnectorConformance
 
 ZURICH = ZoneInfo("Europe/Zurich")
 NOVEMBER = Window(datetime(2026, 11, 1, tzinfo=ZURICH), datetime(2026, 12, 1, tzinfo=ZURICH))
 
 
-class TestManualConformance(ConnectorConformance):
-    connector_name = "manual"
-
-    @pytest.fixture
-    def source_config(self):
-        return {"type": "manual"}
-
-    @pytest.fixture
-    def query(self):
-        return {"min": -100, "max": 100}
-
-    @pytest.fixture
-    def make_connector(self, source_config, context):
-        def make(**overrides: Any) -> ManualConnector:
-            config = ManualSourceConfig.model_validate({**source_config, **overrides})
-            return ManualConnector(config, context)
-
-        return make
-
-    @pytest.fixture
-    def windowed_requests(self, context):
-        snapshot = datetime(2026, 11, 15, 9, tzinfo=ZURICH)
-        return [
-            (MetricRequest(context.source, ManualQuery(min=-100, max=100), NOVEMBER), math.nan),
-            (MetricRequest(context.source, ManualQuery(), Window(snapshot, snapshot)), math.nan),
-        ]
-
-    @pytest.fixture
-    def failure_cases(self, make_connector, windowed_requests):
-        request = windowed_requests[0][0]
-        return {QueryError: lambda: make_connector().collect([request])}
-
-
-@pytest.fixture
-def connector():
-    return ManualConnector(
-        ManualSourceConfig(type="manual"), ConnectorContext("survey", timezone=ZURICH)
-    )
-
-
-def test_is_push_only_and_collect_points_to_checkin(connector):
-    requests = [
-        MetricRequest("survey", ManualQuery(), NOVEMBER),
-        MetricRequest("survey", ManualQuery(min=0), NOVEMBER),
-    ]
-    results = list(connector.collect(requests))
-
+def test_is_a_checkin_source_never_pulled(tmp_path):
+    assert issubclass(ManualConnector, CheckinSource)
+    assert not issubclass(ManualConnector, Connector)
     assert ManualConnector.pull is False
-    assert [r.request for r in results] == requests
-    assert all(isinstance(r, RequestFailed) for r in results)
-    assert all("syncd checkin" in str(r.error) for r in results)
-    assert {r.error.source for r in results} == {"survey"}
-    assert connector.context.stats.calls == 0
+    # A pool refuses to open one: there is nothing to pull.
+    pool = ConnectorPool({"survey": ManualSourceConfig(type="manual")}, ZURICH)
+    request = MetricRequest("survey", ManualQuery(), NOVEMBER)
+    outcome = collect_from_source(pool, "survey", [request])
+    (failed,) = outcome.results.values()
+    assert isinstance(failed, RequestFailed)
+    assert "syncd checkin" in str(failed.error)
+    assert outcome.stats.calls == 0
 
 
 @pytest.mark.parametrize(
@@ -116,12 +74,9 @@ def test_query_bounds_must_be_ordered():
     assert ManualQuery(min=1, max=1).max == 1
 
 
-def test_describe_names_source_window_and_bounds(connector):
-    request = MetricRequest("survey", ManualQuery(min=0, max=10), NOVEMBER)
-    assert connector.describe(request) == (
-        "manual check-ins for survey over "
-        "[2026-11-01T00:00:00+01:00, 2026-12-01T00:00:00+01:00) (min 0, max 10)"
-    )
+def test_describe_names_source_and_bounds():
+    description = ManualConnector.describe("survey", ManualQuery(min=0, max=10))
+    assert description == "manual check-ins for survey (min 0, max 10)"
 
 
 def test_sample_config_loads():

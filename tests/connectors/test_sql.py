@@ -27,8 +27,9 @@ from syncd.abc import (
     Window,
 )
 from syncd.config.loader import load_config
-from syncd.errors import AuthError, QueryError, TransientSourceError
-from syncd.testing import ConnectorConformance
+from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
+from syncd.evaluate import DayRule
+from syncd.testing import ConnectorConformance, first_failure
 
 ZURICH = ZoneInfo("Europe/Zurich")
 PG_PASSWORD = "pg-s3cr3t-pw"  # the password conftest puts in the PostgreSQL URL
@@ -41,7 +42,10 @@ def local(year: int, month: int, day: int, hour: int = 0) -> datetime:
 def make_request(
     sql: str, start: datetime, end: datetime, source: str = "warehouse", **params: Any
 ) -> MetricRequest:
-    return MetricRequest(source, SqlQuery(sql=sql, params=params), Window(start, end))
+    window = Window(start, end)
+    # As the planner does for a query that reads dates: the days of the config's zone.
+    days = DayRule(ZURICH).span(window) if ":start_date" in sql or ":end_date" in sql else None
+    return MetricRequest(source, SqlQuery(sql=sql, params=params), window, days)
 
 
 SUM_SQL = (
@@ -77,6 +81,7 @@ def collect_one(connector: SqlConnector, request: MetricRequest) -> Observation 
 
 class SqlConformanceBase(ConnectorConformance):
     connector_name = "sql"
+    speaks_http = False  # database errors have their own tests below
     timestamps = "utc"
     table = "events_utc"
 
@@ -280,7 +285,9 @@ def test_sqlite_database_locked_is_transient_and_retried(sql_sqlite_url):
             connector_for(sql_sqlite_url, context, timeout_seconds=0.05) as connector,
             pytest.raises(TransientSourceError, match="database is locked"),
         ):
-            connector.collect([make_request("SELECT COUNT(*) FROM customers", *OCT_25)])
+            first_failure(
+                connector.collect([make_request("SELECT COUNT(*) FROM customers", *OCT_25)])
+            )
     finally:
         blocker.rollback()
         blocker.close()
@@ -326,7 +333,7 @@ def test_postgres_statement_timeout_is_transient_and_fails_the_source(sql_pg_url
         connector_for(sql_pg_url, context, timeout_seconds=0.1) as connector,
         pytest.raises(TransientSourceError, match="statement timeout"),
     ):
-        connector.collect([make_request("SELECT 1 FROM pg_sleep(2)", *OCT_25)])
+        first_failure(connector.collect([make_request("SELECT 1 FROM pg_sleep(2)", *OCT_25)]))
     assert (context.stats.calls, context.stats.retries) == (2, 1)
 
 
@@ -338,7 +345,7 @@ def test_postgres_unknown_role_is_an_auth_error_without_the_password(sql_pg_url)
         connector_for(url.render_as_string(hide_password=False), context) as connector,
         pytest.raises(AuthError) as raised,
     ):
-        connector.collect([make_request("SELECT 1", *OCT_25)])
+        first_failure(connector.collect([make_request("SELECT 1", *OCT_25)]))
     assert "no_such_role" in str(raised.value)
     assert PG_PASSWORD not in str(raised.value)
     assert context.stats.retries == 0
@@ -441,3 +448,14 @@ def test_sample_config_loads():
     assert isinstance(signups, SqlQuery)
     assert signups.params == {"segment": "newcomer"}
     assert sorted(config.metrics) == ["newcomer_revenue", "newcomer_signups", "open_tickets"]
+
+
+def test_check_connects_and_names_the_database_without_the_password(sql_sqlite_url):
+    with connector_for(sql_sqlite_url) as connector:
+        assert connector.check() == f"connected to {sql_sqlite_url}"
+
+
+def test_check_of_an_unreachable_database_is_a_source_error(tmp_path):
+    missing = f"sqlite:///{tmp_path / 'nowhere' / 'db.sqlite'}"
+    with connector_for(missing, fast_context()) as connector, pytest.raises(SourceError):
+        connector.check()

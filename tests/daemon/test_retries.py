@@ -24,8 +24,8 @@ def test_failed_slots_are_retried_until_the_gap_is_filled_exactly_once(
     config = write_daemon_config(
         store_url,
         warehouse=f"sqlite:///{warehouse}",
-        alpha_sql="SELECT v FROM t",
-        beta_sql="SELECT v * 2 FROM t",
+        alpha_sql="SELECT v FROM t WHERE :window_end IS NOT NULL",
+        beta_sql="SELECT v * 2 FROM t WHERE :window_end IS NOT NULL",
     )
     daemon = Daemon(config, tmp_path)
 

@@ -194,11 +194,10 @@ def test_krs_outside_their_cycle_are_skipped(write_config, sqlite_store):
 
 
 def test_sources_that_only_know_the_present_are_not_asked_for_past_snapshots(
-    write_config, sqlite_store, daily_connector, monkeypatch
+    write_config, sqlite_store, daily_connector
 ):
-    monkeypatch.setattr(daily_connector, "past_snapshots", False)
     loaded = write_config(
-        CONFIG.replace(
+        CONFIG.replace("web: {type: daily}", "web: {type: daily, present_only: true}").replace(
             "metrics:\n",
             "metrics:\n  open_now: {source: web, query: {per_day: 1}, window: snapshot}\n",
         )
@@ -212,4 +211,10 @@ def test_sources_that_only_know_the_present_are_not_asked_for_past_snapshots(
     assert {r.binding.slot for r in report.results} == {datetime(2026, 11, 21, tzinfo=UTC)}
     assert report.skipped == []  # the last day's pass had nothing to skip
     past = syncer.plan(datetime(2026, 11, 20, tzinfo=UTC), kr_ids=["open-now"], present=AS_OF)
-    assert past[1] == [("open-now", "web cannot tell a past snapshot")]
+    assert past[1] == [
+        (
+            "open-now",
+            "web reads only the present state for this query, so it cannot tell a snapshot "
+            "ending 2026-11-20T00:00:00+00:00",
+        )
+    ]

@@ -97,6 +97,8 @@ def test_json_log_lines_carry_event_level_timestamp_and_no_secret(
     by_source = {line["source"]: line for line in lines if line["event"] == "source.collected"}
     assert by_source["warehouse"]["level"] == "info"
     assert by_source["warehouse"]["outcome"] == "ok"
-    assert by_source["archive"]["level"] == "warning"
+    assert by_source["archive"]["level"] == "info"  # a run says what it did; failing warns once
     assert by_source["archive"]["outcome"] == "failed"
+    failing = [line for line in lines if line["event"] == "source.failing"]
+    assert [(line["source"], line["level"]) for line in failing] == [("archive", "warning")]
     assert 'database "***" does not exist' in by_source["archive"]["error"]

@@ -7,7 +7,7 @@ authoring a new revision with the ``alembic`` CLI, ``sqlalchemy.url`` may be giv
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -18,7 +18,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from syncd.store.tables import metadata
 
 
-def render_item(kind: str, obj: Any, _context: AutogenContext) -> str | bool:
+def render_item(kind: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
     """Write UTC datetime columns as their plain column type, so migrations never import syncd."""
     if kind == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

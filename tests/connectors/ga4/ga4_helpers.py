@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 from connectors.ga4 import Ga4Query
 from connectors.ga4.data import DailyFact
 from connectors.ga4.sandbox import Ga4Sandbox
-from syncd.abc import ConnectorContext, MetricRequest, RetryPolicy, Window
+from syncd.abc import ConnectorContext, MetricRequest, RequestFailed, RetryPolicy, Window
+from syncd.errors import SourceError
+from syncd.evaluate import DayRule
 
 ZURICH = ZoneInfo("Europe/Zurich")
 PROPERTY = "123456789"
@@ -30,8 +32,11 @@ def window(start: date, end: date, tz: ZoneInfo = ZURICH) -> Window:
     )
 
 
-def request(metric: str, win: Window, source: str = "web", **query: Any) -> MetricRequest:
-    return MetricRequest(source, Ga4Query(metric=metric, **query), win)
+def request(
+    metric: str, win: Window, source: str = "web", zone: ZoneInfo = ZURICH, **query: Any
+) -> MetricRequest[Ga4Query]:
+    """A request with its days as the planner sets them (complete days of ``zone``)."""
+    return MetricRequest(source, Ga4Query(metric=metric, **query), win, DayRule(zone).span(win))
 
 
 def fast_context(source: str = "web", attempts: int = 3) -> ConnectorContext:
@@ -45,3 +50,10 @@ def fast_context(source: str = "web", attempts: int = 3) -> ConnectorContext:
 def facts_between(sandbox: Ga4Sandbox, first: date, last: date) -> list[DailyFact]:
     """Facts of the days ``first``..``last`` inclusive."""
     return [fact for fact in sandbox.facts if first <= fact.day <= last]
+
+
+def failure(results: Any) -> SourceError:
+    """The error of the one request of ``results``, which must have failed."""
+    (result,) = list(results)
+    assert isinstance(result, RequestFailed), result
+    return result.error

@@ -80,6 +80,35 @@ class TestGa4Conformance(ConnectorConformance):
         ]
 
     @pytest.fixture
+    def arm_fault(self, oauth_sandbox):
+        def arm(*, status=None, retry_after=None, html=False, truncate=False, times=1) -> None:
+            oauth_sandbox.faults.clear()
+            if times == 0:
+                return
+            if html:
+                page = "<!DOCTYPE html><html><body><h1>Sign in</h1></body></html>"
+                oauth_sandbox.faults.add("/v1beta/", status=200, body=page, times=times)
+            elif truncate:
+                oauth_sandbox.faults.add("/v1beta/", status=None, truncate=True, times=times)
+            else:
+                oauth_sandbox.faults.add(
+                    "/v1beta/", status=status, retry_after=retry_after, times=times
+                )
+
+        return arm
+
+    @pytest.fixture
+    def arm_value(self, oauth_sandbox, windowed_requests):
+        first = windowed_requests[0][0]
+
+        def arm(raw: str) -> None:
+            oauth_sandbox.override_value(
+                raw, metric=first.query.metric, start_date=first.days.first
+            )
+
+        return arm
+
+    @pytest.fixture
     def failure_cases(self, make_connector, source_config, oauth_sandbox, context):
         oct_ = window(date(2026, 10, 1), date(2026, 11, 1))
         one = [request("sessions", oct_, source=context.source)]

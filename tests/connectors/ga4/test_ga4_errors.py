@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
-from ga4_helpers import facts_between, fast_context, request, window
+from ga4_helpers import facts_between, failure, fast_context, request, window
 
 from connectors.ga4.errors import QuotaExhausted, ServerErrorBudgetSpent
 from connectors.ga4.quota import REMAINING
 from connectors.ga4.sandbox import Ga4Sandbox
 from syncd.abc import Observation, RequestFailed
+from syncd.collect import run_connector
 from syncd.errors import AuthError, QueryError, RateLimited, TransientSourceError
 
 OCT = window(date(2026, 10, 1), date(2026, 11, 1))
@@ -24,24 +24,37 @@ def test_429_with_retry_after_is_waited_out_and_retried(sandbox, make_connector)
     sandbox.faults.add(":runReport", status=429, times=2, retry_after=0.02)
     connector = make_connector()
     waits: list[float] = []
-    connector.sleep = waits.append
-    (result,) = connector.collect([request("sessions", OCT)])
+    connector.context.sleep = waits.append
+    outcome = run_connector(connector, [request("sessions", OCT)])
+    (result,) = outcome.results.values()
     assert isinstance(result, Observation) and result.value == sessions_in_october(sandbox)
+    assert outcome.outcome == "ok"
     assert len(sandbox.calls()) == 3
-    assert connector.context.stats.calls == 3 and connector.context.stats.retries == 2
-    assert all(w >= 0.02 for w in waits)
+    assert (outcome.stats.calls, outcome.stats.retries) == (3, 2)
+    assert (connector.context.stats.calls, connector.context.stats.retries) == (3, 2)
+    assert len(waits) == 2 and all(w >= 0.02 for w in waits)
 
 
-def test_503_is_retried_once_then_spared(sandbox, make_connector):
-    sandbox.faults.add(":runReport", status=503, times=1)
-    (result,) = make_connector().collect([request("sessions", OCT)])
-    assert isinstance(result, Observation)
-    sandbox.requests.clear()
+def test_5xx_are_retried_within_the_hourly_budget_then_spared(sandbox, make_connector):
+    hour = datetime(2026, 10, 14, 9, 5, tzinfo=UTC)
+    connector = make_connector(context=fast_context(attempts=5))
+    connector.clock = lambda: hour
     sandbox.faults.add(":runReport", status=503, times=10)
-    with pytest.raises(ServerErrorBudgetSpent) as raised:
-        make_connector(context=fast_context(attempts=5)).collect([request("sessions", OCT)])
-    assert isinstance(raised.value, TransientSourceError) and not raised.value.retryable
+    error = failure(connector.collect([request("sessions", OCT)]))
+    assert isinstance(error, ServerErrorBudgetSpent) and not error.retryable
+    assert isinstance(error, TransientSourceError)
     assert len(sandbox.calls()) == 2  # one retry, although the policy allowed five attempts
+    sandbox.requests.clear()
+    error = failure(connector.collect([request("newUsers", OCT)]))
+    assert isinstance(error, ServerErrorBudgetSpent)
+    assert len(sandbox.calls()) == 1  # the same hour: the budget is spent
+    sandbox.requests.clear()
+    connector.clock = lambda: hour.replace(hour=10)
+    sandbox.faults.clear()
+    sandbox.faults.add(":runReport", status=503, times=1)
+    (result,) = connector.collect([request("sessions", OCT)])
+    assert isinstance(result, Observation)  # the next hour: retried again
+    assert len(sandbox.calls()) == 2
 
 
 def test_truncated_body_is_transient_and_retried(sandbox, make_connector):
@@ -53,8 +66,9 @@ def test_truncated_body_is_transient_and_retried(sandbox, make_connector):
 
 def test_401_is_an_auth_error_and_not_retried(sandbox, make_connector):
     sandbox.faults.add(":runReport", status=401, times=5)
-    with pytest.raises(AuthError):  # the client first tries to refresh the (anonymous) token
-        make_connector().collect([request("sessions", OCT)])
+    error = failure(make_connector().collect([request("sessions", OCT)]))
+    assert isinstance(error, AuthError)
+    assert "credentials" in str(error)  # the client tried to refresh the (anonymous) token
     assert len(sandbox.calls()) == 1
 
 
@@ -114,13 +128,13 @@ def test_hourly_quota_exhausted_pauses_the_property_until_the_next_hour():
         (ok,) = first.collect([request("sessions", OCT)])  # costs 2 tokens: 1 + 31 days // 30
         assert isinstance(ok, Observation)
         assert REMAINING.labels("web", "123456789", "tokens_per_hour")._value.get() == 1
-        with pytest.raises(QuotaExhausted) as raised:
-            first.collect([request("newUsers", OCT)])
-        assert raised.value.scope == "hour"
-        assert raised.value.retry_after == 40 * 60
+        error = failure(first.collect([request("newUsers", OCT)]))
+        assert isinstance(error, QuotaExhausted)
+        assert error.scope == "hour"
+        assert error.retry_after == 40 * 60
         assert len(sandbox.calls()) == 1  # the governor knew: no call was made
-        with pytest.raises(QuotaExhausted):
-            connector().collect([request("newUsers", OCT)])  # a fresh connector honours it
+        # a fresh connector honours it
+        assert isinstance(failure(connector().collect([request("newUsers", OCT)])), QuotaExhausted)
         assert len(sandbox.calls()) == 1
 
 
@@ -139,11 +153,10 @@ def test_daily_quota_answer_pauses_until_midnight_pacific():
         )
         connector = Ga4Connector(config, fast_context())
         connector.clock = clock_at(now)
-        with pytest.raises(QuotaExhausted) as raised:
-            connector.collect([request("sessions", OCT)])
-        assert isinstance(raised.value, RateLimited)
-        assert raised.value.scope == "day"
-        assert raised.value.until == datetime(2026, 10, 15, 7, 0, tzinfo=UTC)  # 00:00 PDT
+        error = failure(connector.collect([request("sessions", OCT)]))
+        assert isinstance(error, QuotaExhausted) and isinstance(error, RateLimited)
+        assert error.scope == "day"
+        assert error.until == datetime(2026, 10, 15, 7, 0, tzinfo=UTC)  # 00:00 PDT
         assert len(sandbox.calls()) == 1  # retry_after is beyond the policy's cap: no retry
 
 

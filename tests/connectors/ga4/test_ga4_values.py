@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from ga4_helpers import ZURICH, facts_between, request, window
+from ga4_helpers import ZURICH, facts_between, failure, request, window
 
 import connectors.ga4
 from syncd.abc import Observation, RequestFailed
@@ -177,12 +177,52 @@ def test_ratio_is_the_quotient_of_the_sums_never_a_mean_of_daily_ratios(
     assert len(sandbox.calls()) == 1  # numerator and denominator came from one report
 
 
-def test_windows_not_at_midnight_read_the_days_whose_midnight_they_contain(sandbox, make_connector):
+def test_a_ratio_at_an_hourly_slot_reads_the_same_complete_days_for_both_operands(
+    sandbox, make_connector, tmp_path: Path
+):
+    from datetime import timedelta as days
+
     from syncd.abc import Window
 
-    # 14:00 on Oct 3 to 14:00 on Oct 6: the midnights of Oct 4, 5 and 6 lie inside.
+    config_file = tmp_path / "ga4.yaml"
+    config_file.write_text(
+        re.sub(
+            r"^    credentials: .*",
+            f'    endpoint: "{sandbox.url}"\n    auth: {{method: anonymous}}',
+            Path(connectors.ga4.__file__).with_name("sample.yaml").read_text(),
+            count=1,
+            flags=re.MULTILINE,
+        )
+    )
+    config = load_config(config_file).config
+    evaluator = MetricEvaluator(config)
+    metric = config.metrics["conversion_rate"]
+    # trailing 28 days measured at 14:00 on Oct 29, as an hourly schedule does
+    end = date_time(2026, 10, 29, 14)
+    raw = Window(end - days(days=28), end)
+    rule = evaluator.day_rule(metric, raw)
+    assert rule is not None and rule.zone == ZURICH
+    snapped = rule.snap(raw)
+    requests = evaluator.requests(metric, snapped, rule)
+    assert {r.days for r in requests} == {rule.span(snapped)}  # one span for both operands
+    results = {r.request.key: r for r in make_connector().collect(requests)}
+    value = evaluator.evaluate(metric, snapped, results, rule).value
+    (call,) = sandbox.calls()
+    assert call.body["dateRanges"] == [{"startDate": "2026-10-01", "endDate": "2026-10-28"}]
+    facts = facts_between(sandbox, date(2026, 10, 1), date(2026, 10, 28))
+    bookings = sum(f.events["booking_completed"] for f in facts)
+    assert value == pytest.approx(bookings / sum(f.sessions for f in facts), rel=1e-12)
+
+
+def test_windows_not_at_midnight_read_the_complete_days_the_planner_decided(
+    sandbox, make_connector
+):
+    from syncd.abc import Window
+
+    # 14:00 on Oct 3 to 14:00 on Oct 6: the planner snaps it to Oct 3 00:00 – Oct 6 00:00,
+    # complete days Oct 3..5 (it used to read Oct 4..6, the last day not yet over).
     partial = Window(date_time(2026, 10, 3, 14), date_time(2026, 10, 6, 14))
-    facts = facts_between(sandbox, date(2026, 10, 4), date(2026, 10, 6))
+    facts = facts_between(sandbox, date(2026, 10, 3), date(2026, 10, 5))
     (value,) = values(make_connector(), [request("sessions", partial)])
     assert value == sum(f.sessions for f in facts)
 
@@ -196,9 +236,9 @@ def date_time(year, month, day, hour):
 def test_property_override_and_unknown_property(sandbox, make_connector):
     from syncd.errors import AuthError
 
-    connector = make_connector()
-    with pytest.raises(AuthError, match="Viewer"):
-        list(connector.collect([request("sessions", OCT, property="555")]))
+    error = failure(make_connector().collect([request("sessions", OCT, property="555")]))
+    assert isinstance(error, AuthError) and "Viewer" in str(error)
+    assert "properties/555" in str(error)
 
 
 def test_snapshot_windows_fail_with_a_hint(make_connector):

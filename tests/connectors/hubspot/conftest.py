@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors.hubspot import HubSpotConnector, HubSpotSourceConfig
+from connectors.hubspot import HubSpotConnector, HubSpotQuery, HubSpotSourceConfig
 from connectors.hubspot.data import CrmRecord
 from connectors.hubspot.sandbox import HubSpotSandbox
-from syncd.abc import ConnectorContext, RetryPolicy
+from syncd.abc import ConnectorContext, MetricRequest, RetryPolicy, Window
+from syncd.evaluate import DayRule
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -31,6 +32,18 @@ def fast_context(source: str = "crm", **retry: Any) -> ConnectorContext:
 def instant(record: CrmRecord, prop: str) -> datetime | None:
     raw = record.properties.get(prop)
     return datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) if raw else None
+
+
+def request(
+    query: HubSpotQuery, window: Window, source: str = "crm"
+) -> MetricRequest[HubSpotQuery]:
+    """A request as the planner makes it: a date-only query gets its whole UTC days."""
+    traits = HubSpotConnector.traits(None, query, ZURICH)  # type: ignore[arg-type]
+    if traits.day_zone is None:
+        return MetricRequest(source, query, window)
+    rule = DayRule(traits.day_zone)
+    snapped = rule.snap(window)
+    return MetricRequest(source, query, snapped, rule.span(snapped))
 
 
 def within(record: CrmRecord, prop: str, start: datetime, end: datetime) -> bool:
@@ -79,9 +92,11 @@ def make_hubspot(sandbox: HubSpotSandbox) -> Iterator[MakeHubSpot]:
         }
         if "oauth" in settings:
             raw.pop("token")
-        connector = HubSpotConnector(
-            HubSpotSourceConfig.model_validate(raw), context or fast_context()
-        )
+        config = HubSpotSourceConfig.model_validate(raw)
+        context = context or fast_context()
+        if context.limiter is None:
+            context.limiter = HubSpotConnector.limiter_for(config)
+        connector = HubSpotConnector(config, context)
         made.append(connector)
         return connector
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 import connectors.hubspot
 from connectors.hubspot import HubSpotConnector, HubSpotQuery, HubSpotSourceConfig, SearchFilter
 from connectors.hubspot.data import PIPELINES
-from connectors.hubspot.sandbox import HubSpotSandbox
+from connectors.hubspot.sandbox import HTML_PAGE, HubSpotSandbox
 from syncd.abc import MetricRequest, Window
 from syncd.config.loader import load_config
 from syncd.errors import AuthError, QueryError, RateLimited, TransientSourceError
@@ -92,6 +92,42 @@ class TestHubSpotConformance(ConnectorConformance):
                 )
             )
         return out
+
+    @pytest.fixture
+    def arm_fault(self, box: HubSpotSandbox) -> Any:
+        """Faults on the deal searches (the pipelines call before them answers normally)."""
+
+        def arm(
+            *,
+            status: int | None = None,
+            retry_after: float | None = None,
+            html: bool = False,
+            truncate: bool = False,
+            times: int = 1,
+        ) -> None:
+            box.faults.clear()
+            if times <= 0:
+                return
+            if html:
+                status, body = 200, HTML_PAGE
+            else:
+                body = None
+            box.faults.add(
+                "/crm/v3/objects/deals/search",
+                status=status,
+                retry_after=retry_after,
+                truncate=truncate,
+                body=body,
+                times=times,
+            )
+
+        yield arm
+        box.faults.clear()
+
+    @pytest.fixture
+    def arm_value(self, box: HubSpotSandbox) -> Any:
+        yield box.override_value
+        box.override_value(None)
 
     @pytest.fixture
     def failure_cases(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from connectors.hubspot import HubSpotQuery, SearchFilter
 from connectors.hubspot.sandbox import HubSpotSandbox
-from syncd.abc import MetricRequest, Observation, RequestFailed, Window
+from syncd.abc import DaySpan, MetricRequest, Observation, RequestFailed, Window
 from syncd.errors import QueryError
-from tests.connectors.hubspot.conftest import ZURICH, MakeHubSpot, instant, within
+from tests.connectors.hubspot.conftest import ZURICH, MakeHubSpot, instant, request, within
 
 Q4 = Window(datetime(2026, 10, 1, tzinfo=ZURICH), datetime(2027, 1, 1, tzinfo=ZURICH))
 ALL_DATA = Window(datetime(2025, 6, 1, tzinfo=ZURICH), datetime(2027, 1, 1, tzinfo=ZURICH))
@@ -211,12 +211,30 @@ def test_snapshot_without_date_property_counts_records_as_they_are(
     assert value(make_hubspot(), query, Window(now, now)) == expected
 
 
-def test_date_only_property_uses_local_dates(make_hubspot: MakeHubSpot, sandbox) -> None:
-    # closedate treated as a date: bounds are the local dates at UTC midnight
+def test_date_only_property_counts_the_planners_days(make_hubspot: MakeHubSpot, sandbox) -> None:
+    # A date property holds the date people picked, stored as that date's UTC midnight: a
+    # Zurich October is the dates 1–31 October, i.e. 1 Oct to 1 Nov 00:00 UTC.
     query = HubSpotQuery(object="deals", date_property="closedate", date_type="date")
+    asked = request(query, OCTOBER)
+    assert asked.days == DaySpan(date(2026, 10, 1), date(2026, 11, 1))
     start, end = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
     expected = sum(1 for d in sandbox.records["deals"] if within(d, "closedate", start, end))
-    assert value(make_hubspot(), query, OCTOBER) == expected
+    (result,) = make_hubspot().collect([asked])
+    assert isinstance(result, Observation) and result.value == expected
+
+
+def test_date_only_property_reads_request_days_not_the_window(
+    make_hubspot: MakeHubSpot, sandbox
+) -> None:
+    query = HubSpotQuery(object="deals", date_property="closedate", date_type="date")
+    fifth = MetricRequest("crm", query, OCTOBER, DaySpan(date(2026, 10, 5), date(2026, 10, 6)))
+    start, end = datetime(2026, 10, 5, tzinfo=UTC), datetime(2026, 10, 6, tzinfo=UTC)
+    expected = sum(1 for d in sandbox.records["deals"] if within(d, "closedate", start, end))
+    assert expected > 0
+    (result,) = make_hubspot().collect([fifth])
+    assert isinstance(result, Observation) and result.value == expected
+    without_days = failure(make_hubspot(), query, OCTOBER)
+    assert "needs its whole UTC days (set by the planner)" in str(without_days)
 
 
 def test_stage_labels_resolve_once_per_object_type(sandbox, make_hubspot: MakeHubSpot) -> None:
@@ -252,7 +270,10 @@ def test_unknown_or_ambiguous_names_fail_only_their_request(make_hubspot: MakeHu
         failure(connector, HubSpotQuery(object="deals", pipeline="Nope"), Q4)
     )
     unknown = failure(connector, HubSpotQuery(object="deals", date_property="close_date"), Q4)
-    assert "HTTP 400" in str(unknown) and "close_date" in str(unknown)
+    assert str(unknown) == (
+        "crm: HubSpot answered 400 to search deals (VALIDATION_ERROR: There was a problem with "
+        'the request: Property "close_date" does not exist)'
+    )
 
 
 def test_ten_thousand_cap_splits_the_window(bulk_sandbox, make_hubspot: MakeHubSpot) -> None:

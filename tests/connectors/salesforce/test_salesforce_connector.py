@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sf_support import fast_context, local, password_config
+from sf_support import ZURICH, fast_context, local, password_config
 
 from connectors.salesforce import SalesforceConnector, SalesforceQuery, SalesforceSourceConfig
 from connectors.salesforce.errors import ApiAllocationExhausted
-from connectors.salesforce.sandbox import SalesforceSandbox
+from connectors.salesforce.sandbox import HtmlPage, SalesforceSandbox
 from syncd.abc import MetricRequest, Observation, RequestFailed, Window
 from syncd.config.loader import load_config
 from syncd.errors import AuthError, QueryError, RateLimited, SourceError, TransientSourceError
+from syncd.evaluate import DayRule
 from syncd.testing import ConnectorConformance
 
 Q4_TO_DATE = Window(local(2026, 10, 1), local(2026, 11, 21, 6))
@@ -41,7 +42,15 @@ PER_EXISTING_CUSTOMER = (
 
 
 def request(window: Window, source: str = "sales", **query: Any) -> MetricRequest:
-    return MetricRequest(source, SalesforceQuery.model_validate(query), window)
+    """A request as the planner makes it: whole days (``DayRule``) for date placeholders."""
+    parsed = SalesforceQuery.model_validate(query)
+    config = SalesforceSourceConfig.model_validate(
+        {"type": "salesforce", "auth": {"flow": "session", "session_id": "x"},
+         "instance_url": "https://x.example"}
+    )  # fmt: skip
+    zone = SalesforceConnector.traits(config, parsed, ZURICH).day_zone
+    days = DayRule(zone).span(window) if zone is not None else None
+    return MetricRequest(source, parsed, window, days)
 
 
 def utc(moment: datetime) -> datetime:
@@ -109,6 +118,32 @@ class TestSalesforceConformance(ConnectorConformance):
         ]
 
     @pytest.fixture
+    def arm_fault(self, sandbox: SalesforceSandbox):
+        def arm(*, status=None, retry_after=None, html=False, truncate=False, times=1) -> None:
+            sandbox.faults.clear()
+            if times <= 0:
+                return
+            body = HtmlPage() if html else None
+            if status == 403:  # a permission refusal, not the allocation (REQUEST_LIMIT_EXCEEDED)
+                body = [{"message": "API is not enabled", "errorCode": "API_DISABLED_FOR_ORG"}]
+            sandbox.faults.add(
+                "/services/data/",
+                status=status if status is not None else 200,
+                retry_after=retry_after,
+                truncate=truncate,
+                body=body,
+                times=times,
+            )
+
+        yield arm
+        sandbox.faults.clear()
+
+    @pytest.fixture
+    def arm_value(self, sandbox: SalesforceSandbox):
+        yield sandbox.arm_value
+        sandbox.arm_value(None)
+
+    @pytest.fixture
     def failure_cases(self, make_connector, make_sandbox, context, source_config) -> dict:
         good = request(OCTOBER, context.source, soql=NEWCOMER_REVENUE)
         bad_field = request(OCTOBER, context.source, soql="SELECT SUM(Nope__c) FROM Opportunity")
@@ -123,6 +158,12 @@ class TestSalesforceConformance(ConnectorConformance):
             TransientSourceError: lambda: make_connector(**_pointed_at(flaky)).collect([good]),
             RateLimited: lambda: make_connector(**_pointed_at(throttled)).collect([good]),
         }
+
+
+def three_weeks(soql: str) -> list[MetricRequest]:
+    """Three distinct requests (the runner asks identical ones once)."""
+    weeks = [Window(local(2026, 10, d), local(2026, 10, d + 7)) for d in (5, 12, 19)]
+    return [request(week, soql=soql) for week in weeks]
 
 
 def _pointed_at(sandbox: SalesforceSandbox) -> dict[str, Any]:
@@ -305,8 +346,9 @@ def test_an_expired_session_logs_in_again_once(make_sandbox, connect) -> None:
     sandbox.faults.add("/services/data/", status=401, times=2)
     sandbox.expire_sessions()
     before = len(sandbox.requests)
-    with pytest.raises(AuthError, match="rejected a fresh session"):
-        connector.collect([first])
+    (result,) = connector.collect([first])
+    assert isinstance(result, RequestFailed) and isinstance(result.error, AuthError)
+    assert "rejected a fresh session" in str(result.error)
     assert [r.path for r in sandbox.requests[before:]] == [
         "/services/data/v59.0/query/",
         "/services/oauth2/token",
@@ -322,8 +364,9 @@ def test_an_expired_given_session_is_an_auth_error(make_sandbox, connect) -> Non
         "ca_bundle": sandbox.ca_file,
         "auth": {"flow": "session", "session_id": "00Dexpired!AQ"},
     }
-    with pytest.raises(AuthError, match="INVALID_SESSION_ID"):
-        connect(raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    (result,) = connect(raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    assert isinstance(result, RequestFailed) and isinstance(result.error, AuthError)
+    assert "INVALID_SESSION_ID" in str(result.error)
 
 
 def test_request_limit_exceeded_pauses_the_source(make_sandbox, connect) -> None:
@@ -332,12 +375,12 @@ def test_request_limit_exceeded_pauses_the_source(make_sandbox, connect) -> None
     lead_count = request(OCTOBER, soql=LEADS_CREATED)
     assert isinstance(next(iter(connector.collect([lead_count]))), Observation)
     sandbox.api_used = sandbox.daily_limit  # other integrations used up the org's allocation
-    results = list(connector.collect([lead_count] * 3))
+    results = list(connector.collect(three_weeks(LEADS_CREATED)))
     assert [type(r).__name__ for r in results] == ["RequestFailed"] * 3
     errors = [r.error for r in results if isinstance(r, RequestFailed)]
     assert all(isinstance(e, ApiAllocationExhausted) for e in errors)
     assert "REQUEST_LIMIT_EXCEEDED" in str(errors[0]) and errors[0].retry_after == 600
-    assert "paused" in str(errors[1])
+    assert "source paused for 600 s" in str(errors[2])
     assert sandbox.api_calls() == 2  # one refused call, then the source stayed home
     assert connector.context.stats.calls == 3  # login, the first query, the refused one
     # A new connector for the same source (the next run) honours the pause.
@@ -351,7 +394,8 @@ def test_request_limit_exceeded_pauses_the_source(make_sandbox, connect) -> None
 def test_stops_at_the_configured_share_of_the_daily_allocation(make_sandbox, connect) -> None:
     sandbox = make_sandbox(daily_limit=100, api_used=78)
     connector = connect(password_config(sandbox, max_api_share=0.8))
-    results = list(connector.collect([request(OCTOBER, soql=LEADS_CREATED) for _ in range(4)]))
+    requests = [*three_weeks(LEADS_CREATED), request(OCTOBER, soql=LEADS_CREATED)]
+    results = list(connector.collect(requests))
     # Calls 79 and 80 go out; at 80/100 the share is reached and the rest stay home.
     assert [isinstance(r, Observation) for r in results] == [True, True, False, False]
     assert "max_api_share" in str(results[2].error)  # type: ignore[union-attr]
@@ -385,8 +429,9 @@ def test_login_failures_fail_the_whole_source(make_sandbox, connect) -> None:
     sandbox = make_sandbox()
     raw = password_config(sandbox)
     raw["auth"] = {**raw["auth"], "client_secret": "wrong-secret"}
-    with pytest.raises(AuthError, match="invalid_client"):
-        connect(raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    (result,) = connect(raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    assert isinstance(result, RequestFailed) and isinstance(result.error, AuthError)
+    assert "invalid_client" in str(result.error)
     jwt_raw = {
         "type": "salesforce",
         "login_url": sandbox.url,
@@ -398,19 +443,19 @@ def test_login_failures_fail_the_whole_source(make_sandbox, connect) -> None:
             "private_key": sandbox.jwt_private_key,
         },
     }
-    with (
-        pytest.raises(AuthError, match="user hasn't approved this consumer"),
-        pytest.warns(UserWarning, match=r"authorize this\s+application"),
-    ):
-        connect(jwt_raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    with pytest.warns(UserWarning, match=r"authorize this\s+application"):
+        (result,) = connect(jwt_raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    assert isinstance(result, RequestFailed) and isinstance(result.error, AuthError)
+    assert "user hasn't approved this consumer" in str(result.error)
 
 
 def test_an_untrusted_certificate_is_refused(make_sandbox, connect) -> None:
     sandbox = make_sandbox()
     raw = password_config(sandbox)
     del raw["ca_bundle"]
-    with pytest.raises(SourceError, match="TLS verification failed"):
-        connect(raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    (result,) = connect(raw).collect([request(OCTOBER, soql=LEADS_CREATED)])
+    assert isinstance(result, RequestFailed) and isinstance(result.error, SourceError)
+    assert "TLS verification failed" in str(result.error)
     assert sandbox.requests == []
 
 

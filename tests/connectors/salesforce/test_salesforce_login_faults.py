@@ -46,7 +46,9 @@ def test_a_token_endpoint_429_is_rate_limited(make_sandbox, connect) -> None:
     (result,) = connect(password_config(sandbox)).collect([OCTOBER_LEADS])
     assert isinstance(result, RequestFailed)
     assert isinstance(result.error, RateLimited)
-    assert str(result.error).startswith("sales: Salesforce answered 429 REQUEST_LIMIT_EXCEEDED")
+    assert str(result.error).startswith(
+        "sales: Salesforce answered 429 to /services/oauth2/token (REQUEST_LIMIT_EXCEEDED"
+    )
 
 
 def test_one_token_endpoint_5xx_is_retried_and_the_login_succeeds(make_sandbox, connect) -> None:

@@ -11,7 +11,7 @@ from sf_support import ZURICH, local
 from connectors.salesforce import SalesforceQuery
 from connectors.salesforce.soql import Evaluator, SoqlError, parse, relative_date
 from connectors.salesforce.template import literal, parse_template
-from syncd.abc import Window
+from syncd.abc import DaySpan, Window
 
 SCHEMA = {
     "Opportunity": {
@@ -172,23 +172,45 @@ def test_parse_knows_count_only_queries() -> None:
 OCTOBER = Window(local(2026, 10, 1), local(2026, 11, 1))
 
 
-def test_window_placeholders_render_local_dates_and_utc_instants() -> None:
+def test_window_placeholders_render_the_days_and_utc_instants() -> None:
     template = parse_template(
         "SELECT COUNT() FROM Lead WHERE CreatedDate >= {window_start:datetime} AND "
-        "CreatedDate < {window_end:datetime} AND ConvertedDate < {window_end}",
+        "CreatedDate < {window_end:datetime} AND ConvertedDate >= {window_start} "
+        "AND ConvertedDate < {window_end}",
         {},
     )
+    assert template.window_formats == {"date", "datetime"}
     # Zurich is UTC+2 on 1 October and UTC+1 on 1 November (DST ended 25 October).
-    assert template.render(OCTOBER, ZURICH, {}) == (
+    october = DaySpan(date(2026, 10, 1), date(2026, 11, 1))
+    assert template.render(OCTOBER, october, ZURICH, {}) == (
         "SELECT COUNT() FROM Lead WHERE CreatedDate >= 2026-09-30T22:00:00Z AND "
-        "CreatedDate < 2026-10-31T23:00:00Z AND ConvertedDate < 2026-11-01"
+        "CreatedDate < 2026-10-31T23:00:00Z AND ConvertedDate >= 2026-10-01 "
+        "AND ConvertedDate < 2026-11-01"
     )
+
+
+def test_date_placeholders_render_the_planners_days_not_the_bounds() -> None:
+    # A window 06:00..06:00 (a `0 6 * * *` slot) whose days the planner decided: dates come
+    # from request.days (end exclusive), never from the instants' local dates.
+    template = parse_template("SELECT COUNT() FROM Opportunity WHERE CloseDate >= "
+                              "{window_start} AND CloseDate < {window_end}", {})  # fmt: skip
+    window = Window(local(2026, 10, 1, 6), local(2026, 10, 8, 6))
+    days = DaySpan(date(2026, 10, 2), date(2026, 10, 8))
+    assert template.render(window, days, ZURICH, {}).endswith(
+        "CloseDate >= 2026-10-02 AND CloseDate < 2026-10-08"
+    )
+    # A snapshot has no days: its date is the instant's local date.
+    moment = local(2026, 10, 31, 23)
+    assert template.render(Window(moment, moment), None, ZURICH, {}).endswith(
+        "CloseDate >= 2026-10-31 AND CloseDate < 2026-10-31"
+    )
+    assert parse_template("SELECT COUNT() FROM Lead", {}).window_formats == set()
 
 
 def test_params_render_as_escaped_literals_never_raw() -> None:
     hostile = "x' OR Name LIKE '%"
     template = parse_template("SELECT COUNT() FROM Account WHERE Name = {name}", {"name": hostile})
-    soql = template.render(OCTOBER, ZURICH, {"name": hostile})
+    soql = template.render(OCTOBER, None, ZURICH, {"name": hostile})
     assert soql == "SELECT COUNT() FROM Account WHERE Name = 'x\\' OR Name LIKE \\'%'"
     _, total = Evaluator(SCHEMA, {"Opportunity": ROWS}).run(
         soql.replace("Account", "Opportunity"), TODAY

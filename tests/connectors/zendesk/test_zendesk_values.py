@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from connectors.zendesk import ZendeskConnector, ZendeskQuery
+from connectors.zendesk import ZendeskConnector, ZendeskQuery, ZendeskSourceConfig
 from connectors.zendesk.sandbox import ZendeskSandbox
 from syncd.abc import MetricRequest, Observation, RequestFailed, Window
 from syncd.errors import QueryError
@@ -104,13 +104,20 @@ def test_backlog_counts_open_and_pending_now(zendesk_sandbox: ZendeskSandbox) ->
     assert ask(zendesk_sandbox, {"measure": "backlog"}, Window(now, now)) == expected
 
 
+ZENDESK_CONFIG = ZendeskSourceConfig.model_validate(
+    {"type": "zendesk", "subdomain": "acme", "email": "ops@acme.example", "token": "t0ken-x"}
+)
+
+
 def test_backlog_over_a_span_is_a_query_error_and_past_snapshots_are_not_offered(
     zendesk_sandbox: ZendeskSandbox,
 ) -> None:
     # Zendesk only knows tickets as they are now: syncd must never ask for a past snapshot
     # (the sync engine skips those), and a backlog over a span is meaningless.
-    assert ZendeskConnector.past_snapshots is False
-    request = MetricRequest("support", ZendeskQuery(measure="backlog"), OCTOBER)
+    backlog = ZendeskQuery(measure="backlog")
+    traits = ZendeskConnector.traits(ZENDESK_CONFIG, backlog, ZURICH)
+    assert (traits.past_snapshots, traits.past_windows) == (False, True)
+    request = MetricRequest("support", backlog, OCTOBER)
     with connector_for(zendesk_sandbox) as connector:
         (result,) = list(connector.collect([request]))
     assert isinstance(result, RequestFailed) and isinstance(result.error, QueryError)

@@ -16,7 +16,7 @@ from connectors.zendesk.sandbox import ZendeskSandbox
 from syncd.abc import MetricRequest, Observation, RequestFailed, Window
 from syncd.config.loader import load_config
 from syncd.errors import AuthError, QueryError, RateLimited, TransientSourceError
-from syncd.testing import ConnectorConformance
+from syncd.testing import ConnectorConformance, first_failure
 from tests.connectors.zendesk.conftest import (
     EMAIL,
     OAUTH,
@@ -67,7 +67,7 @@ def test_truncated_body_is_retried(fresh_sandbox: ZendeskSandbox) -> None:
 def test_lasting_5xx_is_transient(fresh_sandbox: ZendeskSandbox) -> None:
     fresh_sandbox.faults.add(COUNT, status=500, times=5)
     with connector_for(fresh_sandbox) as connector, pytest.raises(TransientSourceError):
-        one(connector)
+        first_failure([one(connector)])
     assert len(fresh_sandbox.requests_to(COUNT)) == 3  # RetryPolicy(attempts=3)
 
 
@@ -76,7 +76,7 @@ def test_wrong_token_is_an_auth_error_without_the_token(zendesk_sandbox: Zendesk
         connector_for(zendesk_sandbox, token="wrong-token") as connector,
         pytest.raises(AuthError) as raised,
     ):
-        one(connector)
+        first_failure([one(connector)])
     assert "401" in str(raised.value) and "wrong-token" not in str(raised.value)
 
 
@@ -199,6 +199,40 @@ class TestZendeskConformance(ConnectorConformance):
             )
             pairs.append((MetricRequest("support", ONBOARDING, window), float(expected)))
         return pairs
+
+    @pytest.fixture
+    def arm_fault(self, zendesk_sandbox: ZendeskSandbox) -> Any:
+        def arm(
+            *,
+            status: int | None = None,
+            retry_after: float | None = None,
+            html: bool = False,
+            truncate: bool = False,
+            times: int = 1,
+        ) -> None:
+            zendesk_sandbox.faults.clear()
+            if times == 0:
+                return
+            if html:
+                body = "<!DOCTYPE html><html><body>Sign in to Zendesk</body></html>"
+                zendesk_sandbox.faults.add(COUNT, status=200, body=body, times=times)
+            elif truncate:
+                zendesk_sandbox.faults.add(COUNT, status=200, truncate=True, times=times)
+            else:
+                zendesk_sandbox.faults.add(
+                    COUNT, status=status, retry_after=retry_after, times=times
+                )
+
+        yield arm
+        zendesk_sandbox.faults.clear()
+
+    @pytest.fixture
+    def arm_value(self, zendesk_sandbox: ZendeskSandbox) -> Any:
+        def arm(raw: str) -> None:
+            zendesk_sandbox.raw_counts[:] = [raw]
+
+        yield arm
+        zendesk_sandbox.raw_counts.clear()
 
     @pytest.fixture
     def failure_cases(self, make_connector: Any) -> dict[type, Any]:
