@@ -9,7 +9,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated
+from typing import Annotated, TextIO
 
 import typer
 
@@ -50,7 +50,7 @@ OutOption = Annotated[
 ]
 
 
-def _open_out(path: Path) -> IO[str]:
+def _open_out(path: Path) -> TextIO:
     try:
         return path.open("w", newline="")
     except OSError as exc:
