@@ -164,7 +164,7 @@ def test_each_retry_is_logged_with_source_what_attempt_wait_and_error():
     assert logs == [
         {
             "event": "upstream.retry",
-            "log_level": "warning",
+            "log_level": "info",
             "source": "crm",
             "what": "POST /search",
             "attempt": 1,
