@@ -20,9 +20,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from syncd import __version__, logs, paths, setaside
+from syncd import __version__, jsonout, logs, paths, setaside
 from syncd.checkin import record_checkin
-from syncd.config import LoadedConfig, config_schema
+from syncd.config import LoadedConfig, config_schema, require_key_results
 from syncd.errors import ConfigError, ConfigIssue, StoreError, SyncdError
 from syncd.overview import build_overview
 from syncd.preview import run_preview
@@ -134,6 +134,7 @@ def validate(
 
     def body() -> None:
         loaded = load(path or config, read_secrets=secrets)
+        require_key_results(loaded)
         for warning in loaded.warnings:
             err.print(f"[yellow]{warning.render()}[/]", highlight=False, soft_wrap=True)
         count = len(loaded.config.key_results())
@@ -269,7 +270,7 @@ def status(
             set_aside = store.dead_letter_count()
         if format is OutputFormat.json:
             document = status_json(overview) | {"dead_letters": set_aside}
-            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+            sys.stdout.write(jsonout.dumps(document, indent=2) + "\n")
         else:
             status_table(overview, out, now=now)
             if set_aside:
@@ -317,7 +318,8 @@ def history(
             from syncd.reports.export import measurement_row
 
             rows = [measurement_row(objective, m) for m in measurements]
-            sys.stdout.write(json.dumps({"key_result": kr, "measurements": rows}, indent=2) + "\n")
+            document = {"key_result": kr, "measurements": rows}
+            sys.stdout.write(jsonout.dumps(document, indent=2) + "\n")
         else:
             history_table(key_result, measurements, out, tz=loaded.config.tz)
 
