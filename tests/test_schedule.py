@@ -323,3 +323,11 @@ def test_a_schedule_without_slots_says_so_instead_of_an_index_error():
 def test_latest_slot_at_the_end_of_time_is_none_not_an_overflow():
     assert parse_schedule("daily").latest_slot(datetime(1, 1, 1, 12, tzinfo=UTC), ZRH) is None
     assert parse_schedule("daily").latest_slot(utc(2026, 12, 5, 12), ZRH) == at(2026, 12, 5)
+
+
+def test_the_daemon_trigger_of_a_schedule_without_slots_has_no_next_fire_time():
+    from syncd.daemon.jobs import SlotTrigger
+
+    never = Schedule("0 0 30 2 *", cron="0 0 30 2 *")
+    trigger = SlotTrigger(never, ZRH, timedelta(0))
+    assert trigger.get_next_fire_time(None, utc(2026, 12, 5)) is None
