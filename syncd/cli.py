@@ -294,7 +294,7 @@ def dead_letters(
             total = store.dead_letter_count()
         if format is OutputFormat.json:
             document = setaside.dead_letters_json(letters, total)
-            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+            sys.stdout.write(jsonout.dumps(document, indent=2) + "\n")
         else:
             setaside.print_dead_letters(letters, total, out)
 
