@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -27,6 +28,12 @@ _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d|w)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _TICK = timedelta(seconds=1)
 _EPOCH = date(1970, 1, 5)  # a Monday: whole-day and weekly slots count from here
+LONGEST_DURATION = timedelta(days=3660)
+"""Durations beyond about ten years are typos, and would overflow date arithmetic."""
+LONGEST_INTERVAL = timedelta(days=366)
+"""The longest 'every' interval."""
+_CRON_HORIZON = timedelta(days=8 * 366)  # a cron's first slot may be this far: 29 February
+_CRON_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 
 SCHEDULE_HELP = (
     "hourly, daily, weekly, 'every 15m', 'every 2h', 'every 1d' or cron like '0 6 * * *'"
@@ -38,7 +45,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if not match:
         raise ValueError(f"unknown duration {text!r}; use a number and s, m, h, d or w (e.g. 72h)")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > LONGEST_DURATION.total_seconds():
+        raise ValueError(f"duration {text!r} is too long; at most {LONGEST_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -94,7 +104,7 @@ class Schedule:
     step: timedelta | None = None
     cron: str | None = None
 
-    @property
+    @cached_property
     def interval(self) -> timedelta:
         """The nominal time between slots; a measurement older than twice this is stale."""
         if self.step is not None:
@@ -116,8 +126,23 @@ class Schedule:
         return longest or timedelta(days=1)
 
     def slot(self, now: datetime, tz: ZoneInfo) -> datetime:
-        """The latest slot at or before ``now`` (tz-aware, in ``tz``)."""
-        return self.slots_between(now - self._lookback(), now, tz)[-1]
+        """The latest slot at or before ``now`` (tz-aware, in ``tz``).
+
+        Raises ``ValueError`` if there is none: :func:`parse_schedule` rejects schedules that
+        never fire, so only a hand-made ``Schedule`` or a moment near year 9999 gets there.
+        """
+        latest = self.latest_slot(now, tz)
+        if latest is None:
+            raise ValueError(f"schedule {self.spec!r} has no slot at or before {now.isoformat()}")
+        return latest
+
+    def latest_slot(self, now: datetime, tz: ZoneInfo) -> datetime | None:
+        """The latest slot at or before ``now``, or ``None`` when the schedule has none."""
+        try:
+            slots = self.slots_between(now - self._lookback(), now, tz)
+        except OverflowError:  # the lookback or a listing step passed year 1 or 9999
+            return None
+        return slots[-1] if slots else None
 
     def slots_between(self, start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
         """Every slot in ``[start, end]``, oldest first (the latest slot ≤ start is included)."""
@@ -174,8 +199,13 @@ class Schedule:
         return ([before[-1]] if before else []) + [s for s in slots if s > start]
 
 
+@lru_cache(maxsize=512)
 def parse_schedule(spec: str) -> Schedule:
-    """Parse a schedule; raises ``ValueError`` naming the accepted forms."""
+    """Parse a schedule; raises ``ValueError`` naming the accepted forms.
+
+    A schedule must fire: an interval is at most ``LONGEST_INTERVAL``, and a cron expression
+    must have a slot within eight years (``0 0 30 2 *``, 30 February, never has one).
+    """
     text = " ".join(spec.strip().split())
     if text == "hourly":
         return Schedule(text, step=timedelta(hours=1))
@@ -184,7 +214,13 @@ def parse_schedule(spec: str) -> Schedule:
     if text == "weekly":
         return Schedule(text, step=timedelta(days=7))
     if match := _EVERY.match(text):
-        step = timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if seconds > LONGEST_INTERVAL.total_seconds():
+            raise ValueError(
+                f"{spec!r}: the longest interval is {LONGEST_INTERVAL.days}d; "
+                "use a cron expression for a yearly slot"
+            )
+        step = timedelta(seconds=seconds)
         if step < _SHORTEST:
             raise ValueError(f"{spec!r}: the shortest interval is {_SHORTEST.seconds}s")
         if step < timedelta(days=1) and timedelta(days=1) % step:
@@ -194,8 +230,14 @@ def parse_schedule(spec: str) -> Schedule:
         return Schedule(text, step=step)
     if len(text.split(" ")) == 5:
         try:
-            cron_trigger(text, ZoneInfo("UTC"))
+            trigger = cron_trigger(text, ZoneInfo("UTC"))
         except ValueError as exc:
             raise ValueError(f"invalid cron expression {spec!r}: {exc}") from exc
+        fire = trigger.get_next_fire_time(None, _CRON_FROM)
+        if fire is None or fire - _CRON_FROM > _CRON_HORIZON:
+            raise ValueError(
+                f"cron expression {spec!r} never fires (no slot within 8 years: a day such as "
+                "30 February does not exist); check the day and month fields"
+            )
         return Schedule(text, cron=text)
     raise ValueError(f"unknown schedule {spec!r}; use {SCHEDULE_HELP}")

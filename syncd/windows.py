@@ -29,6 +29,11 @@ _TRAILING = re.compile(r"^trailing_([1-9][0-9]{0,3})d$")
 _CALENDAR = re.compile(r"^calendar_(day|week|month|quarter)$")
 _SINCE = re.compile(r"^since:(\d{4}-\d{2}-\d{2})$")
 
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+"""Dates a config may name: their windows, previous periods and years stay far from the
+limits of ``datetime`` (years 1 and 9999), whatever arithmetic follows."""
+
 WINDOW_HELP = (
     "cycle_to_date, trailing_<N>d (e.g. trailing_28d), calendar_day, calendar_week, "
     "calendar_month, calendar_quarter, since:YYYY-MM-DD, snapshot"
@@ -97,6 +102,16 @@ class WindowSpec:
         return self.kind
 
 
+def check_date(day: date) -> date:
+    """``day`` if it is within ``EARLIEST_DATE``..``LATEST_DATE``; else ``ValueError``."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(
+            f"date {day.isoformat()} is out of range: use a date from "
+            f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
+        )
+    return day
+
+
 def period_start(day: date, unit: CalendarUnit) -> date:
     """The first day of the calendar period (ISO week: Monday) containing ``day``."""
     if unit == "day":
@@ -119,7 +134,7 @@ def parse_window(spec: str) -> WindowSpec:
         return WindowSpec(kind="calendar", unit=match.group(1))  # type: ignore[arg-type]
     if match := _SINCE.match(text):
         try:
-            return WindowSpec(kind="since", since=date.fromisoformat(match.group(1)))
+            return WindowSpec(kind="since", since=check_date(date.fromisoformat(match.group(1))))
         except ValueError as exc:
             raise ValueError(f"{spec!r}: {exc}") from exc
     raise ValueError(f"unknown window {spec!r}; use one of: {WINDOW_HELP}")

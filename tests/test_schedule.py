@@ -279,3 +279,55 @@ def test_slot_bounds_must_be_aware():
         parse_schedule("hourly").slots_between(datetime(2026, 1, 1), at(2026, 1, 2), ZRH)
     with pytest.raises(ValueError, match="timezone-aware"):
         parse_schedule("0 6 * * *").slots_between(at(2026, 1, 1), datetime(2026, 1, 2), ZRH)
+
+
+# --- schedules that cannot run -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("0 0 30 2 *", "cron expression '0 0 30 2 *' never fires"),
+        ("0 0 31 11 *", "cron expression '0 0 31 11 *' never fires"),
+        ("every 99999999999d", "'every 99999999999d': the longest interval is 366d"),
+        ("every 367d", "'every 367d': the longest interval is 366d"),
+    ],
+)
+def test_schedules_that_never_fire_are_refused(spec, message):
+    with pytest.raises(ValueError, match="^" + message.replace("*", r"\*")):
+        parse_schedule(spec)
+
+
+def test_a_leap_day_cron_fires_every_four_years():
+    schedule = parse_schedule("0 0 29 2 *")
+    assert schedule.slot(at(2027, 6, 1), ZRH) == at(2024, 2, 29)
+    # The longest gap: 2096 to 2104, as 2100 is not a leap year.
+    assert schedule.interval == timedelta(days=8 * 365 + 1)
+
+
+@pytest.mark.parametrize("text", ["99999999999999d", "3661d", "523w"])
+def test_durations_beyond_ten_years_are_refused(text):
+    with pytest.raises(ValueError, match="is too long; at most 3660d"):
+        parse_duration(text)
+
+
+def test_a_schedule_without_slots_says_so_instead_of_an_index_error():
+    # parse_schedule refuses it; a Schedule made by hand still must not break a caller.
+    never = Schedule("0 0 30 2 *", cron="0 0 30 2 *")
+    assert never.latest_slot(utc(2026, 12, 5), ZRH) is None
+    assert never.slots_between(utc(2026, 1, 1), utc(2026, 12, 31), ZRH) == []
+    with pytest.raises(ValueError, match=r"schedule '0 0 30 2 \*' has no slot at or before"):
+        never.slot(utc(2026, 12, 5), ZRH)
+
+
+def test_latest_slot_at_the_end_of_time_is_none_not_an_overflow():
+    assert parse_schedule("daily").latest_slot(datetime(1, 1, 1, 12, tzinfo=UTC), ZRH) is None
+    assert parse_schedule("daily").latest_slot(utc(2026, 12, 5, 12), ZRH) == at(2026, 12, 5)
+
+
+def test_the_daemon_trigger_of_a_schedule_without_slots_has_no_next_fire_time():
+    from syncd.daemon.jobs import SlotTrigger
+
+    never = Schedule("0 0 30 2 *", cron="0 0 30 2 *")
+    trigger = SlotTrigger(never, ZRH, timedelta(0))
+    assert trigger.get_next_fire_time(None, utc(2026, 12, 5)) is None

@@ -259,3 +259,16 @@ def test_previous_period_of_a_utc_window():
 def test_previous_year_is_the_same_local_span():
     window = Window(at(2026, 10, 1), at(2026, 12, 1))
     assert previous_year(window, ZRH) == Window(at(2025, 10, 1), at(2025, 12, 1))
+
+
+@pytest.mark.parametrize("spec", ["since:0001-01-01", "since:9999-12-31", "since:1899-12-31"])
+def test_since_dates_far_from_now_are_refused(spec):
+    with pytest.raises(
+        ValueError, match="is out of range: use a date from 1900-01-01 to 2999-12-31"
+    ):
+        parse_window(spec)
+
+
+def test_since_an_impossible_date_is_refused():
+    with pytest.raises(ValueError, match="'since:2026-02-30': day is out of range for month"):
+        parse_window("since:2026-02-30")

@@ -5,7 +5,6 @@ They read the store and never contact a source, so they resolve no source secret
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -87,7 +86,7 @@ def status(
             set_aside = store.dead_letter_count()
         if format is OutputFormat.json:
             document = status_json(overview) | {"dead_letters": set_aside}
-            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+            sys.stdout.write(_json(document) + "\n")
         else:
             status_table(overview, out, now=now)
             if set_aside:
@@ -120,7 +119,7 @@ def dead_letters(
             total = store.dead_letter_count()
         if format is OutputFormat.json:
             document = setaside.dead_letters_json(letters, total)
-            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+            sys.stdout.write(_json(document) + "\n")
         else:
             setaside.print_dead_letters(letters, total, out)
 
@@ -147,7 +146,8 @@ def history(
             from syncd.reports.export import measurement_row
 
             rows = [measurement_row(objective, m) for m in measurements]
-            sys.stdout.write(json.dumps({"key_result": kr, "measurements": rows}, indent=2) + "\n")
+            document = {"key_result": kr, "measurements": rows}
+            sys.stdout.write(_json(document) + "\n")
         else:
             history_table(key_result, measurements, out, tz=loaded.config.tz)
 
@@ -241,3 +241,10 @@ def digest(
         _write(text, None)
 
     guarded(body)
+
+
+def _json(document: object) -> str:
+    """``document`` as JSON in which a non-finite number is null (never ``NaN``)."""
+    from syncd import jsonout  # imports Flask's JSON provider: only when JSON is asked for
+
+    return jsonout.dumps(document, indent=2)

@@ -31,9 +31,11 @@ def validate(
     """Check a configuration: every error with file, line, key and a hint; hygiene warnings."""
 
     def body() -> None:
+        from syncd.config import require_key_results
         from syncd.session import load as load_config
 
         loaded = load_config(path or config, read_secrets=secrets)
+        require_key_results(loaded)
         for warning in loaded.warnings:
             say(warning.render(), err, style="yellow")
         count = len(loaded.config.key_results())

@@ -29,6 +29,7 @@ _EXPECTED = {
     "dict_type": "a mapping",
     "float_type": "a number",
     "float_parsing": "a number",
+    "finite_number": "a finite number",
     "int_type": "an integer",
     "int_parsing": "an integer",
     "int_from_float": "an integer",

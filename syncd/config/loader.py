@@ -12,11 +12,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from syncd.config.finite import nonfinite_issues
 from syncd.config.hygiene import HygieneWarning, hygiene_warnings
 from syncd.config.issues import validation_issues
+from syncd.config.literals import literal_secret_issues
 from syncd.config.merge import config_files, merge
 from syncd.config.models import Config
 from syncd.config.references import check_references
+from syncd.config.runnable import unrunnable_issues
 from syncd.config.secrets import resolve_secrets
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.config.typed import type_connector_parts
@@ -69,6 +72,8 @@ def load_config(
     issues += resolved.issues
     typed = type_connector_parts(resolved.data, merged.positions)
     issues += typed.issues
+    issues += nonfinite_issues(typed.data, merged.positions)
+    issues += literal_secret_issues(merged.data, merged.positions, typed.connectors)
     issues += check_references(typed.data, merged.positions, typed.connectors)
     config = None
     try:
@@ -77,6 +82,8 @@ def load_config(
         issues += validation_issues(
             exc, model=Config, data=typed.data, prefix=(), positions=merged.positions
         )
+    else:
+        issues += unrunnable_issues(config, merged.positions)
     secrets = frozenset(resolved.secrets)
     # A placeholder may break a connector's own check of a secret's format: not a real issue.
     issues = [issue for issue in issues if issue.path not in resolved.placeholders]
@@ -88,6 +95,30 @@ def load_config(
         warnings=tuple(hygiene_warnings(config, merged.positions)),
         secrets=secrets,
         positions=merged.positions,
+    )
+
+
+def require_key_results(loaded: LoadedConfig) -> None:
+    """Raise :class:`~syncd.errors.ConfigError` if the configuration measures nothing.
+
+    A config without key results loads (a team may write its sources and metrics first and
+    preview them), but ``syncd validate`` must not call it valid: it would run and measure
+    nothing.
+    """
+    if loaded.config.key_results():
+        return
+    where = loaded.positions.get(("objectives",))
+    file = where.file if where else str(loaded.files[0]) if loaded.files else None
+    what = "objectives without key results" if loaded.config.objectives else "no objectives"
+    raise ConfigError(
+        ConfigIssue(
+            f"this configuration measures nothing: {what}",
+            path=("objectives",) if where else (),
+            file=file,
+            line=where.line if where else None,
+            hint="add an objective with key results (see config/example.yaml), "
+            "each bound to a metric",
+        )
     )
 
 

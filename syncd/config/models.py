@@ -25,7 +25,11 @@ from pydantic import (
 from syncd.abc import QueryModel, SourceConfig
 from syncd.exposure import exposed_without_token, is_loopback
 from syncd.schedule import parse_duration, parse_schedule
-from syncd.windows import parse_window
+from syncd.windows import check_date, parse_window
+
+LARGEST_NUMBER = 1e15
+"""Numbers a KR compares beyond this are typos; within it, differences and ratios of them
+stay exact enough and can never overflow to infinity."""
 
 Slug = Annotated[
     str,
@@ -81,15 +85,29 @@ DurationSpec = Annotated[
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 
 
+def _check_magnitude(value: float) -> float:
+    if abs(value) > LARGEST_NUMBER:
+        raise ValueError(f"{value:g} is out of range: use a number within ±{LARGEST_NUMBER:g}")
+    return value
+
+
+Number = Annotated[float, AfterValidator(_check_magnitude)]
+"""A finite number of a sensible size (``Strict`` models refuse NaN and infinities)."""
+ConfigDate = Annotated[
+    date, AfterValidator(check_date), Field(description="a date (YYYY-MM-DD) from 1900 to 2999")
+]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities pass every comparison check and poison every sum: never accept them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Cycle(Strict):
     """A period objectives belong to, usually a quarter. ``end`` is the last day, inclusive."""
 
-    start: date
-    end: date
+    start: ConfigDate
+    end: ConfigDate
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Cycle:
@@ -116,14 +134,23 @@ class Ratio(Strict):
 
     numerator: MetricOperand
     denominator: MetricOperand
-    scale: float = Field(1.0, description="multiply the ratio, e.g. 100 for percent points")
+    scale: Number = Field(1.0, description="multiply the ratio, e.g. 100 for percent points")
 
 
 class ReferenceWindow(Strict):
     """A fixed reference period for ``growth`` (``end`` exclusive)."""
 
-    start: date
-    end: date
+    start: ConfigDate
+    end: ConfigDate
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> ReferenceWindow:
+        if self.end <= self.start:
+            raise ValueError(
+                f"the reference window ends ({self.end}) before it starts ({self.start}); "
+                "'end' is exclusive"
+            )
+        return self
 
 
 class Growth(Strict):
@@ -165,8 +192,8 @@ class Metric(Strict):
 class Band(Strict):
     """What a ``maintain`` KR must stay within: at least, at most, or both."""
 
-    at_least: float | None = None
-    at_most: float | None = None
+    at_least: Number | None = None
+    at_most: Number | None = None
 
     @model_validator(mode="after")
     def _has_bound(self) -> Band:
@@ -185,8 +212,8 @@ class Band(Strict):
 class PacePoint(Strict):
     """Expected attainment (0..1) by a date, for seasonal or stepped pacing."""
 
-    at: date
-    expected: float = Field(ge=0)
+    at: ConfigDate
+    expected: Number = Field(ge=0)
 
 
 class Pacing(Strict):
@@ -207,11 +234,13 @@ class KeyResult(Strict):
     kind: Literal["increase", "decrease", "maintain"] | None = Field(
         None, description="follows from baseline vs target unless 'maintain'"
     )
-    baseline: float | None = None
-    target: float | None = None
+    baseline: Number | None = None
+    target: Number | None = None
     maintain: Band | None = None
-    weight: float = Field(1.0, gt=0)
-    ceiling: float | None = Field(None, ge=1, description="score cap; defaults to progress.ceiling")
+    weight: Number = Field(1.0, gt=0)
+    ceiling: Number | None = Field(
+        None, ge=1, description="score cap; defaults to progress.ceiling"
+    )
     pacing: Pacing | None = None
     schedule: ScheduleSpec = "daily"
     settle: DurationSpec | None = Field(
@@ -273,7 +302,7 @@ class InitiativeMove(Strict):
     """'We believe this initiative moves KR ``key_result`` by ``by``.'"""
 
     key_result: str
-    by: float | None = None
+    by: Number | None = None
 
 
 class Initiative(Strict):
@@ -281,7 +310,7 @@ class Initiative(Strict):
 
     id: Slug
     title: str
-    start: date
+    start: ConfigDate
     team: Slug | None = None
     hypothesis: str | None = None
     moves: list[InitiativeMove] = Field(min_length=1)
@@ -290,9 +319,9 @@ class Initiative(Strict):
 class ProgressSettings(Strict):
     """Thresholds of the status rules (DESIGN §2)."""
 
-    at_risk_gap: float = Field(0.10, ge=0, description="expected − attainment above this: at_risk")
-    off_track_gap: float = Field(0.25, ge=0, description="… above this: off_track")
-    ceiling: float = Field(1.0, ge=1, description="default score cap")
+    at_risk_gap: Number = Field(0.10, ge=0, description="expected − attainment above this: at_risk")
+    off_track_gap: Number = Field(0.25, ge=0, description="… above this: off_track")
+    ceiling: Number = Field(1.0, ge=1, description="default score cap")
 
     @model_validator(mode="after")
     def _ordered(self) -> ProgressSettings:

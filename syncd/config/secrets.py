@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from syncd.config.bounded import RefusedFile, read_regular_file
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.errors import ConfigIssue
+
+MAX_SECRET_BYTES = 64 << 10
+"""A secret file larger than this is refused: keys and tokens are a few KiB at most."""
 
 SECRET_SECTIONS = ("store", "sources", "daemon", "notifications")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
@@ -179,10 +183,14 @@ def _from_credential(name: str, env: Mapping[str, str], read: bool) -> str:
 
 def _read_secret(path: Path, what: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, MAX_SECRET_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise _Unresolved(
             f"{what} does not exist", f"create {path} (mode 0600) or fix the path"
+        ) from None
+    except RefusedFile as exc:
+        raise _Unresolved(
+            f"{what} {exc}", "point the reference at a regular file holding only the secret"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _Unresolved(

@@ -3,6 +3,11 @@
 The file is *composed* into a node tree, which keeps the start mark of every node, and the plain
 values are built from it here, so duplicate keys are reported (all of them, with both lines)
 instead of stopping at the first.
+
+Hostile or mistyped files are bounded: the file's size, its nesting depth (ruamel.yaml's
+``max_depth``, before Python's recursion limit) and the number of values built, which is what
+aliases multiply ("billion laughs"); an alias to one of its own ancestors is an error. A scalar
+YAML cannot construct (a 5,000-digit integer) is an issue at its line, never an exception.
 """
 
 from __future__ import annotations
@@ -12,13 +17,24 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from syncd.config.bounded import RefusedFile, read_regular_file
 from syncd.config.sourcemap import KeyPath, Position, SourceMap
 from syncd.errors import ConfigIssue
 
+MAX_FILE_BYTES = 2 << 20
+"""A config file larger than this is refused (a large one is a few hundred KiB)."""
+MAX_DEPTH = 64
+"""Deepest nesting of values; the language itself needs about ten levels."""
+MAX_VALUES = 200_000
+"""Most values one file may build, counting each use of an alias anew."""
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_INT_TAG = "tag:yaml.org,2002:int"
 _YAML_HINT = (
     "check indentation (spaces only), the ':' after each key, and quote values that contain "
     "': ', '#', '{' or start with '*', '&', '@' or '%'"
@@ -40,15 +56,36 @@ def read_yaml_file(path: Path) -> ParsedFile:
     parsed = ParsedFile(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        parsed.issues.append(ConfigIssue(f"cannot read the file: {exc}", file=name))
+        text = read_regular_file(path, MAX_FILE_BYTES).decode("utf-8")
+    except RefusedFile as exc:
+        parsed.issues.append(
+            ConfigIssue(
+                f"not read: the path {exc}",
+                file=name,
+                hint="point -c at a YAML file or a directory of them; split a large file",
+            )
+        )
+        return parsed
+    except UnicodeDecodeError as exc:
+        parsed.issues.append(
+            ConfigIssue(f"cannot read the file: {exc}", file=name, hint="save it as UTF-8")
+        )
+        return parsed
+    except OSError as exc:
+        parsed.issues.append(ConfigIssue(f"cannot read the file: {exc.strerror}", file=name))
         return parsed
     yaml = YAML(typ="safe", pure=True)
+    yaml.max_depth = MAX_DEPTH  # composing recurses per level: stop before Python does
     try:
         root = yaml.compose(text)
         if root is not None:
             parsed.data = _Builder(yaml, name, parsed).build(root, ())
+    except _Refused as exc:
+        parsed.issues.append(exc.issue)
+        parsed.data = None
+    except MaxDepthExceededError as exc:
+        parsed.issues.append(_too_deep(exc, name))
+        parsed.data = None
     except MarkedYAMLError as exc:
         parsed.issues.append(_syntax_issue(exc, name))
         parsed.data = None
@@ -56,6 +93,25 @@ def read_yaml_file(path: Path) -> ParsedFile:
         parsed.issues.append(ConfigIssue(f"invalid YAML: {exc}", file=name, hint=_YAML_HINT))
         parsed.data = None
     return parsed
+
+
+class _Refused(Exception):
+    """The file cannot be used as a whole; ``issue`` says where and why."""
+
+    def __init__(self, issue: ConfigIssue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def _too_deep(exc: MaxDepthExceededError, file: str) -> ConfigIssue:
+    mark = exc.problem_mark
+    return ConfigIssue(
+        f"nested more than {MAX_DEPTH} levels deep",
+        file=file,
+        line=mark.line + 1 if mark is not None else None,
+        column=mark.column + 1 if mark is not None else None,
+        hint="a config needs a few levels; check for runaway brackets or indentation",
+    )
 
 
 def _syntax_issue(exc: MarkedYAMLError, file: str) -> ConfigIssue:
@@ -81,17 +137,75 @@ class _Builder:
         self._constructor = yaml.constructor
         self._file = file
         self._parsed = parsed
+        self._built = 0
+        self._open: set[int] = set()  # ids of the collections being built: the ancestors
 
     def build(self, node: Node, path: KeyPath) -> Any:
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
+        self._count(node, path)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if id(node) in self._open:
+            raise _Refused(
+                self._issue(
+                    node,
+                    f"alias *{node.anchor} refers to a mapping or list that contains it",
+                    "an alias must not point into its own anchor: that value would be infinite",
+                    path,
+                )
+            )
+        self._open.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
             items = []
             for index, item in enumerate(node.value):
                 self._parsed.positions.add((*path, index), _position(item, self._file))
                 items.append(self.build(item, (*path, index)))
             return items
-        return self._constructor.construct_object(node, deep=True)
+        finally:
+            self._open.discard(id(node))
+
+    def _count(self, node: Node, path: KeyPath) -> None:
+        self._built += 1
+        if self._built > MAX_VALUES:
+            raise _Refused(
+                self._issue(
+                    node,
+                    f"builds more than {MAX_VALUES:,} values: aliases (*name) expand too much",
+                    "reuse anchors sparingly; an alias of an alias of an alias multiplies",
+                    path[:1],
+                )
+            )
+        if len(path) > MAX_DEPTH:
+            raise _Refused(
+                self._issue(
+                    node,
+                    f"nested more than {MAX_DEPTH} levels deep (through aliases)",
+                    "aliases of aliases nest their values; write the value out instead",
+                    path,
+                )
+            )
+
+    def _issue(self, node: Node, message: str, hint: str, path: KeyPath) -> ConfigIssue:
+        here = _position(node, self._file)
+        return ConfigIssue(
+            message, path=path, file=self._file, line=here.line, column=here.column, hint=hint
+        )
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:
+            if node.tag == _TIMESTAMP_TAG:
+                # '2026-02-30' is not a date: keep the text, validation says what is wanted.
+                return str(node.value)
+            if node.tag == _INT_TAG:
+                message = f"an integer of {len(node.value):,} digits is out of range"
+            else:
+                message = f"invalid value {str(node.value)[:40]!r}: {exc}"
+            raise _Refused(
+                self._issue(node, message, "write a number of a sensible size, or quote text", ())
+            ) from None
 
     def _mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -101,7 +215,7 @@ class _Builder:
             if key_node.tag == _MERGE_TAG:
                 merged.append(value_node)
                 continue
-            key = self._key(key_node)
+            key = self._key(key_node, path)
             here = _position(key_node, self._file)
             if key in seen:
                 self._parsed.issues.append(
@@ -124,13 +238,21 @@ class _Builder:
             for part in parts:
                 if not isinstance(part, MappingNode):
                     continue
-                for key, value in self._mapping(part, path).items():
+                merged_in = self.build(part, path)
+                for key, value in merged_in.items():
                     result.setdefault(key, value)
         return result
 
-    def _key(self, node: Node) -> str:
+    def _key(self, node: Node, path: KeyPath) -> str:
         # Keys of the config language are names: keep the text as written ("2026-10" stays a
         # string rather than becoming a date).
         if isinstance(node, ScalarNode):
             return str(node.value)
-        return str(self._constructor.construct_object(node, deep=True))
+        raise _Refused(
+            self._issue(
+                node,
+                "a key must be a plain name, not a mapping or a list",
+                "write 'name: value'; a '?' starts a complex key",
+                path,
+            )
+        )

@@ -320,8 +320,9 @@ class Daemon:
 
     def _run_current(self, key: str) -> None:
         job = self.jobs.get(key)
-        if job is not None:
-            self.run_slot(job, job.schedule.slot(datetime.now(UTC), self.loaded.config.tz))
+        now = datetime.now(UTC)
+        if job is not None and (slot := job.schedule.latest_slot(now, self.loaded.config.tz)):
+            self.run_slot(job, slot)
 
     def _beat(self) -> None:
         """Prove progress, catch up and take over, replay the spool, refresh gauges."""
@@ -359,7 +360,9 @@ class Daemon:
         assert self.store is not None
         tz = self.loaded.config.tz
         now = datetime.now(UTC)
-        current = job.schedule.slot(now, tz)
+        current = job.schedule.latest_slot(now, tz)
+        if current is None:
+            return []  # validation rejects schedules that never fire; never break the beat
         span = min(
             parse_duration(self.loaded.config.daemon.catch_up),
             CATCH_UP_SLOTS * job.schedule.interval,

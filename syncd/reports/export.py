@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import csv
 import difflib
-import json
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
+from syncd import jsonout
 from syncd.config.models import Config, KeyResult, Objective
 from syncd.errors import ConfigError, ConfigIssue
 from syncd.store import Measurement, Store
@@ -137,7 +137,7 @@ def _write_json(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     out.write("[")
     for row in rows:
         out.write(",\n  " if count else "\n  ")
-        out.write(json.dumps(row, ensure_ascii=False))
+        out.write(jsonout.dumps(row, ensure_ascii=False))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

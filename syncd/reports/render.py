@@ -26,7 +26,6 @@ JSON shape (``schema: "syncd.review/1"``); times are ISO 8601, numbers are raw (
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict
 from datetime import date, datetime
@@ -35,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from syncd import jsonout
 from syncd.progress import KRProgress
 from syncd.render import COMMITMENT_TITLES, format_band, format_number, format_value
 from syncd.reports.model import CommitmentSection, Movement, Review
@@ -135,7 +135,7 @@ def review_json(review: Review) -> dict[str, Any]:
 
 def review_json_text(review: Review) -> str:
     """:func:`review_json` serialised, indented, with a trailing newline."""
-    return json.dumps(review_json(review), indent=2, ensure_ascii=False) + "\n"
+    return jsonout.dumps(review_json(review), indent=2, ensure_ascii=False) + "\n"
 
 
 # -- filters shared by the Markdown and HTML templates ----------------------------------------

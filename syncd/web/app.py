@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from syncd.config import LoadedConfig
+from syncd.jsonout import FiniteJSONProvider
 from syncd.observe.headers import add_security_headers
 from syncd.store import Store
 from syncd.web.data import DashboardData, load_dashboard_data
@@ -53,6 +54,7 @@ def create_dashboard_app(
         return load_dashboard_data(loaded, stores.get(), clock())
 
     app = add_security_headers(Flask("syncd.web", static_folder=None))
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # documents keep their field order
+    app.json = FiniteJSONProvider(app)
+    app.json.sort_keys = False  # documents keep their field order
     app.register_blueprint(dashboard_blueprint(source, token=token))
     return app

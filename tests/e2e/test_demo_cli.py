@@ -226,11 +226,13 @@ def test_a_bad_config_names_file_line_and_key(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_store_is_exit_3_without_the_password(tmp_path: Path) -> None:
+    password = tmp_path / "pw"
+    password.write_text("hunter2secret\n")
     config = tmp_path / "syncd.yaml"
     config.write_text(
         DEMO.read_text().replace(
             "store: sqlite:///.syncd-demo/syncd.db",
-            "store: postgresql+psycopg://syncd:hunter2secret@127.0.0.1:1/syncd",
+            f'store: "postgresql+psycopg://syncd:${{file:{password}}}@127.0.0.1:1/syncd"',
         )
     )
     result = syncd("status", "-c", str(config), cwd=tmp_path, check=False)

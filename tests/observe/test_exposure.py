@@ -20,6 +20,9 @@ daemon:
   listen: "{listen}"
 {extra}cycles:
   q: {{start: 2026-10-01, end: 2026-12-31}}
+objectives:
+  - {{id: o, title: O, team: t, cycle: q, key_results: [
+      {{id: k, title: K, focus: user, baseline: 0, target: 1}}]}}
 """
 
 

@@ -1,0 +1,42 @@
+"""Checks of a valid configuration against the calendar: what passes each field's own
+validation but could never run, such as a KR whose schedule has no slot within its cycle."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from syncd.config.models import Config
+from syncd.config.sourcemap import KeyPath, SourceMap
+from syncd.errors import ConfigIssue
+from syncd.schedule import parse_schedule
+from syncd.windows import local_midnight
+
+
+def unrunnable_issues(config: Config, positions: SourceMap) -> list[ConfigIssue]:
+    """One issue per KR whose schedule never fires between its cycle's first and last day."""
+    issues = []
+    tz = config.tz
+    for index, objective in enumerate(config.objectives):
+        cycle = config.cycles.get(objective.cycle)
+        if cycle is None:
+            continue  # reported by the reference checks
+        start = local_midnight(cycle.start, tz)
+        end = local_midnight(cycle.end + timedelta(days=1), tz)
+        for kr_index, kr in enumerate(objective.key_results):
+            schedule = parse_schedule(kr.schedule)
+            if schedule.step is not None and schedule.step <= timedelta(days=1):
+                continue  # a slot at every local midnight: the cycle's end is one
+            latest = schedule.latest_slot(end, tz)
+            if latest is not None and latest > start:
+                continue
+            path: KeyPath = ("objectives", index, "key_results", kr_index, "schedule")
+            issues.append(
+                positions.issue(
+                    f"schedule {kr.schedule!r} has no slot in cycle {objective.cycle!r} "
+                    f"({cycle.start} to {cycle.end}): key result {kr.id!r} would never be "
+                    "measured",
+                    path,
+                    "choose a schedule that fires within the cycle, such as daily or weekly",
+                )
+            )
+    return issues
