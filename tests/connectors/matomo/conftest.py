@@ -84,8 +84,7 @@ def visits_on(sandbox: MatomoSandbox, first: date, last: date) -> list[VisitReco
     return [
         visit
         for visit in sandbox.visits
-        if first <= visit.started_at.astimezone(SITE_ZONE).date() <= last
-        and visit.started_at < NOW
+        if first <= visit.started_at.astimezone(SITE_ZONE).date() <= last and visit.started_at < NOW
     ]
 
 

@@ -105,9 +105,7 @@ def test_events_by_category_action_and_name(
 ) -> None:
     events = [e for v in october(matomo_sandbox) for e in v.events if pick(e)]
     assert events
-    expected = (
-        len(events) if metric == "nb_events" else sum(e.value for e in events if e.value)
-    )
+    expected = len(events) if metric == "nb_events" else sum(e.value for e in events if e.value)
     value = ask(matomo_sandbox, {"measure": "events", "event": event, "event_metric": metric})
     assert math.isclose(value, expected)
 
