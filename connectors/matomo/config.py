@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     HttpUrl,
     SecretStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -151,9 +152,10 @@ class MatomoQuery(QueryModel):
     )
     column: str | None = Field(None, min_length=1, description="report: the metric column")
     label: str | None = Field(None, min_length=1, description="report: the row's label")
-    params: tuple[tuple[str, str], ...] = Field(
-        (), description="report: its own parameters, e.g. {idDimension: 3}"
-    )
+    params: Annotated[
+        tuple[tuple[str, str], ...],
+        WithJsonSchema({"type": "object", "additionalProperties": {"type": ["string", "integer"]}}),
+    ] = Field((), description="report: its own parameters, e.g. {idDimension: 3}")
     kind: ValueKind = Field(ValueKind.NUMBER, description="report: the kind of the column")
     segment: str | None = Field(None, min_length=1, description="e.g. deviceType==smartphone")
 
