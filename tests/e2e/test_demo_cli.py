@@ -17,7 +17,9 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,6 +101,8 @@ DEMO_KRS = {
     "first-reply-time": "support",
     "support-csat": "support",
     "ticket-backlog": "support",
+    # Matomo sandbox
+    "newsletter-signups": "analytics",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -130,6 +134,22 @@ def test_each_kr_came_from_its_vendor_sandbox(demo_dir: Path) -> None:
     for kr, source in DEMO_KRS.items():
         rows = json.loads(syncd("history", kr, "--format", "json", cwd=demo_dir).stdout)
         assert {m["source"] for m in rows["measurements"]} == {source}, kr
+
+
+def test_matomo_kr_value_matches_the_raw_visits(status: dict) -> None:
+    # Daily slot 00:00 local; trailing 28 days → the site's (Europe/Zurich) days 24 Oct … 20 Nov.
+    from connectors.matomo.data import generate
+    from syncd.demo.sample import SEED
+
+    zurich = ZoneInfo("Europe/Zurich")
+    signups = sum(
+        goal == 1
+        for visit in generate(SEED)
+        if date(2026, 10, 24) <= visit.started_at.astimezone(zurich).date() <= date(2026, 11, 20)
+        for goal, _ in visit.conversions
+    )
+    assert signups > 50
+    assert status["newsletter-signups"]["value"] == signups
 
 
 def test_warehouse_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Connection) -> None:
@@ -201,7 +221,7 @@ def test_validate_and_schema(demo_dir: Path) -> None:
     # The example references production secrets: validate checks their syntax only…
     example = REPO / "config" / "example.yaml"
     result = syncd("validate", str(example), cwd=demo_dir)
-    assert "valid: 1 file(s), 4 objectives, 12 key results, 0 warning(s)" in result.stdout
+    assert "valid: 1 file(s), 4 objectives, 13 key results, 0 warning(s)" in result.stdout
     # …and reads them, as a sync would, with --secrets.
     result = syncd("validate", "--secrets", str(example), cwd=demo_dir, check=False)
     assert result.returncode == 2
