@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 FIRST_DAY = date(2026, 1, 1)
@@ -69,8 +70,10 @@ def _at(day: date, seconds: int) -> datetime:
     )
 
 
-def generate(seed: int) -> list[Event]:
-    """Every event of 2026 for ``seed``, in time order: same seed, same events."""
+@cache
+def generate(seed: int) -> tuple[Event, ...]:
+    """Every event of 2026 for ``seed``, in time order: same seed, same events (generated once
+    per process; treat them as read-only)."""
     rng = random.Random(seed)
     events: list[Event] = []
     user = 0
@@ -104,4 +107,4 @@ def generate(seed: int) -> list[Event]:
                 events.append(Event(ACTIVATED, bookings[0], who, {"platform": platform}))
         day += timedelta(days=1)
     events.sort(key=lambda e: (e.time, e.distinct_id, e.name))
-    return events
+    return tuple(events)

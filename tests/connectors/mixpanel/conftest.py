@@ -21,7 +21,7 @@ PROJECT_ZONE = ZoneInfo("America/Los_Angeles")  # the Mixpanel project's
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # 04:00 in Los Angeles
 PROJECT_ID = 2195193
 USER, SECRET = "syncd.test.mp-service-account", "mp-s3cr3t-secret"
-RAW_EVENTS: list[Event] = generate(SEED)
+RAW_EVENTS: tuple[Event, ...] = generate(SEED)
 
 
 def make_sandbox(**options: Any) -> MixpanelSandbox:
