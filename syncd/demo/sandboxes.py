@@ -24,7 +24,13 @@ from syncd.errors import SyncdError
 DEMO_DIR = Path(".syncd-demo")
 
 
-DEFAULT_PORTS: dict[str, int] = {"ga4": 8701, "salesforce": 8702, "hubspot": 8703, "zendesk": 8704}
+DEFAULT_PORTS: dict[str, int] = {
+    "ga4": 8701,
+    "salesforce": 8702,
+    "hubspot": 8703,
+    "zendesk": 8704,
+    "mixpanel": 8706,
+}
 """The ports ``config/demo.yaml`` names for each vendor's sandbox."""
 
 
@@ -38,6 +44,8 @@ def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
         }
     if vendor == "hubspot":
         return {"search_per_second": 100, "burst_limit": None}
+    if vendor == "mixpanel":  # 5 queries at once as at Mixpanel; the hourly budget raised
+        return {"now": moment, "queries_per_hour": 100_000}
     return {
         "now": moment,
         "requests_per_minute": 100_000,
@@ -50,6 +58,7 @@ SANDBOXES: dict[str, str] = {
     "salesforce": "connectors.salesforce.sandbox:SalesforceSandbox",
     "hubspot": "connectors.hubspot.sandbox:HubSpotSandbox",
     "zendesk": "connectors.zendesk.sandbox:ZendeskSandbox",
+    "mixpanel": "connectors.mixpanel.sandbox:MixpanelSandbox",
 }
 
 

@@ -99,6 +99,8 @@ DEMO_KRS = {
     "first-reply-time": "support",
     "support-csat": "support",
     "ticket-backlog": "support",
+    # Mixpanel sandbox
+    "activation-7d": "product",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
