@@ -17,7 +17,9 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -150,6 +152,25 @@ def test_warehouse_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Co
     )
     assert status["onboarding-support-cost"]["value"] == pytest.approx(minutes / 60 * 55)
     assert status["nps"]["value"] == 61.0
+
+
+def test_mixpanel_activation_matches_the_raw_events(status: dict) -> None:
+    # Unique users of each event on the project's (Zurich) days 24 Oct … 20 Nov, from the
+    # sandbox's raw seeded events: the data module, plain records, not the connector.
+    from connectors.mixpanel.data import generate
+
+    zurich = ZoneInfo("Europe/Zurich")
+
+    def users(name: str) -> set[str]:
+        return {
+            e.distinct_id
+            for e in generate(20261001)
+            if e.name == name
+            and date(2026, 10, 24) <= e.time.astimezone(zurich).date() <= date(2026, 11, 20)
+        }
+
+    expected = len(users("Activated")) / len(users("Signed up"))
+    assert status["activation-7d"]["value"] == pytest.approx(expected)
 
 
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
