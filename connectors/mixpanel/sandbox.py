@@ -325,16 +325,12 @@ class MixpanelSandbox(LocalServer):
             counts = Counter(
                 self._local_day(e) for e in self._matching({wire.EVENT: name}, first, today)
             )
-            series[name] = {
+            days: dict[str, object] = {
                 midnight(first + timedelta(days=n)): counts[first + timedelta(days=n)]
                 for n in range(bookmark.days)
             }
+            series[name] = self._raw_override(days, first, midnight(first))
         end = datetime(today.year, today.month, today.day, 23, 59, 59, 999000, tzinfo=self.zone)
-        if self.raw_values:
-            series = {
-                name: self._raw_override(values, first, midnight(first))
-                for name, values in series.items()
-            }
         return {
             "computed_at": self.now().isoformat(),
             wire.DATE_RANGE: {"from_date": midnight(first), "to_date": end.isoformat()},

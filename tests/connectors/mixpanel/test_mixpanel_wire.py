@@ -361,7 +361,7 @@ def test_a_sync_of_40_krs_is_paced_below_the_limits_without_a_429() -> None:
     assert len(results) == 40 and all(isinstance(r, Observation) for r in results)
     assert sandbox.rate_limited == 0
     assert len(sandbox.requests) == 40
-    assert sandbox.max_in_flight == 5  # paced to the limit, not below it by serialising
+    assert 1 < sandbox.max_in_flight <= 5  # at most 5 at once, and not one by one
 
 
 def test_without_pacing_the_sandbox_answers_429() -> None:
