@@ -30,6 +30,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "hubspot": 8703,
     "zendesk": 8704,
     "matomo": 8705,
+    "mixpanel": 8706,
 }
 """The ports ``config/demo.yaml`` names for each vendor's sandbox."""
 
@@ -46,6 +47,8 @@ def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
         return {"search_per_second": 100, "burst_limit": None}
     if vendor == "matomo":
         return {"now": moment}
+    if vendor == "mixpanel":  # 5 queries at once as at Mixpanel; the hourly budget raised
+        return {"now": moment, "queries_per_hour": 100_000}
     return {
         "now": moment,
         "requests_per_minute": 100_000,
@@ -59,6 +62,7 @@ SANDBOXES: dict[str, str] = {
     "hubspot": "connectors.hubspot.sandbox:HubSpotSandbox",
     "zendesk": "connectors.zendesk.sandbox:ZendeskSandbox",
     "matomo": "connectors.matomo.sandbox:MatomoSandbox",
+    "mixpanel": "connectors.mixpanel.sandbox:MixpanelSandbox",
 }
 
 

@@ -103,6 +103,8 @@ DEMO_KRS = {
     "ticket-backlog": "support",
     # Matomo sandbox
     "newsletter-signups": "analytics",
+    # Mixpanel sandbox
+    "activation-7d": "product",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -170,6 +172,25 @@ def test_warehouse_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Co
     assert status["nps"]["value"] == 61.0
 
 
+def test_mixpanel_activation_matches_the_raw_events(status: dict) -> None:
+    # Unique users of each event on the project's (Zurich) days 24 Oct … 20 Nov, from the
+    # sandbox's raw seeded events: the data module, plain records, not the connector.
+    from connectors.mixpanel.data import generate
+
+    zurich = ZoneInfo("Europe/Zurich")
+
+    def users(name: str) -> set[str]:
+        return {
+            e.distinct_id
+            for e in generate(20261001)
+            if e.name == name
+            and date(2026, 10, 24) <= e.time.astimezone(zurich).date() <= date(2026, 11, 20)
+        }
+
+    expected = len(users("Activated")) / len(users("Signed up"))
+    assert status["activation-7d"]["value"] == pytest.approx(expected)
+
+
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
     kr = status["conversion-rate"]
     assert kr["attainment"] == pytest.approx((kr["value"] - 0.032) / (0.055 - 0.032))
@@ -221,7 +242,7 @@ def test_validate_and_schema(demo_dir: Path) -> None:
     # The example references production secrets: validate checks their syntax only…
     example = REPO / "config" / "example.yaml"
     result = syncd("validate", str(example), cwd=demo_dir)
-    assert "valid: 1 file(s), 4 objectives, 13 key results, 0 warning(s)" in result.stdout
+    assert "valid: 1 file(s), 4 objectives, 14 key results, 0 warning(s)" in result.stdout
     # …and reads them, as a sync would, with --secrets.
     result = syncd("validate", "--secrets", str(example), cwd=demo_dir, check=False)
     assert result.returncode == 2
