@@ -268,7 +268,8 @@ def status(
             overview = build_overview(loaded, store, now)
             set_aside = store.dead_letter_count()
         if format is OutputFormat.json:
-            document = status_json(overview) | {"dead_letters": set_aside}
+            types = {name: source.type for name, source in loaded.config.sources.items()}
+            document = status_json(overview, types) | {"dead_letters": set_aside}
             sys.stdout.write(json.dumps(document, indent=2) + "\n")
         else:
             status_table(overview, out, now=now)
@@ -338,22 +339,41 @@ def find_kr(loaded: LoadedConfig, kr_id: str) -> tuple[Any, Any]:
         ) from None
 
 
+class ConfidenceChoice(StrEnum):
+    on_track = "on_track"
+    at_risk = "at_risk"
+    off_track = "off_track"
+
+
 @app.command()
 def checkin(
     kr: Annotated[str, typer.Argument(help="Key result id")],
-    value: Annotated[float, typer.Argument(help="The value now")],
-    note: Annotated[str | None, typer.Option(help="Why it moved; shown in the history")] = None,
+    value: Annotated[
+        float | None, typer.Argument(help="The value now (optional with --confidence/--note)")
+    ] = None,
+    confidence: Annotated[
+        ConfidenceChoice | None,
+        typer.Option(help="The owner's judgement, shown beside the computed status"),
+    ] = None,
+    note: Annotated[
+        str | None, typer.Option(help="Why it moved; shown in history, status and dashboard")
+    ] = None,
     at: AsOfOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Record a value for a KR measured by hand (no metric, or a manual source)."""
+    """Check a KR in: a value measured by hand (no metric, or a manual source), and/or the
+    owner's confidence and a note (any KR)."""
 
     def body() -> None:
         loaded = load(config)
         when = moment(at, loaded)
+        chosen = confidence.value if confidence is not None else None
         with opened_store(loaded) as store:
-            record_checkin(loaded, store, kr, value, at=when, note=note)
-        out.print(f"[green]✓[/] {kr} = {value:g} at {when.isoformat()}", highlight=False)
+            record_checkin(loaded, store, kr, value, at=when, note=note, confidence=chosen)
+        said = [f"{value:g}"] if value is not None else []
+        said += [f"confidence {chosen.replace('_', ' ')}"] if chosen else []
+        said += ["note"] if note else []
+        out.print(f"[green]✓[/] {kr}: {', '.join(said)} at {when.isoformat()}", highlight=False)
 
     guarded(body)
 

@@ -32,11 +32,12 @@ _TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class Point:
-    """One measurement of a KR: its slot ``at`` (= window end), value and fetch time."""
+    """One measurement of a KR: its slot ``at`` (= window end), value, fetch time and source."""
 
     at: datetime
     value: float
     collected_at: datetime
+    source: str | None = None
 
 
 def cycle_bounds(cycle: Cycle, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -123,7 +124,10 @@ class KRProgress:
     """Where one KR stands at a moment: value, attainment, pace, status and forecast.
 
     ``collected_at`` is the newest fetch time among the cycle's points (what staleness is judged
-    on). ``band`` is set for ``maintain`` KRs, whose ``attainment`` is ``None``.
+    on). ``band`` is set for ``maintain`` KRs, whose ``attainment`` is ``None``. ``source`` is
+    the latest point's source and ``points`` how many points the cycle has. ``confidence``,
+    ``note`` and ``checked_in_at`` are the owner's latest check-in (set by the overview, which
+    reads them from the store): shown beside ``status``, never replacing it.
     """
 
     id: str
@@ -148,6 +152,12 @@ class KRProgress:
     weight: float
     in_band: bool | None
     band: Band | None = None
+    owner: str | None = None
+    source: str | None = None
+    points: int = 0
+    confidence: str | None = None
+    note: str | None = None
+    checked_in_at: datetime | None = None
 
 
 def _gap_status(gap: float, settings: ProgressSettings) -> Status:
@@ -245,6 +255,9 @@ def evaluate_kr(
         weight=kr.weight,
         in_band=in_band,
         band=kr.maintain,
+        owner=kr.owner,
+        source=latest.source if latest else None,
+        points=len(inside),
     )
 
 
@@ -261,6 +274,8 @@ class ObjectiveProgress:
     score: float | None
     key_results: tuple[KRProgress, ...]
     status: Status
+    owner: str | None = None
+    parent: str | None = None
 
 
 # Worst first. achieved ranks as on_track unless every KR is achieved.
@@ -298,4 +313,6 @@ def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> Objec
         score=rolled,
         key_results=tuple(krs),
         status=objective_status([kr.status for kr in krs]),
+        owner=objective.owner,
+        parent=objective.parent,
     )

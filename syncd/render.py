@@ -8,7 +8,7 @@ means it already is in percent points (3.2 is shown as 3.2 %); a three-letter up
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from syncd.config.models import Band, KeyResult
+from syncd.documents import key_result_document, objective_document
 from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment
 
 BAR_CELLS = 20
@@ -51,42 +52,18 @@ class MeasurementLike(Protocol):
     revision: int
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def status_json(objectives: Sequence[ObjectiveProgress]) -> dict[str, Any]:
-    """The ``syncd status --json`` document: every KR, then every objective."""
+def status_json(
+    objectives: Sequence[ObjectiveProgress], types: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The ``syncd status --format json`` document: every KR, then every objective, in the
+    shapes ``/api/v1`` uses (:mod:`syncd.documents`); ``types`` maps source name to type."""
     return {
         "key_results": [
-            {
-                "id": kr.id,
-                "objective": kr.objective,
-                "value": kr.value,
-                "baseline": kr.baseline,
-                "target": kr.target,
-                "attainment": kr.attainment,
-                "score": kr.score,
-                "expected": kr.expected,
-                "status": kr.status,
-                "forecast": kr.forecast,
-                "as_of": _iso(kr.as_of),
-            }
+            key_result_document(kr, types or {})
             for objective in objectives
             for kr in objective.key_results
         ],
-        "objectives": [
-            {
-                "id": objective.id,
-                "title": objective.title,
-                "team": objective.team,
-                "cycle": objective.cycle,
-                "commitment": objective.commitment,
-                "score": objective.score,
-                "status": objective.status,
-            }
-            for objective in objectives
-        ],
+        "objectives": [objective_document(objective) for objective in objectives],
     }
 
 

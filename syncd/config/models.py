@@ -214,6 +214,7 @@ class KeyResult(Strict):
     ceiling: float | None = Field(None, ge=1, description="score cap; defaults to progress.ceiling")
     pacing: Pacing | None = None
     schedule: ScheduleSpec = "daily"
+    owner: str | None = Field(None, description="who checks this KR in (a name)")
     settle: DurationSpec | None = Field(
         None, description="re-read windows this recent on each sync; sources restate recent data"
     )
@@ -261,6 +262,7 @@ class Objective(Strict):
     parent: str | None = Field(None, description="id of the objective this one aligns to")
     opportunity: str | None = Field(None, description="the customer opportunity it answers")
     description: str | None = None
+    owner: str | None = Field(None, description="who answers for this objective (a name)")
     key_results: list[KeyResult] = Field(default_factory=list)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult
+from syncd.documents import source_types
 from syncd.overview import build_overview
 from syncd.progress import KRProgress, ObjectiveProgress, cycle_bounds, expected
 from syncd.store import Store
@@ -96,6 +97,7 @@ class DashboardData:
     groups: tuple[ObjectiveGroup, ...]
     key_results: dict[str, KRView]
     sources: tuple[SourceHealth, ...]
+    source_types: dict[str, str]
 
     @property
     def objectives(self) -> tuple[ObjectiveProgress, ...]:
@@ -122,6 +124,7 @@ def load_dashboard_data(loaded: LoadedConfig, store: Store, now: datetime) -> Da
         tz=config.tz,
         groups=_groups(overview),
         key_results=views,
+        source_types={name: source.type for name, source in config.sources.items()},
         sources=tuple(
             source_health(name, source.type, store.runs(limit=RUNS_PER_SOURCE, source=name))
             for name, source in config.sources.items()
@@ -160,10 +163,7 @@ def _kr_view(
         for row in rows
     )
     source = history[-1].source if history else None
-    sources = loaded.config.sources
-    types = tuple(
-        sources[name].type if name in sources else "unknown" for name in (source or "").split("+")
-    )
+    types = source_types(source, {n: s.type for n, s in loaded.config.sources.items()})
     return KRView(
         progress=progress,
         history=history,
@@ -171,7 +171,7 @@ def _kr_view(
         cycle_start=start,
         cycle_end=end,
         source=source,
-        source_types=types if source else (),
+        source_types=tuple(types),
     )
 
 
