@@ -11,7 +11,10 @@ Times are ISO 8601 in UTC; values are in the KR's unit as stored. A KR document:
 ``status`` is computed from the data; ``confidence`` and ``note`` are the owner's latest
 check-in (``null`` without one). An objective document::
 
-    id, title, team, cycle, commitment, level, owner, parent, score, status, key_results [ids]
+    id, title, team, cycle, commitment, level, owner, parent, score, own_score, status,
+    key_results [ids], children [ids]
+
+``score`` folds in the aligned children's scores; ``own_score`` is the objective's KRs alone.
 """
 
 from __future__ import annotations
@@ -84,6 +87,8 @@ def objective_document(objective: ObjectiveProgress) -> dict[str, Any]:
         "owner": objective.owner,
         "parent": objective.parent,
         "score": objective.score,
+        "own_score": objective.own_score,
         "status": objective.status,
         "key_results": [kr.id for kr in objective.key_results],
+        "children": list(objective.children),
     }

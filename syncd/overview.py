@@ -7,14 +7,22 @@ from datetime import datetime
 
 from syncd.config import LoadedConfig
 from syncd.evaluate import cycle_bounds
-from syncd.progress import KRProgress, ObjectiveProgress, Point, evaluate_kr, evaluate_objective
+from syncd.progress import (
+    KRProgress,
+    ObjectiveProgress,
+    Point,
+    evaluate_kr,
+    evaluate_objective,
+    roll_up,
+)
 from syncd.store import Store
 
 
 def build_overview(loaded: LoadedConfig, store: Store, now: datetime) -> list[ObjectiveProgress]:
     """Evaluate each objective from the measurements taken up to ``now``, in config order.
 
-    Each KR carries its owner's latest check-in (confidence and note) recorded up to ``now``.
+    Each KR carries its owner's latest check-in (confidence and note) up to ``now``; each
+    objective's score folds in the objectives aligned to it (:func:`~syncd.progress.roll_up`).
     """
     config = loaded.config
     latest_checkins = store.latest_checkins([kr.id for _, kr in config.key_results()], until=now)
@@ -41,4 +49,4 @@ def build_overview(loaded: LoadedConfig, store: Store, now: datetime) -> list[Ob
                 )
             progress.append(evaluated)
         overview.append(evaluate_objective(objective, progress))
-    return overview
+    return roll_up(overview)

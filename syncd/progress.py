@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Literal
@@ -263,7 +263,11 @@ def evaluate_kr(
 
 @dataclass(frozen=True)
 class ObjectiveProgress:
-    """An objective with its KRs' progress and the rolled-up score and status."""
+    """An objective with its KRs' progress and the rolled-up score and status.
+
+    ``own_score`` rolls up the objective's own KRs only; ``score`` also folds in the objectives
+    aligned to it (``children``, their ids) once :func:`roll_up` has run.
+    """
 
     id: str
     title: str
@@ -276,6 +280,8 @@ class ObjectiveProgress:
     status: Status
     owner: str | None = None
     parent: str | None = None
+    own_score: float | None = None
+    children: tuple[str, ...] = ()
 
 
 # Worst first. achieved ranks as on_track unless every KR is achieved.
@@ -298,11 +304,16 @@ def objective_status(statuses: Sequence[Status]) -> Status:
     return "stale" if "stale" in known else "not_started"
 
 
+def weighted_mean(parts: Sequence[tuple[float | None, float]]) -> float | None:
+    """The weighted mean of the ``(value, weight)`` pairs with a value; ``None`` without one."""
+    known = [(value, weight) for value, weight in parts if value is not None]
+    total = sum(weight for _, weight in known)
+    return sum(value * weight for value, weight in known) / total if known and total else None
+
+
 def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> ObjectiveProgress:
     """Roll KRs up: score = weighted mean of the KR scores (KRs without one are left out)."""
-    scored = [(kr.score, kr.weight) for kr in krs if kr.score is not None]
-    total = sum(weight for _, weight in scored)
-    rolled = sum(s * w for s, w in scored) / total if scored else None
+    rolled = weighted_mean([(kr.score, kr.weight) for kr in krs])
     return ObjectiveProgress(
         id=objective.id,
         title=objective.title,
@@ -315,4 +326,49 @@ def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> Objec
         status=objective_status([kr.status for kr in krs]),
         owner=objective.owner,
         parent=objective.parent,
+        own_score=rolled,
     )
+
+
+CHILD_WEIGHT = 1.0
+"""The weight of an aligned child objective's score in its parent's score: one KR's default."""
+
+
+def roll_up(objectives: Sequence[ObjectiveProgress]) -> list[ObjectiveProgress]:
+    """Fold each objective's aligned children (``parent`` set to its id) into its score.
+
+    A parent's ``score`` is the weighted mean of its own KRs' scores (each with its KR
+    ``weight``, 1 by default) and its children's rolled-up scores (each weighing
+    ``CHILD_WEIGHT``, the same as one KR): with default weights, the parent's own KRs and each
+    child objective count equally. Children are rolled up first, so a company objective sees
+    its teams' objectives and their individuals'. Scoreless KRs and children are left out; a
+    parent that is not among ``objectives`` leaves its children as they are. Order is kept.
+    """
+    by_id = {objective.id: objective for objective in objectives}
+    children: dict[str, list[str]] = {}
+    for objective in objectives:
+        if objective.parent in by_id and objective.parent != objective.id:
+            children.setdefault(objective.parent, []).append(objective.id)
+    done: dict[str, ObjectiveProgress] = {}
+
+    def resolve(objective_id: str, trail: frozenset[str]) -> ObjectiveProgress:
+        if objective_id in done:
+            return done[objective_id]
+        objective = by_id[objective_id]
+        kids = [
+            resolve(child, trail | {objective_id})
+            for child in children.get(objective_id, [])
+            if child not in trail  # a loop in the alignment is cut, not followed forever
+        ]
+        if not kids:
+            done[objective_id] = objective
+            return objective
+        parts = [(kr.score, kr.weight) for kr in objective.key_results]
+        parts += [(kid.score, CHILD_WEIGHT) for kid in kids]
+        rolled = replace(
+            objective, score=weighted_mean(parts), children=tuple(kid.id for kid in kids)
+        )
+        done[objective_id] = rolled
+        return rolled
+
+    return [resolve(objective.id, frozenset()) for objective in objectives]

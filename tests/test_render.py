@@ -172,8 +172,10 @@ def test_status_json_carries_owner_checkin_and_parent_in_the_api_shape():
         "owner": "Lea",
         "parent": "company-growth",
         "score": 0.5,
+        "own_score": None,
         "status": "on_track",
         "key_results": ["booking-5d"],
+        "children": [],
     }
     text = json.dumps(document)
     assert '"value": null' in text
