@@ -11,10 +11,12 @@ Times are ISO 8601 in UTC; values are in the KR's unit as stored. A KR document:
 ``status`` is computed from the data; ``confidence`` and ``note`` are the owner's latest
 check-in (``null`` without one). An objective document::
 
-    id, title, team, cycle, commitment, level, owner, parent, score, own_score, status,
+    id, title, team, cycle, commitment, level, owner, parent, score, own_score, expected, status,
     key_results [ids], children [ids]
 
-``score`` folds in the aligned children's scores; ``own_score`` is the objective's KRs alone.
+``score`` folds in the aligned children's scores; ``own_score`` is the objective's KRs alone;
+``status`` judges ``score`` against ``expected`` and the commitment (aspirational: 0.6 is
+success).
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def objective_document(objective: ObjectiveProgress) -> dict[str, Any]:
         "parent": objective.parent,
         "score": objective.score,
         "own_score": objective.own_score,
+        "expected": objective.expected,
         "status": objective.status,
         "key_results": [kr.id for kr in objective.key_results],
         "children": list(objective.children),

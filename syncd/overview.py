@@ -48,5 +48,5 @@ def build_overview(loaded: LoadedConfig, store: Store, now: datetime) -> list[Ob
                     checked_in_at=checkin.at,
                 )
             progress.append(evaluated)
-        overview.append(evaluate_objective(objective, progress))
-    return roll_up(overview)
+        overview.append(evaluate_objective(objective, progress, config.progress))
+    return roll_up(overview, config.progress)

@@ -266,7 +266,8 @@ class ObjectiveProgress:
     """An objective with its KRs' progress and the rolled-up score and status.
 
     ``own_score`` rolls up the objective's own KRs only; ``score`` also folds in the objectives
-    aligned to it (``children``, their ids) once :func:`roll_up` has run.
+    aligned to it (``children``, their ids) once :func:`roll_up` has run. ``expected`` is the
+    pace its score is judged against, ``status`` follows from both and the commitment.
     """
 
     id: str
@@ -282,26 +283,42 @@ class ObjectiveProgress:
     parent: str | None = None
     own_score: float | None = None
     children: tuple[str, ...] = ()
+    expected: float | None = None
 
 
-# Worst first. achieved ranks as on_track unless every KR is achieved.
-_SEVERITY: tuple[Status, ...] = ("off_track", "at_risk", "on_track")
+ASPIRATIONAL_SUCCESS = 0.6
+"""An aspirational objective succeeds at this score: 60-70 % counts as success (DESIGN §1)."""
 
 
-def objective_status(statuses: Sequence[Status]) -> Status:
-    """The objective's status from its KRs' statuses.
+def success_score(commitment: str) -> float:
+    """The score at which an objective of ``commitment`` counts as a success."""
+    return ASPIRATIONAL_SUCCESS if commitment == "aspirational" else 1.0
 
-    ``achieved`` when every KR is; otherwise the worst status among KRs with a known one
-    (stale and not_started KRs say nothing about progress, achieved counts as on_track). With no
-    known status: ``stale`` if any KR is stale, else ``not_started``.
+
+def objective_status(
+    score: float | None,
+    expected: float | None,
+    commitment: str,
+    statuses: Sequence[Status],
+    settings: ProgressSettings | None = None,
+) -> Status:
+    """The objective's status from its score, judged against its commitment.
+
+    The score is read as a share of the objective's success (1.0 for committed objectives,
+    ``ASPIRATIONAL_SUCCESS`` for aspirational ones): ``achieved`` at or above it, else by the
+    gap ``expected - score / success`` with the KRs' thresholds. So an aspirational objective
+    at 0.57 by the cycle's end is on track (0.95 of its success), where a committed one is off
+    track. Without a score: ``stale`` if a KR (or child) is stale, else ``not_started``; when
+    every KR is stale, ``stale``.
     """
-    if statuses and all(s == "achieved" for s in statuses):
+    if score is None or expected is None:
+        return "stale" if "stale" in statuses else "not_started"
+    if statuses and all(status == "stale" for status in statuses):
+        return "stale"
+    judged = score / success_score(commitment)
+    if judged >= 1 or math.isclose(judged, 1, abs_tol=_TOLERANCE):
         return "achieved"
-    known = {"on_track" if s == "achieved" else s for s in statuses}
-    for status in _SEVERITY:
-        if status in known:
-            return status
-    return "stale" if "stale" in known else "not_started"
+    return _gap_status(expected - judged, settings or ProgressSettings())
 
 
 def weighted_mean(parts: Sequence[tuple[float | None, float]]) -> float | None:
@@ -311,9 +328,15 @@ def weighted_mean(parts: Sequence[tuple[float | None, float]]) -> float | None:
     return sum(value * weight for value, weight in known) / total if known and total else None
 
 
-def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> ObjectiveProgress:
-    """Roll KRs up: score = weighted mean of the KR scores (KRs without one are left out)."""
+def evaluate_objective(
+    objective: Objective,
+    krs: Sequence[KRProgress],
+    settings: ProgressSettings | None = None,
+) -> ObjectiveProgress:
+    """Roll KRs up: score = weighted mean of the KR scores (KRs without one are left out),
+    expected = the same mean of their expected paces; status by :func:`objective_status`."""
     rolled = weighted_mean([(kr.score, kr.weight) for kr in krs])
+    pace = weighted_mean([(kr.expected, kr.weight) for kr in krs])
     return ObjectiveProgress(
         id=objective.id,
         title=objective.title,
@@ -323,7 +346,10 @@ def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> Objec
         level=objective.level,
         score=rolled,
         key_results=tuple(krs),
-        status=objective_status([kr.status for kr in krs]),
+        status=objective_status(
+            rolled, pace, objective.commitment, [kr.status for kr in krs], settings
+        ),
+        expected=pace,
         owner=objective.owner,
         parent=objective.parent,
         own_score=rolled,
@@ -334,7 +360,9 @@ CHILD_WEIGHT = 1.0
 """The weight of an aligned child objective's score in its parent's score: one KR's default."""
 
 
-def roll_up(objectives: Sequence[ObjectiveProgress]) -> list[ObjectiveProgress]:
+def roll_up(
+    objectives: Sequence[ObjectiveProgress], settings: ProgressSettings | None = None
+) -> list[ObjectiveProgress]:
     """Fold each objective's aligned children (``parent`` set to its id) into its score.
 
     A parent's ``score`` is the weighted mean of its own KRs' scores (each with its KR
@@ -343,6 +371,7 @@ def roll_up(objectives: Sequence[ObjectiveProgress]) -> list[ObjectiveProgress]:
     child objective count equally. Children are rolled up first, so a company objective sees
     its teams' objectives and their individuals'. Scoreless KRs and children are left out; a
     parent that is not among ``objectives`` leaves its children as they are. Order is kept.
+    The parent's expected pace is rolled up alike, and its status judged again.
     """
     by_id = {objective.id: objective for objective in objectives}
     children: dict[str, list[str]] = {}
@@ -365,8 +394,16 @@ def roll_up(objectives: Sequence[ObjectiveProgress]) -> list[ObjectiveProgress]:
             return objective
         parts = [(kr.score, kr.weight) for kr in objective.key_results]
         parts += [(kid.score, CHILD_WEIGHT) for kid in kids]
+        paces = [(kr.expected, kr.weight) for kr in objective.key_results]
+        paces += [(kid.expected, CHILD_WEIGHT) for kid in kids]
+        score_, pace = weighted_mean(parts), weighted_mean(paces)
+        statuses = [kr.status for kr in objective.key_results] + [kid.status for kid in kids]
         rolled = replace(
-            objective, score=weighted_mean(parts), children=tuple(kid.id for kid in kids)
+            objective,
+            score=score_,
+            expected=pace,
+            status=objective_status(score_, pace, objective.commitment, statuses, settings),
+            children=tuple(kid.id for kid in kids),
         )
         done[objective_id] = rolled
         return rolled

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from syncd.config.models import Band, KeyResult
 from syncd.documents import key_result_document, objective_document
-from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment
+from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment, success_score
 
 BAR_CELLS = 20
 
@@ -171,12 +171,20 @@ def _new_table(title: str) -> Table:
     return table
 
 
+def objective_bar(objective: ObjectiveProgress) -> str:
+    """The objective's score as a bar, │ at the pace its commitment expects by now."""
+    if objective.score is None:
+        return "-"
+    pace = (objective.expected or 0.0) * success_score(objective.commitment)
+    return f"{progress_bar(objective.score, pace)} {round(objective.score * 100)} %"
+
+
 def _add_objective(table: Table, objective: ObjectiveProgress, now: datetime) -> None:
     table.add_row(
         Text(objective.title, style="bold"),
         "",
         "",
-        "",
+        objective_bar(objective),
         Text(_score_text(objective.score), style="bold"),
         status_text(objective.status),
         "",

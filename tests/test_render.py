@@ -173,6 +173,7 @@ def test_status_json_carries_owner_checkin_and_parent_in_the_api_shape():
         "parent": "company-growth",
         "score": 0.5,
         "own_score": None,
+        "expected": None,
         "status": "on_track",
         "key_results": ["booking-5d"],
         "children": [],
@@ -395,3 +396,15 @@ def test_history_table_for_maintain_kr_and_snapshots():
     console = Console(record=True, width=160, color_system=None)
     history_table(key_result, [], console)
     assert "no measurements yet" in console.export_text()
+
+
+def test_objective_bar_marks_the_pace_its_commitment_expects():
+    from syncd.render import objective_bar
+
+    moonshot = objective((kr(),), score=0.45, expected=0.5, commitment="aspirational")
+    # 0.45 fills 9 of 20 cells; the pace is 0.5 × 0.6 (aspirational success) = 0.3: cell 6.
+    assert objective_bar(moonshot) == "██████│███░░░░░░░░░░░ 45 %"
+    roofshot = replace(moonshot, commitment="committed")
+    assert objective_bar(roofshot) == "█████████░│░░░░░░░░░░ 45 %"
+    assert objective_bar(replace(moonshot, score=None)) == "-"
+    assert "45 %" in render([moonshot])
