@@ -307,20 +307,40 @@ def history(
     config: ConfigOption = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
-    """Every measurement of a KR, with its window, provenance and revisions."""
+    """Every measurement of a KR, with its window, provenance, earlier values and notes, then
+    its check-ins; KRs of past cycles too (the store remembers them)."""
 
     def body() -> None:
-        loaded = load(config)
-        objective, key_result = find_kr(loaded, kr)
-        with opened_store(loaded) as store:
-            measurements = store.measurements(kr)
-        if format is OutputFormat.json:
-            from syncd.reports.export import measurement_row
+        from syncd.archive import with_archive
+        from syncd.reports.export import checkin_row, measurement_row
 
-            rows = [measurement_row(objective, m) for m in measurements]
-            sys.stdout.write(json.dumps({"key_result": kr, "measurements": rows}, indent=2) + "\n")
+        loaded = load(config)
+        with opened_store(loaded) as store:
+            known = with_archive(loaded, store)
+            objective, key_result = find_kr(known, kr)
+            measurements = store.measurements(kr)
+            earlier = {
+                measurement_id: [r.value for r in rows]
+                for measurement_id, rows in store.revisions_of(kr).items()
+            }
+            checkins = store.checkins(kr)
+        if format is OutputFormat.json:
+            rows = [measurement_row(objective, m, earlier.get(m.id or 0, ())) for m in measurements]
+            document = {
+                "key_result": kr,
+                "measurements": rows,
+                "checkins": [checkin_row(c) for c in checkins],
+            }
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
         else:
-            history_table(key_result, measurements, out, tz=loaded.config.tz)
+            history_table(
+                key_result,
+                measurements,
+                out,
+                tz=known.config.tz,
+                earlier=earlier,
+                checkins=checkins,
+            )
 
     guarded(body)
 
@@ -459,12 +479,15 @@ def report(
     from syncd.reports.review import build_review, render_review
 
     def body() -> None:
+        from syncd.archive import with_archive
+
         loaded = load(config)
-        if cycle not in loaded.config.cycles:
-            known = ", ".join(loaded.config.cycles) or "none"
-            raise ConfigError(ConfigIssue(f"no cycle {cycle!r}", hint=f"cycles: {known}"))
         with opened_store(loaded) as store:
-            review = build_review(loaded, store, cycle, now=moment(as_of, loaded))
+            known = with_archive(loaded, store)
+            if cycle not in known.config.cycles:
+                cycles = ", ".join(known.config.cycles) or "none"
+                raise ConfigError(ConfigIssue(f"no cycle {cycle!r}", hint=f"cycles: {cycles}"))
+            review = build_review(known, store, cycle, now=moment(as_of, loaded))
         _write(render_review(review, format.value), out)
 
     guarded(body)
@@ -491,13 +514,16 @@ def export(
     from syncd.reports.export import export_measurements
 
     def body() -> None:
+        from syncd.archive import with_archive
+
         loaded = load(config)
         with opened_store(loaded) as store:
+            known = with_archive(loaded, store)
             handle = out.open("w", newline="") if out else sys.stdout
             try:
                 rows = export_measurements(
                     store,
-                    loaded.config,
+                    known.config,
                     format.value,
                     kr_ids=kr,
                     since=since.date() if since else None,

@@ -50,6 +50,17 @@ class MeasurementLike(Protocol):
     collected_at: datetime
     source: str
     revision: int
+    id: int | None
+    note: str | None
+
+
+class CheckInLike(Protocol):
+    """What :func:`history_table` reads of a stored check-in."""
+
+    at: datetime
+    value: float | None
+    confidence: str | None
+    note: str | None
 
 
 def status_json(
@@ -245,19 +256,25 @@ def history_table(
     console: Console,
     *,
     tz: ZoneInfo | None = None,
+    earlier: Mapping[int, Sequence[float]] | None = None,
+    checkins: Sequence[CheckInLike] = (),
 ) -> None:
-    """Print a KR's measurements: window, value, attainment, collected_at, source, revision.
+    """Print a KR's measurements: window, value, attainment, collected_at, source, revision
+    (with the values the window had before, from ``earlier`` by measurement id) and note;
+    then the KR's check-ins (confidence and note) when it has any.
 
     Times are shown in ``tz`` when given, else as stored. ``maintain`` KRs show in/out of band
     instead of an attainment.
     """
+    earlier = earlier or {}
     table = Table(title=f"{kr.title} ({kr.id})", title_justify="left")
-    table.add_column("Window", no_wrap=True)
-    table.add_column("Value", justify="right", no_wrap=True)
-    table.add_column("Attainment", justify="right", no_wrap=True)
-    table.add_column("Collected at", no_wrap=True)
-    table.add_column("Source", no_wrap=True)
-    table.add_column("Revision", justify="right")
+    table.add_column("Window", overflow="fold")
+    table.add_column("Value", justify="right")
+    table.add_column("Attainment", justify="right")
+    table.add_column("Collected at", overflow="fold")
+    table.add_column("Source")
+    table.add_column("Revision")
+    table.add_column("Note")
     for row in measurements:
         if kr.maintain is not None:
             reached = "in band" if kr.maintain.contains(row.value) else "out of band"
@@ -265,14 +282,34 @@ def history_table(
             assert kr.baseline is not None and kr.target is not None
             reached = f"{round(attainment(row.value, kr.baseline, kr.target) * 100)} %"
         collected = row.collected_at.astimezone(tz) if tz is not None else row.collected_at
+        before = earlier.get(row.id or 0, ())
+        revision = str(row.revision)
+        if before:
+            revision += " (was " + ", ".join(format_value(v, kr.unit) for v in before) + ")"
         table.add_row(
             _window_text(row.window_start, row.window_end, tz),
             format_value(row.value, kr.unit),
             reached,
             collected.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
             row.source,
-            str(row.revision),
+            revision,
+            row.note or "",
         )
     if not measurements:
         table.caption = "no measurements yet"
     console.print(table)
+    if checkins:
+        said = Table(title="Check-ins", title_justify="left")
+        said.add_column("At", no_wrap=True)
+        said.add_column("Value", justify="right", no_wrap=True)
+        said.add_column("Confidence", no_wrap=True)
+        said.add_column("Note")
+        for checkin in checkins:
+            at = checkin.at.astimezone(tz) if tz is not None else checkin.at
+            said.add_row(
+                at.strftime("%Y-%m-%d %H:%M"),
+                format_value(checkin.value, kr.unit) if checkin.value is not None else "",
+                status_text(checkin.confidence) if checkin.confidence else "",  # type: ignore[arg-type]
+                checkin.note or "",
+            )
+        console.print(said)

@@ -317,6 +317,16 @@ class Row:
     collected_at: datetime
     source: str
     revision: int
+    id: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Said:
+    at: datetime
+    value: float | None
+    confidence: str | None
+    note: str | None
 
 
 def cells(line: str) -> list[str]:
@@ -349,10 +359,17 @@ def test_history_table_lists_measurements_with_attainment():
             datetime(2026, 11, 2, 7, 0, 0, tzinfo=UTC),
             "web",
             3,
+            id=7,
+            note="GA4 restated",
         ),
     ]
     console = Console(record=True, width=160, color_system=None)
-    history_table(key_result, rows, console, tz=zurich)
+    checkins = [
+        Said(datetime(2026, 11, 2, 8, tzinfo=UTC), None, "at_risk", "campaign slipped"),
+        Said(datetime(2026, 11, 3, 8, tzinfo=UTC), 0.5, None, None),
+    ]
+    earlier = {7: [0.50, 0.52]}
+    history_table(key_result, rows, console, tz=zurich, earlier=earlier, checkins=checkins)
     out = console.export_text()
     assert "Newcomers booking within 5 days (booking-5d)" in out
     first, second = (cells(line) for line in out.splitlines() if "→" in line)
@@ -365,6 +382,7 @@ def test_history_table_lists_measurements_with_attainment():
         "2026-10-30 06:01:02 CET",
         "web",
         "1",
+        "",
     ]
     assert second == [
         "2026-10-03 00:00 → 2026-10-31 00:00",
@@ -372,7 +390,13 @@ def test_history_table_lists_measurements_with_attainment():
         "50 %",
         "2026-11-02 08:00:00 CET",
         "web",
-        "3",
+        "3 (was 50 %, 52 %)",
+        "GA4 restated",
+    ]
+    said = [cells(line) for line in out.splitlines() if "2026-11-0" in line and "CET" not in line]
+    assert said == [
+        ["2026-11-02 09:00", "", "at risk", "campaign slipped"],
+        ["2026-11-03 09:00", "50 %", "", ""],
     ]
 
 

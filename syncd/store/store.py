@@ -259,6 +259,11 @@ class Store:
         with self._reading("reading check-ins") as session:
             return checkins.latest(session, key_result_ids, until)
 
+    def revisions_of(self, key_result_id: str) -> dict[int, list[MeasurementRevision]]:
+        """The superseded values of each of a KR's measurements, by measurement id."""
+        with self._reading("reading revisions") as session:
+            return reads.revisions_of(session, key_result_id)
+
     # -- runs ------------------------------------------------------------------------------
 
     def start_run(self, *, source: str, trigger: str, slot: datetime | None = None) -> str:

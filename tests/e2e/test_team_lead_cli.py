@@ -109,3 +109,57 @@ def test_bad_checkins_are_refused_in_one_line(workdir: Path) -> None:
     assert result.returncode == 2
     assert "--confidence" in result.stderr and "on_track" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+PAST = """\
+timezone: Europe/Zurich
+store: sqlite:///{store}
+cycles:
+  2026-Q3: {{start: 2026-07-01, end: 2026-09-30}}
+objectives:
+  - id: summer
+    title: A calm summer
+    team: support
+    owner: Mia Huber
+    cycle: 2026-Q3
+    key_results:
+      - {{id: backlog, title: "Backlog from 40 to 20", focus: user, unit: tickets,
+         baseline: 40, target: 20}}
+      - {{id: replies, title: "Replies within a day from 60 to 90", focus: business,
+         baseline: 60, target: 90}}
+"""
+
+
+def test_a_past_cycle_stays_reachable_after_it_left_the_config(workdir: Path) -> None:
+    config = workdir / "syncd.yaml"
+    config.write_text(PAST.format(store=workdir / "team.db"))
+    syncd("checkin", "backlog", "35", "--as-of", "2026-08-01T09:00", cwd=workdir)
+    # The same moment again: a restatement, the earlier value is kept.
+    syncd("checkin", "backlog", "30", "--note", "recount after the migration",
+          "--as-of", "2026-08-01T09:00", cwd=workdir)  # fmt: skip
+    syncd("checkin", "replies", "75", "--as-of", "2026-09-20T09:00", cwd=workdir)
+    # The next quarter: Q3 and its objective leave the config.
+    config.write_text(CONFIG.format(store=workdir / "team.db"))
+
+    table = syncd("history", "backlog", cwd=workdir).stdout
+    assert "2 (was" in table and "35" in table
+    assert "recount" in table and "migration" in table
+    document = json.loads(syncd("history", "backlog", "-f", "json", cwd=workdir).stdout)
+    [row] = document["measurements"]
+    assert (row["value"], row["revision"], row["earlier_values"]) == (30.0, 2, [35.0])
+    assert [c["note"] for c in document["checkins"]] == [None, "recount after the migration"]
+
+    exported = json.loads(syncd("export", "-f", "json", "--kr", "replies", cwd=workdir).stdout)
+    assert [(r["kr"], r["objective"], r["value"]) for r in exported] == [
+        ("replies", "summer", 75.0)
+    ]
+
+    review = json.loads(syncd("report", "--cycle", "2026-Q3", "-f", "json", cwd=workdir).stdout)
+    text = json.dumps(review)
+    assert '"summer"' in text
+    # backlog 40 → 20 at 30: 0.5; replies 60 → 90 at 75: 0.5; the objective scores 0.5.
+    assert review["committed"]["score"] == pytest.approx(0.5)
+
+    missing = syncd("report", "--cycle", "2025-Q1", cwd=workdir, check=False)
+    assert missing.returncode == 2
+    assert "2026-Q3" in missing.stderr and "Traceback" not in missing.stderr
