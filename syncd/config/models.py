@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    HttpUrl,
     SecretStr,
     field_validator,
     model_validator,
@@ -79,6 +80,21 @@ DurationSpec = Annotated[
     str, AfterValidator(_check_duration), Field(description="a duration such as 72h, 3d or 90m")
 ]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
+def _check_locale(name: str) -> str:
+    from babel import Locale, UnknownLocaleError  # Babel loads its data lazily
+
+    try:
+        Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(
+            f"unknown locale {name!r}: use a language and territory such as de_CH, fr_CH, en_US"
+        ) from None
+    return name
+
+
+LocaleName = Annotated[str, AfterValidator(_check_locale)]
 
 
 class Strict(BaseModel):
@@ -418,6 +434,12 @@ class Config(Strict):
     """A whole syncd configuration (one file, or a directory of files merged)."""
 
     timezone: TimeZoneName = "UTC"
+    locale: LocaleName = Field(
+        "en", description="how numbers, currencies and dates read, e.g. de_CH (CHF 1’253.19)"
+    )
+    dashboard_url: HttpUrl | None = Field(
+        None, description="where people open the dashboard; digests link to it"
+    )
     store: SecretStr = Field(
         SecretStr("sqlite:///syncd.db"), description="SQLAlchemy URL of the measurement store"
     )
