@@ -1,8 +1,7 @@
 """What ``syncd status`` and ``syncd history`` print: JSON for machines, rich tables for people.
 
-Units: ``percent`` means the value is a fraction (0.4 is shown as 40 %); ``%`` (or ``pp``)
-means it already is in percent points (3.2 is shown as 3.2 %); a three-letter upper-case code
-(CHF, EUR, USD) is a currency, shown with thousands separators; any other unit follows the number.
+Numbers and units are formatted by :mod:`syncd.formatting`, in the configured locale
+(``format_number``, ``format_value`` and ``format_band`` are re-exported from there).
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from syncd.config.models import Band, KeyResult
+from syncd.config.models import KeyResult
 from syncd.documents import key_result_document, objective_document
+from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment, success_score
 
 BAR_CELLS = 20
@@ -76,35 +76,6 @@ def status_json(
         ],
         "objectives": [objective_document(objective) for objective in objectives],
     }
-
-
-def format_number(number: float) -> str:
-    """Thousands separators; at most two decimals, trailing zeros dropped (``1,234.5``)."""
-    text = f"{number:,.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def format_value(value: float | None, unit: str | None) -> str:
-    """A value in its unit: ``40 %``, ``3.2 %``, ``CHF 412,500``, ``4.5 stars``; ``-`` if none."""
-    if value is None:
-        return "-"
-    if unit == "percent":
-        return f"{format_number(value * 100)} %"
-    if unit in ("%", "pp"):
-        return f"{format_number(value)} %"
-    if unit is not None and _CURRENCY.match(unit):
-        return f"{unit} {format_number(value)}"
-    return f"{format_number(value)} {unit}" if unit else format_number(value)
-
-
-def format_band(band: Band, unit: str | None) -> str:
-    """``≥ 4.5``, ``≤ 2 h`` or ``4 - 4.5 stars``."""
-    if band.at_least is not None and band.at_most is not None:
-        return f"{format_value(band.at_least, unit)} - {format_value(band.at_most, unit)}"
-    if band.at_least is not None:
-        return f"≥ {format_value(band.at_least, unit)}"
-    assert band.at_most is not None
-    return f"≤ {format_value(band.at_most, unit)}"
 
 
 def progress_bar(share: float | None, expected: float, cells: int = BAR_CELLS) -> str:

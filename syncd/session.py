@@ -10,13 +10,15 @@ from pathlib import Path
 from syncd import logs
 from syncd.config import LoadedConfig, load_config
 from syncd.errors import ConfigError, ConfigIssue
+from syncd.formatting import set_locale
 from syncd.paths import default_config
 from syncd.schedule import parse_duration
 from syncd.store import Store
 
 
 def load(config_path: Path | None, *, read_secrets: bool = True) -> LoadedConfig:
-    """Load the given or default configuration and register its secrets for redaction."""
+    """Load the given or default configuration, register its secrets for redaction and format
+    numbers in its locale from now on."""
     path = config_path or default_config()
     if path is None:
         raise ConfigError(
@@ -27,6 +29,7 @@ def load(config_path: Path | None, *, read_secrets: bool = True) -> LoadedConfig
         )
     loaded = load_config(path, read_secrets=read_secrets)
     logs.register_secrets(loaded.secrets)
+    set_locale(loaded.config.locale)
     return loaded
 
 

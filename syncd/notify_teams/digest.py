@@ -21,11 +21,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from syncd.config import LoadedConfig
 from syncd.errors import ConfigError, ConfigIssue
+from syncd.formatting import format_day, format_number, format_share, format_value
 from syncd.notify_teams.channels import channels_for
 from syncd.notify_teams.outbox import OWNER, deliver_message, retry_due
 from syncd.overview import build_overview
 from syncd.progress import KRProgress, ObjectiveProgress, Status, success_score
-from syncd.render import format_number, format_value
 from syncd.schedule import parse_duration, parse_schedule
 from syncd.store import Store
 from syncd.store.notifications import OutgoingMessage
@@ -45,7 +45,7 @@ _WORDS: dict[str, str] = {
 
 def percent(share: float) -> str:
     """A share in plain percent: ``21 %``."""
-    return f"{round(share * 100)} %"
+    return format_share(share)
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class Digest:
 
     @property
     def title(self) -> str:
-        return f"Weekly OKR digest: {self.team}, {self.as_of:%a %d %b %Y}"
+        return f"Weekly OKR digest: {self.team}, {format_day(self.as_of)}"
 
     @property
     def attention(self) -> tuple[DigestLine, ...]:

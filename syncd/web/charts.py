@@ -19,7 +19,7 @@ import pygal  # type: ignore[import-untyped]  # pygal ships no type hints
 from markupsafe import Markup
 from pygal.style import Style  # type: ignore[import-untyped]
 
-from syncd.render import format_number, format_value
+from syncd.formatting import format_number, format_value
 from syncd.web.data import KRView
 from syncd.windows import local_midnight
 

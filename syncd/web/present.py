@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress, ObjectiveProgress, success_score
-from syncd.render import ago, format_band, format_number, format_value
+from syncd.render import ago
 from syncd.web.data import KRView, SourceHealth
 
 STATUS_LABELS = {

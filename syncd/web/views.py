@@ -21,8 +21,8 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from syncd.errors import StoreError
+from syncd.formatting import format_value
 from syncd.logs import scrub
-from syncd.render import format_value
 from syncd.web import api
 from syncd.web.auth import SESSION_COOKIE, authorized, safe_next, session_value
 from syncd.web.charts import history_chart

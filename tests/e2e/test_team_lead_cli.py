@@ -163,3 +163,30 @@ def test_a_past_cycle_stays_reachable_after_it_left_the_config(workdir: Path) ->
     missing = syncd("report", "--cycle", "2025-Q1", cwd=workdir, check=False)
     assert missing.returncode == 2
     assert "2026-Q3" in missing.stderr and "Traceback" not in missing.stderr
+
+
+SWISS = """\
+timezone: Europe/Zurich
+locale: de_CH
+store: sqlite:///{store}
+cycles:
+  2026-Q4: {{start: 2026-10-01, end: 2026-12-31}}
+objectives:
+  - id: revenue
+    title: More revenue per member
+    team: sales
+    cycle: 2026-Q4
+    key_results:
+      - {{id: per-member, title: "Revenue per member up", focus: business, unit: CHF,
+         baseline: 1000, target: 2000, owner: Sara Brunner}}
+"""
+
+
+def test_de_ch_formats_money_in_the_digest_and_the_report(workdir: Path) -> None:
+    (workdir / "syncd.yaml").write_text(SWISS.format(store=workdir / "swiss.db"))
+    syncd("checkin", "per-member", "1253.19", "--as-of", "2026-11-10T09:00", cwd=workdir)
+    digest = syncd("digest", "--team", "sales", "--as-of", AS_OF, cwd=workdir).stdout
+    assert "CHF 1'253.19 (new in the last 7 days)" in digest
+    assert "Weekly OKR digest: sales, Mo. 16 Nov. 2026" in digest
+    report = syncd("report", "--cycle", "2026-Q4", "--as-of", AS_OF, cwd=workdir).stdout
+    assert "CHF 1'253.19" in report

@@ -7,6 +7,7 @@ Numbers come from the hand-made store in conftest (NOW is 2026-11-21 10:30 Zuric
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from syncd.config import LoadedConfig
+from syncd.formatting import using_locale
 from syncd.store import MeasurementIn, Store
 from syncd.web.charts import x_ticks, y_ticks
 from tests.web.conftest import CYCLE_END, CYCLE_START, EXPECTED_SHARE, NOW, ZURICH, run
@@ -224,3 +226,17 @@ def test_a_browser_signs_in_with_a_form_or_basic_auth(
     assert fresh.get("/", headers={"Authorization": f"Basic {basic}"}).status_code == 200
     bad = base64.b64encode(b"anyone:nope").decode()
     assert fresh.get("/", headers={"Authorization": f"Basic {bad}"}).status_code == 401
+
+
+def test_the_dashboard_formats_numbers_in_the_configured_locale(
+    demo_config: LoadedConfig, store: Store, store_path: Path
+) -> None:
+    swiss = dataclasses.replace(
+        demo_config, config=demo_config.config.model_copy(update={"locale": "de_DE"})
+    )
+    with using_locale("en"):  # the app sets the process's locale; put it back afterwards
+        page = html(dashboard_app(swiss, store_path).test_client(), "/")
+        revenue = kr_markup(page, "revenue-per-customer")
+        assert '<span class="kr-value">1.350 CHF</span>' in revenue
+        assert '<dd class="kr-range">CHF 1.300 → 1.560</dd>' in revenue
+        assert '<dd class="kr-forecast">67,61 % (score 0.92)</dd>' in kr_markup(page, "booking-5d")
