@@ -452,6 +452,7 @@ class ReportFormat(StrEnum):
 class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 OutOption = Annotated[
@@ -510,15 +511,42 @@ def export(
     ] = None,
     out: OutOption = None,
 ) -> None:
-    """Every measurement as CSV or JSON, for spreadsheets and BI tools."""
-    from syncd.reports.export import export_measurements
+    """Every measurement as CSV, JSON or an Excel workbook (xlsx, needs --out)."""
+    from syncd.reports.export import export_measurements, export_xlsx
 
     def body() -> None:
         from syncd.archive import with_archive
 
+        if format is ExportFormat.xlsx and out is None:
+            raise ConfigError(
+                ConfigIssue(
+                    "--format xlsx writes a workbook, not text",
+                    hint="add --out measurements.xlsx",
+                )
+            )
         loaded = load(config)
         with opened_store(loaded) as store:
             known = with_archive(loaded, store)
+            if format is ExportFormat.xlsx:
+                assert out is not None
+                try:
+                    rows = export_xlsx(
+                        store,
+                        known.config,
+                        out,
+                        kr_ids=kr,
+                        since=since.date() if since else None,
+                        until=until.date() if until else None,
+                    )
+                except OSError as exc:
+                    raise ConfigError(
+                        ConfigIssue(
+                            f"--out {out}: cannot write it ({exc.strerror})",
+                            hint="choose a writable path",
+                        )
+                    ) from None
+                err.print(f"{rows} measurements exported to {out}", highlight=False)
+                return
             handle = out.open("w", newline="") if out else sys.stdout
             try:
                 rows = export_measurements(

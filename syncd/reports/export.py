@@ -1,4 +1,5 @@
-"""``syncd export``: every stored measurement as CSV or JSON, for spreadsheets and BI tools.
+"""``syncd export``: every stored measurement as CSV, JSON or an Excel workbook, for
+spreadsheets and BI tools.
 
 One row per measurement (its current revision), KRs in config order, each by window end::
 
@@ -19,9 +20,12 @@ import csv
 import difflib
 import json
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
 
 from syncd.config.models import Config, KeyResult, Objective
 from syncd.errors import ConfigError, ConfigIssue
@@ -130,6 +134,43 @@ def measurement_row(
         "note": m.note,
         "earlier_values": list(earlier_values),
     }
+
+
+def export_xlsx(
+    store: Store,
+    config: Config,
+    path: Path,
+    *,
+    kr_ids: Sequence[str] | None = None,
+    since: datetime | date | None = None,
+    until: datetime | date | None = None,
+) -> int:
+    """Write the measurements to an Excel workbook at ``path`` (sheet ``measurements``, the
+    export's columns); returns how many. Times are real Excel date-times in UTC (Excel has no
+    time zones: the header says so); earlier values are joined by ``;``."""
+    chosen = _chosen(config, kr_ids)
+    low = _instant(since, config.tz, end_of_day=False)
+    high = _instant(until, config.tz, end_of_day=True)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("measurements")
+    sheet.append([f"{name} (UTC)" if name in _TIMES else name for name in FIELDS])
+    count = 0
+    for row in _rows(store, chosen, since=low, until=high):
+        cells = []
+        for name in FIELDS:
+            cell = row[name]
+            if name in _TIMES:
+                cell = datetime.fromisoformat(cell).astimezone(UTC).replace(tzinfo=None)
+            elif name == "earlier_values":
+                cell = ";".join(repr(v) for v in cell)
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    book.save(path)
+    return count
+
+
+_TIMES = frozenset({"window_start", "window_end", "collected_at"})
 
 
 def checkin_row(checkin: CheckIn) -> dict[str, Any]:

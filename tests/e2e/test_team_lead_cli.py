@@ -190,3 +190,17 @@ def test_de_ch_formats_money_in_the_digest_and_the_report(workdir: Path) -> None
     assert "Weekly OKR digest: sales, Mo. 16 Nov. 2026" in digest
     report = syncd("report", "--cycle", "2026-Q4", "--as-of", AS_OF, cwd=workdir).stdout
     assert "CHF 1'253.19" in report
+
+
+def test_export_xlsx_needs_a_file_and_writes_a_workbook(workdir: Path) -> None:
+    from openpyxl import load_workbook
+
+    syncd("checkin", "bookings", "20", "--as-of", "2026-11-14T09:00", cwd=workdir)
+    refused = syncd("export", "--format", "xlsx", cwd=workdir, check=False)
+    assert refused.returncode == 2
+    assert "--out" in refused.stderr and "Traceback" not in refused.stderr
+    nowhere = syncd("export", "-f", "xlsx", "-o", "/nonexistent/x.xlsx", cwd=workdir, check=False)
+    assert nowhere.returncode == 2 and "/nonexistent/x.xlsx" in nowhere.stderr
+    syncd("export", "-f", "xlsx", "-o", "okrs.xlsx", cwd=workdir)
+    rows = list(load_workbook(workdir / "okrs.xlsx")["measurements"].iter_rows(values_only=True))
+    assert [(r[0], r[5]) for r in rows[1:]] == [("bookings", 20.0)]

@@ -188,3 +188,25 @@ def test_unknown_kr_is_a_config_error(filled):
     with pytest.raises(ConfigError, match="no key result 'bookings'") as caught:
         export_measurements(filled, CONFIG, "csv", kr_ids=["bookings"], out=io.StringIO())
     assert caught.value.issues[0].hint == "did you mean 'booking'?"
+
+
+def test_xlsx_holds_the_same_rows_with_real_date_times(filled, tmp_path):
+    from openpyxl import load_workbook
+
+    from syncd.reports.export import export_xlsx
+
+    path = tmp_path / "measurements.xlsx"
+    assert export_xlsx(filled, CONFIG, path) == 4
+    sheet = load_workbook(path, read_only=True)["measurements"]
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert table[0] == [
+        "kr", "objective", "team", "window_start (UTC)", "window_end (UTC)", "value",
+        "collected_at (UTC)", "source", "query_fingerprint", "run_id", "revision", "note",
+        "earlier_values",
+    ]  # fmt: skip
+    booking = table[2]
+    assert booking[:3] == ["booking", "onboarding", "growth"]
+    assert booking[4] == datetime(2026, 10, 3)  # a real date-time cell, UTC
+    assert (booking[5], booking[10], booking[12]) == (0.75, 2, "0.5")
+    assert table[3][11] == "survey; n=120"
+    assert [row[0] for row in table[1:]] == ["booking", "booking", "nps", "backlog"]
