@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -21,7 +22,18 @@ def add(
     note: str | None,
     now: datetime,
 ) -> CheckIn:
-    """Record one check-in; returns the stored row."""
+    """Record one check-in; returns the stored row. The same check-in again (same KR, moment,
+    value, confidence and note: a retried command, a re-run demo) is the row already stored."""
+    same = select(CheckIn).where(
+        CheckIn.key_result_id == key_result_id,
+        CheckIn.at == at,
+        _equal(CheckIn.value, value),
+        _equal(CheckIn.confidence, confidence),
+        _equal(CheckIn.note, note),
+    )
+    existing = session.exec(same).first()
+    if existing is not None:
+        return existing
     row = CheckIn(
         key_result_id=key_result_id,
         at=at,
@@ -33,6 +45,10 @@ def add(
     session.add(row)
     session.flush()
     return row
+
+
+def _equal(column: Any, value: object) -> Any:
+    return col(column).is_(None) if value is None else col(column) == value
 
 
 def history(session: Session, key_result_id: str) -> list[CheckIn]:

@@ -1,4 +1,4 @@
-"""The BI views (migration 0005) on SQLite and PostgreSQL: what a BI tool reads."""
+"""The BI views (migration 0007) on SQLite and PostgreSQL: what a BI tool reads."""
 
 from __future__ import annotations
 
@@ -101,14 +101,14 @@ def test_the_views_are_listed_as_views(engine: Engine):
     assert set(VIEWS) <= set(inspect(engine).get_view_names())
 
 
-def test_downgrading_past_0005_drops_the_views(engine: Engine):
+def test_downgrading_past_0007_drops_the_views(engine: Engine):
     from alembic import command
     from sqlalchemy import inspect
 
     from syncd.store import migrate
 
     with engine.begin() as connection:
-        command.downgrade(migrate.alembic_config(connection), "0004")
+        command.downgrade(migrate.alembic_config(connection), "0006")
     assert not set(VIEWS) & set(inspect(engine).get_view_names())
     with engine.begin() as connection:
         command.upgrade(migrate.alembic_config(connection), "head")

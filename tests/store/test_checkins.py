@@ -55,3 +55,13 @@ def test_cycles_and_retired_objectives_stay_in_the_store(store: Store) -> None:
     [objective] = store.stored_objectives()
     assert objective.id == "o1"
     assert objective.definition is not None and '"kr-a"' in objective.definition
+
+
+def test_the_same_checkin_twice_is_stored_once(store: Store) -> None:
+    store.sync_definitions(basic_config())
+    at = DAY0 + timedelta(days=3)
+    first = store.record_checkin("kr-a", at=at, confidence="at_risk", note=None)
+    again = store.record_checkin("kr-a", at=at, confidence="at_risk", note=None)
+    assert again.id == first.id
+    store.record_checkin("kr-a", at=at, confidence="at_risk", note="now with a reason")
+    assert [c.note for c in store.checkins("kr-a")] == [None, "now with a reason"]

@@ -23,7 +23,7 @@ TABLES = {
     "cycles",
     "checkins",
 }
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_migrations_match_the_models(store_url):
