@@ -140,3 +140,43 @@ def test_dashboard_in_chromium_shows_every_kr(
     assert requested and all(url.startswith(base + "/") for url in requested), requested
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 50_000
+
+
+def test_a_browser_signs_in_with_the_form_and_keeps_a_strict_session_cookie(
+    demo_config: LoadedConfig, store: Store, store_path: Path
+) -> None:
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    token = "browser-token-2c9d"
+    server = StatusServer(dashboard_app(demo_config, store_path, token=token), port=0)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(java_script_enabled=False)
+                page = context.new_page()
+                answer = page.goto(base + "/kr/booking-5d")
+                assert answer is not None and answer.status == 401
+                page.fill("#token", "not-it")
+                page.click("button[type=submit]")
+                assert "That is not the token." in page.inner_text("main")
+                page.fill("#token", token)
+                page.click("button[type=submit]")
+                page.wait_for_url(base + "/kr/booking-5d")
+                assert page.locator("h1").inner_text() == (
+                    "70 % of newcomers book a doctor within 5 days"
+                )
+                [cookie] = context.cookies()
+                assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
+                assert token not in cookie["value"]
+                # Signed in, the whole dashboard opens without a header.
+                assert page.goto(base + "/").status == 200  # type: ignore[union-attr]
+                page.click("form.logout button")
+                assert page.goto(base + "/").status == 401  # type: ignore[union-attr]
+            finally:
+                browser.close()
+    finally:
+        server.stop()
