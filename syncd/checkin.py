@@ -1,30 +1,39 @@
-"""Check-ins: values entered by people for KRs no connector can pull (``syncd checkin``)."""
+"""Check-ins (``syncd checkin``): values entered by people for KRs no connector can pull, and
+the owner's confidence and note for any KR, shown beside the computed status (DESIGN §1)."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 from syncd import registry
 from syncd.abc import CheckinSource
 from syncd.config import LoadedConfig
-from syncd.errors import ConfigError, ConfigIssue, QueryError, StoreError
-from syncd.store import MeasurementIn, Store, WriteResult
+from syncd.config.models import KeyResult
+from syncd.errors import ConfigError, ConfigIssue, QueryError
+from syncd.store import MeasurementIn, Store
+from syncd.store.tables import CheckIn
+
+Confidence = Literal["on_track", "at_risk", "off_track"]
+CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 
 
 def record_checkin(
     loaded: LoadedConfig,
     store: Store,
     kr_id: str,
-    value: float,
+    value: float | None,
     *,
     at: datetime,
     note: str | None = None,
-) -> WriteResult:
-    """Validate and store a checked-in value as a point-in-time measurement at ``at``.
+    confidence: str | None = None,
+) -> CheckIn:
+    """Validate and store a check-in at ``at``: a value, a confidence, a note, or several.
 
-    Allowed for KRs without a metric and for KRs whose metric reads a manual (push) source;
-    the source's query bounds (e.g. NPS between -100 and 100) are enforced.
+    A value is stored as a point-in-time measurement and is allowed for KRs without a metric
+    and for KRs whose metric reads a manual (push) source; the source's query bounds (e.g. NPS
+    between -100 and 100) are enforced. A confidence or a note alone fits any KR.
     """
     config = loaded.config
     try:
@@ -34,44 +43,63 @@ def record_checkin(
         raise ConfigError(
             ConfigIssue(f"no key result with id {kr_id!r}", hint=f"known: {known}")
         ) from None
-    fingerprint = ""
-    if key_result.metric is not None:
-        metric = config.metrics[key_result.metric]
-        connector_cls = (
-            registry.load_connector(config.sources[metric.source].type) if metric.source else None
+    if confidence is not None and confidence not in CONFIDENCES:
+        raise ConfigError(
+            ConfigIssue(
+                f"--confidence {confidence!r} is not a confidence",
+                hint=f"use one of {', '.join(CONFIDENCES)}",
+            )
         )
-        if connector_cls is None or not issubclass(connector_cls, CheckinSource):
-            raise ConfigError(
-                ConfigIssue(
-                    f"{kr_id} is measured from its metric {key_result.metric!r}; check-ins are "
-                    "for KRs without a metric or with a manual source",
-                    hint=f"run `syncd sync --kr {kr_id}` to measure it now",
-                )
+    if value is None and confidence is None and not note:
+        raise ConfigError(
+            ConfigIssue(
+                f"{kr_id}: nothing to check in",
+                hint="give a VALUE, --confidence on_track|at_risk|off_track, or --note",
             )
-        try:
-            value = connector_cls.check_value(value, metric.query)
-        except QueryError as exc:
-            raise ConfigError(ConfigIssue(f"{kr_id}: {exc}")) from None
-        fingerprint = metric.query.fingerprint() if metric.query is not None else ""
-    elif not math.isfinite(value):
-        raise ConfigError(ConfigIssue(f"{kr_id}: {value} is not a finite number"))
-    result = store.record_measurements(
-        [
-            MeasurementIn(
-                key_result_id=kr_id,
-                value=value,
-                window_start=at,
-                window_end=at,
-                collected_at=datetime.now(UTC),
-                source="manual",
-                query_fingerprint=fingerprint,
-                run_id=None,
-                note=note,
-            )
-        ]
+        )
+    measurement = None
+    if value is not None:
+        checked, fingerprint = _checked_value(loaded, kr_id, key_result, value)
+        measurement = MeasurementIn(
+            key_result_id=kr_id,
+            value=checked,
+            window_start=at,
+            window_end=at,
+            collected_at=datetime.now(UTC),
+            source="manual",
+            query_fingerprint=fingerprint,
+            run_id=None,
+            note=note,
+        )
+    return store.record_checkin(
+        kr_id, at=at, confidence=confidence, note=note or None, measurement=measurement
     )
-    if result.refused:
-        raise StoreError(
-            f"the store {store.url} refused the check-in of {kr_id}: {result.refused[0].reason}"
+
+
+def _checked_value(
+    loaded: LoadedConfig, kr_id: str, key_result: KeyResult, value: float
+) -> tuple[float, str]:
+    """The value as the KR's manual source accepts it, and that query's fingerprint."""
+    config = loaded.config
+    if key_result.metric is None:
+        if not math.isfinite(value):
+            raise ConfigError(ConfigIssue(f"{kr_id}: {value} is not a finite number"))
+        return value, ""
+    metric = config.metrics[key_result.metric]
+    connector_cls = (
+        registry.load_connector(config.sources[metric.source].type) if metric.source else None
+    )
+    if connector_cls is None or not issubclass(connector_cls, CheckinSource):
+        raise ConfigError(
+            ConfigIssue(
+                f"{kr_id} is measured from its metric {key_result.metric!r}; check-ins are for "
+                "KRs without a metric or with a manual source",
+                hint=f"run `syncd sync --kr {kr_id}` to measure it now; a --confidence or "
+                "--note alone (no value) fits any KR",
+            )
         )
-    return result
+    try:
+        checked = connector_cls.check_value(value, metric.query)
+    except QueryError as exc:
+        raise ConfigError(ConfigIssue(f"{kr_id}: {exc}")) from None
+    return checked, metric.query.fingerprint() if metric.query is not None else ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Literal
@@ -32,11 +32,12 @@ _TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class Point:
-    """One measurement of a KR: its slot ``at`` (= window end), value and fetch time."""
+    """One measurement of a KR: its slot ``at`` (= window end), value, fetch time and source."""
 
     at: datetime
     value: float
     collected_at: datetime
+    source: str | None = None
 
 
 def cycle_bounds(cycle: Cycle, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -123,7 +124,10 @@ class KRProgress:
     """Where one KR stands at a moment: value, attainment, pace, status and forecast.
 
     ``collected_at`` is the newest fetch time among the cycle's points (what staleness is judged
-    on). ``band`` is set for ``maintain`` KRs, whose ``attainment`` is ``None``.
+    on). ``band`` is set for ``maintain`` KRs, whose ``attainment`` is ``None``. ``source`` is
+    the latest point's source and ``points`` how many points the cycle has. ``confidence``,
+    ``note`` and ``checked_in_at`` are the owner's latest check-in (set by the overview, which
+    reads them from the store): shown beside ``status``, never replacing it.
     """
 
     id: str
@@ -148,6 +152,12 @@ class KRProgress:
     weight: float
     in_band: bool | None
     band: Band | None = None
+    owner: str | None = None
+    source: str | None = None
+    points: int = 0
+    confidence: str | None = None
+    note: str | None = None
+    checked_in_at: datetime | None = None
 
 
 def _gap_status(gap: float, settings: ProgressSettings) -> Status:
@@ -245,12 +255,20 @@ def evaluate_kr(
         weight=kr.weight,
         in_band=in_band,
         band=kr.maintain,
+        owner=kr.owner,
+        source=latest.source if latest else None,
+        points=len(inside),
     )
 
 
 @dataclass(frozen=True)
 class ObjectiveProgress:
-    """An objective with its KRs' progress and the rolled-up score and status."""
+    """An objective with its KRs' progress and the rolled-up score and status.
+
+    ``own_score`` rolls up the objective's own KRs only; ``score`` also folds in the objectives
+    aligned to it (``children``, their ids) once :func:`roll_up` has run. ``expected`` is the
+    pace its score is judged against, ``status`` follows from both and the commitment.
+    """
 
     id: str
     title: str
@@ -261,33 +279,64 @@ class ObjectiveProgress:
     score: float | None
     key_results: tuple[KRProgress, ...]
     status: Status
+    owner: str | None = None
+    parent: str | None = None
+    own_score: float | None = None
+    children: tuple[str, ...] = ()
+    expected: float | None = None
 
 
-# Worst first. achieved ranks as on_track unless every KR is achieved.
-_SEVERITY: tuple[Status, ...] = ("off_track", "at_risk", "on_track")
+ASPIRATIONAL_SUCCESS = 0.6
+"""An aspirational objective succeeds at this score: 60-70 % counts as success (DESIGN §1)."""
 
 
-def objective_status(statuses: Sequence[Status]) -> Status:
-    """The objective's status from its KRs' statuses.
+def success_score(commitment: str) -> float:
+    """The score at which an objective of ``commitment`` counts as a success."""
+    return ASPIRATIONAL_SUCCESS if commitment == "aspirational" else 1.0
 
-    ``achieved`` when every KR is; otherwise the worst status among KRs with a known one
-    (stale and not_started KRs say nothing about progress, achieved counts as on_track). With no
-    known status: ``stale`` if any KR is stale, else ``not_started``.
+
+def objective_status(
+    score: float | None,
+    expected: float | None,
+    commitment: str,
+    statuses: Sequence[Status],
+    settings: ProgressSettings | None = None,
+) -> Status:
+    """The objective's status from its score, judged against its commitment.
+
+    The score is read as a share of the objective's success (1.0 for committed objectives,
+    ``ASPIRATIONAL_SUCCESS`` for aspirational ones): ``achieved`` at or above it, else by the
+    gap ``expected - score / success`` with the KRs' thresholds. So an aspirational objective
+    at 0.57 by the cycle's end is on track (0.95 of its success), where a committed one is off
+    track. Without a score: ``stale`` if a KR (or child) is stale, else ``not_started``; when
+    every KR is stale, ``stale``.
     """
-    if statuses and all(s == "achieved" for s in statuses):
+    if score is None or expected is None:
+        return "stale" if "stale" in statuses else "not_started"
+    if statuses and all(status == "stale" for status in statuses):
+        return "stale"
+    judged = score / success_score(commitment)
+    if judged >= 1 or math.isclose(judged, 1, abs_tol=_TOLERANCE):
         return "achieved"
-    known = {"on_track" if s == "achieved" else s for s in statuses}
-    for status in _SEVERITY:
-        if status in known:
-            return status
-    return "stale" if "stale" in known else "not_started"
+    return _gap_status(expected - judged, settings or ProgressSettings())
 
 
-def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> ObjectiveProgress:
-    """Roll KRs up: score = weighted mean of the KR scores (KRs without one are left out)."""
-    scored = [(kr.score, kr.weight) for kr in krs if kr.score is not None]
-    total = sum(weight for _, weight in scored)
-    rolled = sum(s * w for s, w in scored) / total if scored else None
+def weighted_mean(parts: Sequence[tuple[float | None, float]]) -> float | None:
+    """The weighted mean of the ``(value, weight)`` pairs with a value; ``None`` without one."""
+    known = [(value, weight) for value, weight in parts if value is not None]
+    total = sum(weight for _, weight in known)
+    return sum(value * weight for value, weight in known) / total if known and total else None
+
+
+def evaluate_objective(
+    objective: Objective,
+    krs: Sequence[KRProgress],
+    settings: ProgressSettings | None = None,
+) -> ObjectiveProgress:
+    """Roll KRs up: score = weighted mean of the KR scores (KRs without one are left out),
+    expected = the same mean of their expected paces; status by :func:`objective_status`."""
+    rolled = weighted_mean([(kr.score, kr.weight) for kr in krs])
+    pace = weighted_mean([(kr.expected, kr.weight) for kr in krs])
     return ObjectiveProgress(
         id=objective.id,
         title=objective.title,
@@ -297,5 +346,68 @@ def evaluate_objective(objective: Objective, krs: Sequence[KRProgress]) -> Objec
         level=objective.level,
         score=rolled,
         key_results=tuple(krs),
-        status=objective_status([kr.status for kr in krs]),
+        status=objective_status(
+            rolled, pace, objective.commitment, [kr.status for kr in krs], settings
+        ),
+        expected=pace,
+        owner=objective.owner,
+        parent=objective.parent,
+        own_score=rolled,
     )
+
+
+CHILD_WEIGHT = 1.0
+"""The weight of an aligned child objective's score in its parent's score: one KR's default."""
+
+
+def roll_up(
+    objectives: Sequence[ObjectiveProgress], settings: ProgressSettings | None = None
+) -> list[ObjectiveProgress]:
+    """Fold each objective's aligned children (``parent`` set to its id) into its score.
+
+    A parent's ``score`` is the weighted mean of its own KRs' scores (each with its KR
+    ``weight``, 1 by default) and its children's rolled-up scores (each weighing
+    ``CHILD_WEIGHT``, the same as one KR): with default weights, the parent's own KRs and each
+    child objective count equally. Children are rolled up first, so a company objective sees
+    its teams' objectives and their individuals'. Scoreless KRs and children are left out; a
+    parent that is not among ``objectives`` leaves its children as they are. Order is kept.
+    The parent's expected pace is rolled up alike, and its status judged again.
+    """
+    by_id = {objective.id: objective for objective in objectives}
+    children: dict[str, list[str]] = {}
+    for objective in objectives:
+        if objective.parent in by_id and objective.parent != objective.id:
+            children.setdefault(objective.parent, []).append(objective.id)
+    done: dict[str, ObjectiveProgress] = {}
+
+    def resolve(objective_id: str, trail: frozenset[str]) -> ObjectiveProgress:
+        if objective_id in done:
+            return done[objective_id]
+        objective = by_id[objective_id]
+        kids = [
+            resolve(child, trail | {objective_id})
+            for child in children.get(objective_id, [])
+            if child not in trail  # a loop in the alignment is cut, not followed forever
+        ]
+        if not kids:
+            done[objective_id] = objective
+            return objective
+        parts = [(kr.score, kr.weight) for kr in objective.key_results]
+        parts += [(kid.score, CHILD_WEIGHT) for kid in kids]
+        paces: list[tuple[float | None, float]] = [
+            (kr.expected, kr.weight) for kr in objective.key_results
+        ]
+        paces += [(kid.expected, CHILD_WEIGHT) for kid in kids]
+        score_, pace = weighted_mean(parts), weighted_mean(paces)
+        statuses = [kr.status for kr in objective.key_results] + [kid.status for kid in kids]
+        rolled = replace(
+            objective,
+            score=score_,
+            expected=pace,
+            status=objective_status(score_, pace, objective.commitment, statuses, settings),
+            children=tuple(kid.id for kid in kids),
+        )
+        done[objective_id] = rolled
+        return rolled
+
+    return [resolve(objective.id, frozenset()) for objective in objectives]

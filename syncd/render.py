@@ -1,14 +1,13 @@
 """What ``syncd status`` and ``syncd history`` print: JSON for machines, rich tables for people.
 
-Units: ``percent`` means the value is a fraction (0.4 is shown as 40 %); ``%`` (or ``pp``)
-means it already is in percent points (3.2 is shown as 3.2 %); a three-letter upper-case code
-(CHF, EUR, USD) is a currency, shown with thousands separators; any other unit follows the number.
+Numbers and units are formatted by :mod:`syncd.formatting`, in the configured locale
+(``format_number``, ``format_value`` and ``format_band`` are re-exported from there).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import groupby
@@ -20,8 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from syncd.config.models import Band, KeyResult
-from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment
+from syncd.config.models import KeyResult
+from syncd.documents import key_result_document, objective_document
+from syncd.formatting import format_band, format_number, format_value
+from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment, success_score
 
 BAR_CELLS = 20
 WIDE_TABLE = 150
@@ -56,74 +57,32 @@ class MeasurementLike(Protocol):
     collected_at: datetime
     source: str
     revision: int
+    id: int | None
+    note: str | None
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+class CheckInLike(Protocol):
+    """What :func:`history_table` reads of a stored check-in."""
+
+    at: datetime
+    value: float | None
+    confidence: str | None
+    note: str | None
 
 
-def status_json(objectives: Sequence[ObjectiveProgress]) -> dict[str, Any]:
-    """The ``syncd status --json`` document: every KR, then every objective."""
+def status_json(
+    objectives: Sequence[ObjectiveProgress], types: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The ``syncd status --format json`` document: every KR, then every objective, in the
+    shapes ``/api/v1`` uses (:mod:`syncd.documents`); ``types`` maps source name to type."""
     return {
         "key_results": [
-            {
-                "id": kr.id,
-                "objective": kr.objective,
-                "value": kr.value,
-                "baseline": kr.baseline,
-                "target": kr.target,
-                "attainment": kr.attainment,
-                "score": kr.score,
-                "expected": kr.expected,
-                "status": kr.status,
-                "forecast": kr.forecast,
-                "as_of": _iso(kr.as_of),
-            }
+            key_result_document(kr, types or {})
             for objective in objectives
             for kr in objective.key_results
         ],
-        "objectives": [
-            {
-                "id": objective.id,
-                "title": objective.title,
-                "team": objective.team,
-                "cycle": objective.cycle,
-                "commitment": objective.commitment,
-                "score": objective.score,
-                "status": objective.status,
-            }
-            for objective in objectives
-        ],
+        "objectives": [objective_document(objective) for objective in objectives],
     }
-
-
-def format_number(number: float) -> str:
-    """Thousands separators; at most two decimals, trailing zeros dropped (``1,234.5``)."""
-    text = f"{number:,.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def format_value(value: float | None, unit: str | None) -> str:
-    """A value in its unit: ``40 %``, ``3.2 %``, ``CHF 412,500``, ``4.5 stars``; ``-`` if none."""
-    if value is None:
-        return "-"
-    if unit == "percent":
-        return f"{format_number(value * 100)} %"
-    if unit in ("%", "pp"):
-        return f"{format_number(value)} %"
-    if unit is not None and _CURRENCY.match(unit):
-        return f"{unit} {format_number(value)}"
-    return f"{format_number(value)} {unit}" if unit else format_number(value)
-
-
-def format_band(band: Band, unit: str | None) -> str:
-    """``≥ 4.5``, ``≤ 2 h`` or ``4 - 4.5 stars``."""
-    if band.at_least is not None and band.at_most is not None:
-        return f"{format_value(band.at_least, unit)} - {format_value(band.at_most, unit)}"
-    if band.at_least is not None:
-        return f"≥ {format_value(band.at_least, unit)}"
-    assert band.at_most is not None
-    return f"≤ {format_value(band.at_most, unit)}"
 
 
 def progress_bar(share: float | None, expected: float, cells: int = BAR_CELLS) -> str:
@@ -201,12 +160,20 @@ def _new_table(title: str) -> Table:
     return table
 
 
+def objective_bar(objective: ObjectiveProgress) -> str:
+    """The objective's score as a bar, │ at the pace its commitment expects by now."""
+    if objective.score is None:
+        return "-"
+    pace = (objective.expected or 0.0) * success_score(objective.commitment)
+    return f"{progress_bar(objective.score, pace)} {round(objective.score * 100)} %"
+
+
 def _add_objective(table: Table, objective: ObjectiveProgress, now: datetime) -> None:
     table.add_row(
         Text(objective.title, style="bold"),
         "",
         "",
-        "",
+        objective_bar(objective),
         Text(_score_text(objective.score), style="bold"),
         status_text(objective.status),
         "",
@@ -345,14 +312,19 @@ def history_table(
     console: Console,
     *,
     tz: ZoneInfo | None = None,
+    earlier: Mapping[int, Sequence[float]] | None = None,
+    checkins: Sequence[CheckInLike] = (),
 ) -> None:
-    """Print a KR's measurements: window, value, attainment, collected_at, source, revision.
+    """Print a KR's measurements: window, value, attainment, collected_at, source, revision
+    (with the values the window had before, from ``earlier`` by measurement id) and note;
+    then the KR's check-ins (confidence and note) when it has any.
 
     Times are shown in ``tz`` when given, else as stored. ``maintain`` KRs show in/out of band
     instead of an attainment. A table on a terminal of at least :data:`HISTORY_TABLE` columns;
     narrower, each measurement's fields packed on as few lines as fit; piped, one line each.
     """
-    rows = [_history_row(kr, row, tz) for row in measurements]
+    rows = [_history_row(kr, row, tz, earlier or {}) for row in measurements]
+    said = [_checkin_row(kr, checkin, tz) for checkin in checkins]
     if console.is_terminal and console.width >= HISTORY_TABLE:
         table = Table(title=f"{kr.title} ({kr.id})", title_justify="left")
         table.add_column("Window", no_wrap=True)
@@ -361,38 +333,72 @@ def history_table(
         table.add_column("Collected at", no_wrap=True)
         table.add_column("Source", no_wrap=True)
         table.add_column("Revision", justify="right")
+        table.add_column("Note")
         for row in rows:
             table.add_row(*row)
         if not rows:
             table.caption = "no measurements yet"
         console.print(table)
+        if said:
+            people = Table(title="Check-ins", title_justify="left")
+            people.add_column("At", no_wrap=True)
+            people.add_column("Value", justify="right", no_wrap=True)
+            people.add_column("Confidence", no_wrap=True)
+            people.add_column("Note")
+            for checkin in said:
+                people.add_row(*checkin)
+            console.print(people)
         return
     console.print(Text(f"{kr.title} ({kr.id})", style="bold"), soft_wrap=True)
     width = console.width if console.is_terminal else 10_000
-    for window, value, reached, collected, source, revision in rows:
-        fields = [window, value, reached, f"from {source}", f"rev {revision}", collected]
-        for packed in _pack([Text(field) for field in fields], width, "  ", gap="  "):
+    for window, value, reached, collected, source, revision, note in rows:
+        texts = [window, value, reached, f"from {source}", f"rev {revision}", collected]
+        fields = [Text(text) for text in texts] + ([Text(note, style="italic")] if note else [])
+        for packed in _pack(fields, width, "  ", gap="  "):
             console.print(packed, soft_wrap=True)
     if not rows:
         console.print("  no measurements yet")
+    if said:
+        console.print(Text("Check-ins", style="bold"), soft_wrap=True)
+        for at, value, confidence, note in said:
+            fields = [Text(at), Text(value), confidence, Text(note, style="italic")]
+            for packed in _pack([f for f in fields if f.plain], width, "  ", gap="  "):
+                console.print(packed, soft_wrap=True)
 
 
 def _history_row(
-    kr: KeyResult, row: MeasurementLike, tz: ZoneInfo | None
-) -> tuple[str, str, str, str, str, str]:
+    kr: KeyResult, row: MeasurementLike, tz: ZoneInfo | None, earlier: Mapping[int, Sequence[float]]
+) -> tuple[str, str, str, str, str, str, str]:
     if kr.maintain is not None:
         reached = "in band" if kr.maintain.contains(row.value) else "out of band"
     else:
         assert kr.baseline is not None and kr.target is not None
         reached = f"{round(attainment(row.value, kr.baseline, kr.target) * 100)} %"
     collected = row.collected_at.astimezone(tz) if tz is not None else row.collected_at
+    revision = str(row.revision)
+    before = earlier.get(row.id or 0, ())
+    if before:
+        revision += " (was " + ", ".join(format_value(v, kr.unit) for v in before) + ")"
     return (
         _window_text(row.window_start, row.window_end, tz),
         format_value(row.value, kr.unit),
         reached,
         collected.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         row.source,
-        str(row.revision),
+        revision,
+        row.note or "",
+    )
+
+
+def _checkin_row(
+    kr: KeyResult, checkin: CheckInLike, tz: ZoneInfo | None
+) -> tuple[str, str, Text, str]:
+    at = checkin.at.astimezone(tz) if tz is not None else checkin.at
+    return (
+        at.strftime("%Y-%m-%d %H:%M"),
+        format_value(checkin.value, kr.unit) if checkin.value is not None else "",
+        status_text(checkin.confidence) if checkin.confidence else Text(""),  # type: ignore[arg-type]
+        checkin.note or "",
     )
 
 

@@ -11,13 +11,15 @@ from pathlib import Path
 from syncd import logs
 from syncd.config import LoadedConfig, load_config
 from syncd.errors import ConfigError, ConfigIssue
+from syncd.formatting import set_locale
 from syncd.paths import default_config
 from syncd.schedule import parse_duration
 from syncd.store import Store
 
 
 def load(config_path: Path | None, *, read_secrets: bool | Collection[str] = True) -> LoadedConfig:
-    """Load the given or default configuration and register its secrets for redaction.
+    """Load the given or default configuration, register its secrets for redaction and format
+    numbers in its locale from now on.
 
     ``read_secrets`` may name the sections whose secrets are read (a read-only command reads
     only the store's); the others are checked for their syntax.
@@ -42,6 +44,7 @@ def load(config_path: Path | None, *, read_secrets: bool | Collection[str] = Tru
         )
     loaded = load_config(path, read_secrets=read_secrets)
     logs.register_secrets(loaded.secrets)
+    set_locale(loaded.config.locale)
     return loaded
 
 

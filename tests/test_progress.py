@@ -27,6 +27,7 @@ from syncd.progress import (
     forecast,
     maintain_score,
     objective_status,
+    roll_up,
     score,
 )
 
@@ -410,21 +411,31 @@ def test_roll_up_without_scores_is_none():
 
 
 @pytest.mark.parametrize(
-    ("statuses", "expected_status"),
+    ("score_", "expected_", "commitment", "statuses", "status"),
     [
-        (["on_track", "at_risk", "stale"], "at_risk"),
-        (["off_track", "achieved", "at_risk"], "off_track"),
-        (["achieved", "achieved"], "achieved"),
-        (["achieved", "on_track"], "on_track"),
-        (["achieved", "not_started"], "on_track"),
-        (["stale", "off_track"], "off_track"),
-        (["stale", "not_started"], "stale"),
-        (["not_started"], "not_started"),
-        ([], "not_started"),
+        # Judged by the score, not the worst KR: 0.69 of 0.75 expected is on track.
+        (0.69, 0.75, "committed", ["on_track", "on_track", "off_track"], "on_track"),
+        (0.40, 0.55, "committed", ["on_track"], "at_risk"),  # gap 0.15
+        (0.40, 0.70, "committed", ["on_track"], "off_track"),  # gap 0.30
+        (1.00, 0.70, "committed", ["achieved"], "achieved"),
+        # Aspirational: 0.6 is success. 0.57 at the cycle's end is 0.95 of it: on track;
+        # committed, the same 0.57 is off track.
+        (0.57, 1.0, "aspirational", ["off_track"], "on_track"),
+        (0.57, 1.0, "committed", ["off_track"], "off_track"),
+        (0.48, 1.0, "aspirational", ["off_track"], "at_risk"),  # 0.8 of success: gap 0.2
+        (0.62, 0.5, "aspirational", ["on_track"], "achieved"),
+        (0.12, 0.5, "aspirational", ["off_track"], "off_track"),  # 0.2 of success: gap 0.3
+        # No score: stale or not started; every KR stale: stale.
+        (None, 0.5, "committed", ["stale", "not_started"], "stale"),
+        (None, 0.5, "committed", ["not_started"], "not_started"),
+        (None, None, "committed", [], "not_started"),
+        (0.8, 0.5, "committed", ["stale", "stale"], "stale"),
     ],
 )
-def test_objective_status_is_worst_known_kr_status(statuses, expected_status):
-    assert objective_status(statuses) == expected_status
+def test_objective_status_follows_score_and_commitment(
+    score_, expected_, commitment, statuses, status
+):
+    assert objective_status(score_, expected_, commitment, statuses, SETTINGS) == status
 
 
 def test_end_to_end_objective_from_points():
@@ -443,3 +454,67 @@ def test_end_to_end_objective_from_points():
 def test_a_decrease_kr_at_its_baseline_scores_plain_zero() -> None:
     # (8 − 8) / (5 − 8) is −0.0; a score must not print as "-0.00".
     assert f"{score(attainment(8.0, 8.0, 5.0)):.2f}" == "0.00"
+
+
+# --- roll-up across levels ------------------------------------------------------------------
+
+
+def aligned(objective_id: str, parent: str | None, *scores: tuple[float | None, float]):
+    krs = [kr_progress(f"{objective_id}-{i}", s, w) for i, (s, w) in enumerate(scores)]
+    return evaluate_objective(objective(id=objective_id, parent=parent), krs)
+
+
+def test_a_parent_folds_in_its_children_as_one_kr_each():
+    company = aligned("company", None, (0.9, 1), (0.3, 1))  # own: 0.6
+    growth = aligned("growth", "company", (0.4, 1), (0.6, 3))  # (0.4 + 1.8) / 4 = 0.55
+    support = aligned("support", "company", (0.2, 1))
+    rolled = {o.id: o for o in roll_up([company, growth, support])}
+    # (0.9 + 0.3 + 0.55 + 0.2) / 4: two own KRs and two children, each weighing 1.
+    assert rolled["company"].score == pytest.approx(1.95 / 4)
+    assert rolled["company"].own_score == pytest.approx(0.6)
+    assert rolled["company"].children == ("growth", "support")
+    assert rolled["growth"].score == pytest.approx(0.55)
+    assert rolled["growth"].children == ()
+    assert [o.id for o in roll_up([company, growth, support])] == ["company", "growth", "support"]
+
+
+def test_roll_up_goes_through_every_level_and_weights_kr_weights():
+    company = aligned("company", None, (1.0, 2))  # one own KR of weight 2
+    team = aligned("team", "company", (0.5, 1))
+    person = aligned("person", "team", (0.2, 1))
+    rolled = {o.id: o for o in roll_up([person, team, company])}
+    assert rolled["team"].score == pytest.approx((0.5 + 0.2) / 2)  # 0.35
+    # (1.0 × 2 + 0.35 × 1) / 3
+    assert rolled["company"].score == pytest.approx(2.35 / 3)
+
+
+def test_roll_up_leaves_out_scoreless_children_and_cuts_loops():
+    parent = aligned("parent", None, (0.8, 1))
+    empty = aligned("empty", "parent", (None, 1))
+    rolled = {o.id: o for o in roll_up([parent, empty])}
+    assert rolled["parent"].score == pytest.approx(0.8)
+    assert rolled["parent"].children == ("empty",)
+    # A parent with only children (no KRs of its own) scores their mean.
+    only = aligned("only", None)
+    kids = [aligned("k1", "only", (0.3, 1)), aligned("k2", "only", (0.6, 1))]
+    assert roll_up([only, *kids])[0].score == pytest.approx(0.45)
+    # a ↔ b align to each other: each is counted once, nothing loops.
+    a = aligned("a", "b", (0.2, 1))
+    b = aligned("b", "a", (0.4, 1))
+    looped = {o.id: o for o in roll_up([a, b])}
+    assert looped["a"].score == pytest.approx((0.2 + 0.4) / 2)
+
+
+def test_a_rolled_up_parent_is_judged_again_on_its_rolled_score():
+    settings = ProgressSettings()
+    own = [kr_progress("own", 0.9, 1, "on_track")]  # expected 0.5 each
+    parent = evaluate_objective(objective(id="parent", commitment="aspirational"), own, settings)
+    assert (parent.score, parent.status) == (0.9, "achieved")
+    child_krs = [kr_progress("weak", 0.0, 1, "off_track")]
+    child = evaluate_objective(objective(id="child", parent="parent"), child_krs, settings)
+    assert child.status == "off_track"  # 0 against 0.5 expected
+    rolled = roll_up([parent, child], settings)[0]
+    # (0.9 + 0.0) / 2 = 0.45: 0.75 of the aspirational success 0.6, against 0.5 expected.
+    assert rolled.score == pytest.approx(0.45)
+    assert rolled.expected == pytest.approx(0.5)
+    assert rolled.status == "on_track"

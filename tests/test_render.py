@@ -118,74 +118,68 @@ def render(objectives) -> str:
     return console.export_text()
 
 
-def test_status_json_has_exactly_the_contract_fields():
-    document = status_json([ONBOARDING, NPS])
-    assert document == {
-        "key_results": [
-            {
-                "id": "booking-5d",
-                "objective": "newcomer-onboarding",
-                "value": 0.55,
-                "baseline": 0.40,
-                "target": 0.70,
-                "attainment": 0.5,
-                "score": 0.5,
-                "expected": 0.5,
-                "status": "on_track",
-                "forecast": 0.64,
-                "as_of": "2026-11-16T08:00:00+00:00",
-            },
-            {
-                "id": "newcomer-revenue",
-                "objective": "newcomer-onboarding",
-                "value": 412500.0,
-                "baseline": 400000.0,
-                "target": 500000.0,
-                "attainment": 0.125,
-                "score": 0.125,
-                "expected": 0.5,
-                "status": "off_track",
-                "forecast": 460000.0,
-                "as_of": "2026-11-16T08:00:00+00:00",
-            },
-            {
-                "id": "nps",
-                "objective": "nps",
-                "value": None,
-                "baseline": 50.0,
-                "target": 70.0,
-                "attainment": None,
-                "score": None,
-                "expected": 0.5,
-                "status": "not_started",
-                "forecast": None,
-                "as_of": None,
-            },
-        ],
-        "objectives": [
-            {
-                "id": "newcomer-onboarding",
-                "title": "Make health onboarding for newcomers effortless",
-                "team": "growth",
-                "cycle": "2026-Q4",
-                "commitment": "aspirational",
-                "score": 0.3125,
-                "status": "off_track",
-            },
-            {
-                "id": "nps",
-                "title": "Customers recommend us",
-                "team": "product",
-                "cycle": "2026-Q4",
-                "commitment": "committed",
-                "score": None,
-                "status": "not_started",
-            },
-        ],
+def test_status_json_carries_owner_checkin_and_parent_in_the_api_shape():
+    checked = replace(
+        kr(),
+        owner="Mia",
+        confidence="at_risk",
+        note="campaign slipped a week",
+        checked_in_at=datetime(2026, 11, 15, 17, 0, tzinfo=UTC),
+        source="web",
+        points=12,
+    )
+    child = objective((checked,), owner="Lea", parent="company-growth", score=0.5)
+    document = status_json([child, NPS], {"web": "ga4"})
+    assert document["key_results"][0] == {
+        "id": "booking-5d",
+        "objective": "newcomer-onboarding",
+        "title": "70 % of newcomers book a doctor within 5 days",
+        "team": "growth",
+        "cycle": "2026-Q4",
+        "commitment": "aspirational",
+        "owner": "Mia",
+        "unit": "percent",
+        "direction": "increase",
+        "value": 0.55,
+        "baseline": 0.40,
+        "target": 0.70,
+        "band": None,
+        "in_band": None,
+        "attainment": 0.5,
+        "score": 0.5,
+        "expected": 0.5,
+        "status": "on_track",
+        "confidence": "at_risk",
+        "note": "campaign slipped a week",
+        "checked_in_at": "2026-11-15T17:00:00+00:00",
+        "forecast": 0.64,
+        "forecast_score": 0.8,
+        "as_of": "2026-11-16T08:00:00+00:00",
+        "collected_at": "2026-11-16T08:48:00+00:00",
+        "source": "web",
+        "source_types": ["ga4"],
+        "points": 12,
+    }
+    assert document["key_results"][1]["id"] == "nps"
+    assert document["key_results"][1]["confidence"] is None
+    assert document["objectives"][0] == {
+        "id": "newcomer-onboarding",
+        "title": "Make health onboarding for newcomers effortless",
+        "team": "growth",
+        "cycle": "2026-Q4",
+        "commitment": "aspirational",
+        "level": "team",
+        "owner": "Lea",
+        "parent": "company-growth",
+        "score": 0.5,
+        "own_score": None,
+        "expected": None,
+        "status": "on_track",
+        "key_results": ["booking-5d"],
+        "children": [],
     }
     text = json.dumps(document)
     assert '"value": null' in text
-    assert '"as_of": "2026-11-16T08:00:00+00:00"' in text
 
 
 @pytest.mark.parametrize(
@@ -323,6 +317,16 @@ class Row:
     collected_at: datetime
     source: str
     revision: int
+    id: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Said:
+    at: datetime
+    value: float | None
+    confidence: str | None
+    note: str | None
 
 
 def cells(line: str) -> list[str]:
@@ -355,10 +359,17 @@ def test_history_table_lists_measurements_with_attainment():
             datetime(2026, 11, 2, 7, 0, 0, tzinfo=UTC),
             "web",
             3,
+            id=7,
+            note="GA4 restated",
         ),
     ]
     console = Console(record=True, width=160, color_system=None, force_terminal=True)
-    history_table(key_result, rows, console, tz=zurich)
+    checkins = [
+        Said(datetime(2026, 11, 2, 8, tzinfo=UTC), None, "at_risk", "campaign slipped"),
+        Said(datetime(2026, 11, 3, 8, tzinfo=UTC), 0.5, None, None),
+    ]
+    earlier = {7: [0.50, 0.52]}
+    history_table(key_result, rows, console, tz=zurich, earlier=earlier, checkins=checkins)
     out = console.export_text()
     assert "Newcomers booking within 5 days (booking-5d)" in out
     first, second = (cells(line) for line in out.splitlines() if "→" in line)
@@ -371,6 +382,7 @@ def test_history_table_lists_measurements_with_attainment():
         "2026-10-30 06:01:02 CET",
         "web",
         "1",
+        "",
     ]
     assert second == [
         "2026-10-03 00:00 → 2026-10-31 00:00",
@@ -378,7 +390,34 @@ def test_history_table_lists_measurements_with_attainment():
         "50 %",
         "2026-11-02 08:00:00 CET",
         "web",
-        "3",
+        "3 (was 50 %, 52 %)",
+        "GA4 restated",
+    ]
+    said = [cells(line) for line in out.splitlines() if "2026-11-0" in line and "CET" not in line]
+    assert said == [
+        ["2026-11-02 09:00", "", "at risk", "campaign slipped"],
+        ["2026-11-03 09:00", "50 %", "", ""],
+    ]
+
+
+def test_history_piped_keeps_earlier_values_notes_and_checkins_on_one_line_each():
+    key_result = KeyResult(
+        id="backlog", title="Backlog from 40 to 20", focus="user", unit="tickets",
+        baseline=40, target=20,
+    )  # fmt: skip
+    at = datetime(2026, 8, 1, 7, tzinfo=UTC)
+    rows = [Row(at, at, 30, at, "manual", 2, id=3, note="recount after the migration")]
+    checkins = [Said(at, 30, "at_risk", "recount after the migration"), Said(at, None, None, "x")]
+    console = Console(record=True, width=80, color_system=None, force_terminal=False)
+    history_table(key_result, rows, console, earlier={3: [35.0]}, checkins=checkins)
+    lines = console.export_text().splitlines()
+    assert lines == [
+        "Backlog from 40 to 20 (backlog)",
+        "  snapshot 2026-08-01 07:00  30 tickets  50 %  from manual  rev 2 (was 35 tickets)"
+        "  2026-08-01 07:00:00 UTC  recount after the migration",
+        "Check-ins",
+        "  2026-08-01 07:00  30 tickets  at risk  recount after the migration",
+        "  2026-08-01 07:00  x",
     ]
 
 
@@ -402,3 +441,15 @@ def test_history_table_for_maintain_kr_and_snapshots():
     console = Console(record=True, width=160, color_system=None, force_terminal=True)
     history_table(key_result, [], console)
     assert "no measurements yet" in console.export_text()
+
+
+def test_objective_bar_marks_the_pace_its_commitment_expects():
+    from syncd.render import objective_bar
+
+    moonshot = objective((kr(),), score=0.45, expected=0.5, commitment="aspirational")
+    # 0.45 fills 9 of 20 cells; the pace is 0.5 × 0.6 (aspirational success) = 0.3: cell 6.
+    assert objective_bar(moonshot) == "██████│███░░░░░░░░░░░ 45 %"
+    roofshot = replace(moonshot, commitment="committed")
+    assert objective_bar(roofshot) == "█████████░│░░░░░░░░░░ 45 %"
+    assert objective_bar(replace(moonshot, score=None)) == "-"
+    assert "45 %" in render([moonshot])

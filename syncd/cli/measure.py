@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -174,12 +175,34 @@ def backfill(
     guarded(body)
 
 
+class Confidence(StrEnum):
+    """The owner's judgement of a KR (``syncd.checkin.CONFIDENCES``)."""
+
+    on_track = "on_track"
+    at_risk = "at_risk"
+    off_track = "off_track"
+
+
 @app.command()
 def checkin(
     kr: Annotated[str, typer.Argument(metavar="KR", help="Key result id")],
-    value: Annotated[float, typer.Argument(metavar="VALUE", help="The value now, e.g. 63")],
+    value: Annotated[
+        float | None,
+        typer.Argument(
+            metavar="[VALUE]",
+            help="The value now, e.g. 63 (may be left out with --confidence or --note)",
+            show_default=False,
+        ),
+    ] = None,
+    confidence: Annotated[
+        Confidence | None,
+        typer.Option(
+            help="The owner's judgement, shown beside the computed status", show_default=False
+        ),
+    ] = None,
     note: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Why it moved; shown in the history")
+        str | None,
+        typer.Option(metavar="TEXT", help="Why it moved; shown in history, status and dashboard"),
     ] = None,
     at: Annotated[
         str | None,
@@ -193,7 +216,8 @@ def checkin(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Record a value for a KR measured by hand (no metric, or a manual source)."""
+    """Check a KR in: a value measured by hand (no metric, or a manual source), and/or the
+    owner's confidence and a note (any KR)."""
 
     def body() -> None:
         from syncd.checkin import record_checkin
@@ -202,9 +226,15 @@ def checkin(
         loaded = load(config, read_only=True)
         check_krs(loaded, [kr])
         when = moment(at, loaded)
+        chosen = confidence.value if confidence is not None else None
         with opened_store(loaded) as store:
-            record_checkin(loaded, store, kr, value, at=when, note=note)
-        out.print(f"[green]✓[/] {escape(kr)} = {value:g} at {when.isoformat()}", highlight=False)
+            record_checkin(loaded, store, kr, value, at=when, note=note, confidence=chosen)
+        said = [f"{value:g}"] if value is not None else []
+        said += [f"confidence {chosen.replace('_', ' ')}"] if chosen else []
+        said += ["note"] if note else []
+        out.print(
+            f"[green]✓[/] {escape(kr)}: {', '.join(said)} at {when.isoformat()}", highlight=False
+        )
 
     guarded(body)
 

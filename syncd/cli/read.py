@@ -1,6 +1,8 @@
 """Read-only commands: ``status``, ``history``, ``report``, ``export``, ``digest``.
 
-They read the store and never contact a source, so they resolve no source secret.
+They read the store and never contact a source, so they resolve no source secret. ``history``,
+``report`` and ``export`` also reach the cycles and objectives that have left the config since
+(the store remembers them: :func:`syncd.archive.with_archive`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ReportFormat(StrEnum):
 class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 OutOption = Annotated[
@@ -85,7 +88,8 @@ def status(
             overview = build_overview(loaded, store, now)
             set_aside = store.dead_letter_count()
         if format is OutputFormat.json:
-            document = status_json(overview) | {"dead_letters": set_aside}
+            types = {name: source.type for name, source in loaded.config.sources.items()}
+            document = status_json(overview, types) | {"dead_letters": set_aside}
             sys.stdout.write(_json(document) + "\n")
         else:
             status_table(overview, out, now=now)
@@ -132,24 +136,44 @@ def history(
     config: ConfigOption = None,
     format: FormatOption = OutputFormat.table,
 ) -> None:
-    """Every measurement of a KR, with its window, provenance and revisions."""
+    """Every measurement of a KR, with its window, provenance, earlier values and notes, then
+    its check-ins; KRs of past cycles too (the store remembers them)."""
 
     def body() -> None:
+        from syncd.archive import with_archive
         from syncd.render import history_table
 
         loaded = load(config, read_only=True)
-        check_krs(loaded, [kr])
-        objective, key_result = loaded.config.key_result(kr)
         with store_for_reading(loaded) as store:
+            known = with_archive(loaded, store)
+            check_krs(known, [kr])
+            objective, key_result = known.config.key_result(kr)
             measurements = store.measurements(kr)
+            earlier = {
+                measurement_id: [revision.value for revision in revisions]
+                for measurement_id, revisions in store.revisions_of(kr).items()
+            }
+            checkins = store.checkins(kr)
         if format is OutputFormat.json:
-            from syncd.reports.export import measurement_row
+            from syncd.reports.export import checkin_row, measurement_row
 
-            rows = [measurement_row(objective, m) for m in measurements]
-            document = {"key_result": kr, "measurements": rows}
+            document = {
+                "key_result": kr,
+                "measurements": [
+                    measurement_row(objective, m, earlier.get(m.id or 0, ())) for m in measurements
+                ],
+                "checkins": [checkin_row(checkin) for checkin in checkins],
+            }
             sys.stdout.write(_json(document) + "\n")
         else:
-            history_table(key_result, measurements, out, tz=loaded.config.tz)
+            history_table(
+                key_result,
+                measurements,
+                out,
+                tz=loaded.config.tz,
+                earlier=earlier,
+                checkins=checkins,
+            )
 
     guarded(body)
 
@@ -162,18 +186,21 @@ def report(
     out_path: OutOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """The cycle review: scores per KR and objective, bets and what moved after them."""
+    """The cycle review: scores per KR and objective, bets and what moved after them; past
+    cycles too, after they left the config (the store remembers them)."""
 
     def body() -> None:
+        from syncd.archive import with_archive
         from syncd.errors import ConfigError, ConfigIssue
         from syncd.reports.review import build_review, render_review
 
         loaded = load(config, read_only=True)
-        if cycle not in loaded.config.cycles:
-            known = ", ".join(loaded.config.cycles) or "none"
-            raise ConfigError(ConfigIssue(f"no cycle {cycle!r}", hint=f"cycles: {known}"))
         with store_for_reading(loaded) as store:
-            review = build_review(loaded, store, cycle, now=moment(as_of, loaded))
+            known = with_archive(loaded, store)
+            if cycle not in known.config.cycles:
+                cycles = ", ".join(known.config.cycles) or "none"
+                raise ConfigError(ConfigIssue(f"no cycle {cycle!r}", hint=f"cycles: {cycles}"))
+            review = build_review(known, store, cycle, now=moment(as_of, loaded))
         _write(render_review(review, format.value), out_path)
 
     guarded(body)
@@ -194,21 +221,39 @@ def export(
     ] = None,
     out_path: OutOption = None,
 ) -> None:
-    """Every measurement as CSV or JSON, for spreadsheets and BI tools."""
+    """Every measurement as CSV, JSON or an Excel workbook (xlsx, needs --out), for
+    spreadsheets and BI tools; retired KRs too."""
     first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    if format is ExportFormat.xlsx and out_path is None:
+        fail("--format xlsx writes a workbook, not text", hint="add --out measurements.xlsx")
 
     def body() -> None:
-        from syncd.reports.export import export_measurements
+        from syncd.archive import with_archive
+        from syncd.reports.export import export_measurements, export_xlsx
 
         loaded = load(config, read_only=True)
-        check_krs(loaded, kr)
         with store_for_reading(loaded) as store:
+            known = with_archive(loaded, store)
+            check_krs(known, kr)
+            if format is ExportFormat.xlsx:
+                assert out_path is not None
+                try:
+                    rows = export_xlsx(
+                        store, known.config, out_path, kr_ids=kr, since=first, until=last
+                    )
+                except OSError as exc:
+                    fail(
+                        f"--out {out_path}: cannot write: {exc.strerror}",
+                        hint="choose a writable path",
+                    )
+                say(f"{rows} measurements exported to {out_path}", err)
+                return
             handle = _open_out(out_path) if out_path else sys.stdout
             try:
                 rows = export_measurements(
                     store,
-                    loaded.config,
-                    format.value,
+                    known.config,
+                    "json" if format is ExportFormat.json else "csv",
                     kr_ids=kr,
                     since=first,
                     until=last,

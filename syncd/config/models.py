@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    HttpUrl,
     SecretStr,
     field_validator,
     model_validator,
@@ -96,6 +97,21 @@ Number = Annotated[float, AfterValidator(_check_magnitude)]
 ConfigDate = Annotated[
     date, AfterValidator(check_date), Field(description="a date (YYYY-MM-DD) from 1900 to 2999")
 ]
+
+
+def _check_locale(name: str) -> str:
+    from babel import Locale, UnknownLocaleError  # Babel loads its data lazily
+
+    try:
+        Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(
+            f"unknown locale {name!r}: use a language and territory such as de_CH, fr_CH, en_US"
+        ) from None
+    return name
+
+
+LocaleName = Annotated[str, AfterValidator(_check_locale)]
 
 
 class Strict(BaseModel):
@@ -243,6 +259,7 @@ class KeyResult(Strict):
     )
     pacing: Pacing | None = None
     schedule: ScheduleSpec = "daily"
+    owner: str | None = Field(None, max_length=200, description="who checks this KR in (a name)")
     settle: DurationSpec | None = Field(
         None, description="re-read windows this recent on each sync; sources restate recent data"
     )
@@ -295,6 +312,9 @@ class Objective(Strict):
     parent: str | None = Field(None, description="id of the objective this one aligns to")
     opportunity: str | None = Field(None, description="the customer opportunity it answers")
     description: str | None = None
+    owner: str | None = Field(
+        None, max_length=200, description="who answers for this objective (a name)"
+    )
     key_results: list[KeyResult] = Field(default_factory=list)
 
 
@@ -481,6 +501,12 @@ class Config(Strict):
     """A whole syncd configuration (one file, or a directory of files merged)."""
 
     timezone: TimeZoneName = "UTC"
+    locale: LocaleName = Field(
+        "en", description="how numbers, currencies and dates read, e.g. de_CH (CHF 1’253.19)"
+    )
+    dashboard_url: HttpUrl | None = Field(
+        None, description="where people open the dashboard; digests link to it"
+    )
     store: SecretStr = Field(
         SecretStr("sqlite:///syncd.db"), description="SQLAlchemy URL of the measurement store"
     )

@@ -37,6 +37,14 @@ DASHBOARD_PORT = 9466
 EFFECTIVE_CONFIG = "demo.yaml"
 # What the research team enters after each wave of the customer survey.
 NPS_CHECKINS = ((date(2026, 10, 14), 54.0, "survey wave 1"), (date(2026, 11, 11), 61.0, "wave 2"))
+# What owners said at their weekly check-ins: a confidence and a note beside the computed status.
+OWNER_CHECKINS = (
+    (date(2026, 11, 11), "nps", "on_track", "wave 2 came in above plan; wave 3 in December"),
+    (date(2026, 11, 16), "booking-5d", "at_risk", "the guided search ships two weeks late"),
+    (date(2026, 11, 17), "newcomer-revenue", "on_track", "two partner insurers signed"),
+    (date(2026, 11, 18), "first-reply-time", "off_track", "two agents on leave until mid-December"),
+    (date(2026, 11, 19), "win-rate", "at_risk", None),
+)
 
 
 def run_demo(
@@ -144,7 +152,7 @@ def _show(
         f"  {syncd} status --format json       the same for scripts",
         f"  {syncd} history booking-5d         every measurement of a KR",
         f"  {syncd} preview onboarding-satisfaction   the upstream query, run now",
-        f"  {syncd} checkin nps 63 --note 'survey wave 3'",
+        f"  {syncd} checkin nps 63 --confidence on_track --note 'survey wave 3'",
         f"  {syncd} report --cycle 2026-Q4        the cycle review (md, html or json)",
         escape(dashboard),
         f"  config: {escape(str(path))}",
@@ -194,12 +202,16 @@ def _sample_path(loaded: LoadedConfig) -> Path:
 
 
 def _check_in_survey_results(loaded: LoadedConfig, store: Store, now: datetime) -> None:
-    if not any(kr.id == "nps" for _, kr in loaded.config.key_results()):
-        return
-    for day, value, note in NPS_CHECKINS:
-        at = datetime.combine(day, datetime.min.time(), loaded.config.tz) + timedelta(hours=10)
-        if at <= now:
-            record_checkin(loaded, store, "nps", value, at=at, note=note)
+    known = {kr.id for _, kr in loaded.config.key_results()}
+    if "nps" in known:
+        for day, value, note in NPS_CHECKINS:
+            at = datetime.combine(day, datetime.min.time(), loaded.config.tz) + timedelta(hours=10)
+            if at <= now:
+                record_checkin(loaded, store, "nps", value, at=at, note=note)
+    for day, kr_id, confidence, said in OWNER_CHECKINS:
+        at = datetime.combine(day, datetime.min.time(), loaded.config.tz) + timedelta(hours=16)
+        if kr_id in known and at <= now:
+            record_checkin(loaded, store, kr_id, None, at=at, confidence=confidence, note=said)
 
 
 def _backfill(loaded: LoadedConfig, store: Store, now: datetime, err: Console) -> SyncReport:

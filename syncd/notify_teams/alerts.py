@@ -18,11 +18,11 @@ from apprise import NotifyType
 from syncd.config import LoadedConfig
 from syncd.config.models import Config, Notifications
 from syncd.evaluate import MetricEvaluator
+from syncd.formatting import format_value
 from syncd.notify_teams.channels import channels_for
 from syncd.notify_teams.outbox import OWNER, deliver_message, retry_due
 from syncd.overview import build_overview
 from syncd.progress import KRProgress, ObjectiveProgress
-from syncd.render import format_value
 from syncd.store import Store, SyncRun
 from syncd.store.notifications import OutgoingMessage
 from syncd.store.runs import INTERRUPTED

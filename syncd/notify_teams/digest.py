@@ -1,209 +1,253 @@
-"""The weekly check-in digest: per team, each KR's value, change since the last digest, status,
-forecast, and what needs attention; Markdown for chat, HTML for e-mail.
+"""The weekly check-in digest: per team, each KR's value, its change over the last 7 days,
+status, forecast, owner and the owner's latest word, and what needs attention, in plain words
+and percentages; Markdown for chat, HTML for e-mail (Jinja templates), with a link to the
+dashboard when ``dashboard_url`` is set.
 
 A digest is due once per slot of ``notifications.digest.schedule`` (config time zone) and goes
 to each of the team's digest channels once, through the same claimed deliveries as alerts. The
-values it showed are kept with the delivery, so the next digest reports the change since then.
+change is measured from the stored measurements (the value 7 days before), so even the first
+digest says how things moved.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from syncd.config import LoadedConfig
 from syncd.errors import ConfigError, ConfigIssue
+from syncd.formatting import format_day, format_number, format_share, format_value
 from syncd.notify_teams.channels import channels_for
 from syncd.notify_teams.outbox import OWNER, deliver_message, retry_due
 from syncd.overview import build_overview
-from syncd.progress import KRProgress, ObjectiveProgress, Status
-from syncd.render import format_number, format_value
+from syncd.progress import KRProgress, ObjectiveProgress, Status, success_score
 from syncd.schedule import parse_duration, parse_schedule
 from syncd.store import Store
 from syncd.store.notifications import OutgoingMessage
 
 DIGEST = "digest"
-# The score an objective's commitment counts as success (DESIGN §1).
-_SUCCESS = {"committed": 1.0, "aspirational": 0.7}
+WEEK = timedelta(days=7)
 _POINT_UNITS = {"percent": 100.0, "%": 1.0, "pp": 1.0}
+_WORDS: dict[str, str] = {
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "off_track": "off track",
+    "achieved": "achieved",
+    "stale": "stale",
+    "not_started": "not started",
+}
+
+
+def percent(share: float) -> str:
+    """A share in plain percent: ``21 %``."""
+    return format_share(share)
 
 
 @dataclass(frozen=True)
 class DigestLine:
-    """One KR in a digest."""
+    """One KR in a digest. ``week_ago`` is its value 7 days before the digest."""
 
     kr_id: str
     title: str
     objective: str
+    owner: str | None
     unit: str | None
     value: float | None
-    change: float | None
+    week_ago: float | None
     status: Status
     forecast: float | None
     forecast_score: float | None
     attention: str | None
+    confidence: str | None = None
+    note: str | None = None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.week_ago is None:
+            return None
+        return self.value - self.week_ago
 
     @property
     def value_text(self) -> str:
         return format_value(self.value, self.unit)
 
     @property
-    def change_text(self) -> str:
-        """``+1.3 pp``, ``-CHF 2,000``, ``±0``; ``-`` without an earlier digest value."""
-        if self.change is None:
-            return "-"
-        if self.change == 0:
-            return "±0"
-        sign = "+" if self.change > 0 else "-"
-        if self.unit in _POINT_UNITS:
-            return f"{sign}{format_number(abs(self.change) * _POINT_UNITS[self.unit])} pp"
-        return f"{sign}{format_value(abs(self.change), self.unit)}"
+    def status_text(self) -> str:
+        return _WORDS[self.status]
 
     @property
-    def since_text(self) -> str:
-        """``+1.3 pp since last digest``, or ``first digest`` when there is nothing to compare."""
+    def change_text(self) -> str:
+        """``+1.3 pp``, ``-CHF 2,000``, ``±0``; ``-`` without a value 7 days ago."""
+        change = self.change
+        if change is None:
+            return "-"
+        if change == 0:
+            return "±0"
+        sign = "+" if change > 0 else "-"
+        if self.unit in _POINT_UNITS:
+            return f"{sign}{format_number(abs(change) * _POINT_UNITS[self.unit])} pp"
+        return f"{sign}{format_value(abs(change), self.unit)}"
+
+    @property
+    def week_text(self) -> str:
+        """``+1.3 pp in 7 days``, ``unchanged in 7 days``, ``new in the last 7 days``."""
+        if self.value is None:
+            return "no value yet"
         if self.change is None:
-            return "first digest" if self.value is not None else "no value"
-        return f"{self.change_text} since last digest"
+            return "new in the last 7 days"
+        if self.change == 0:
+            return "unchanged in 7 days"
+        return f"{self.change_text} in 7 days"
 
     @property
     def forecast_text(self) -> str:
+        """``48.6 % by the cycle's end (29 % of the way)``, or ``-``."""
         if self.forecast is None:
             return "-"
-        score = f" (score {self.forecast_score:.2f})" if self.forecast_score is not None else ""
-        return f"{format_value(self.forecast, self.unit)}{score}"
+        way = (
+            f" ({percent(self.forecast_score)} of the way)"
+            if self.forecast_score is not None
+            else ""
+        )
+        return f"{format_value(self.forecast, self.unit)} by the cycle's end{way}"
+
+    @property
+    def checkin_text(self) -> str | None:
+        """``Lea Meier says at risk: “campaign slipped”``, or ``None`` without a check-in."""
+        if self.confidence is None and not self.note:
+            return None
+        said = _WORDS.get(self.confidence or "", "")
+        note = f"“{self.note}”" if self.note else ""
+        return f"{self.owner or 'the owner'} says {said}{': ' if said and note else ''}{note}"
 
 
 @dataclass(frozen=True)
 class Digest:
-    """A team's digest at ``as_of``."""
+    """A team's digest at ``as_of``; ``link`` opens the team's dashboard (when configured)."""
 
     team: str
     as_of: datetime
     lines: tuple[DigestLine, ...]
+    link: str | None = None
 
     @property
     def title(self) -> str:
-        return f"Weekly OKR digest: {self.team}, {self.as_of:%a %d %b %Y}"
+        return f"Weekly OKR digest: {self.team}, {format_day(self.as_of)}"
 
     @property
     def attention(self) -> tuple[DigestLine, ...]:
         return tuple(line for line in self.lines if line.attention is not None)
 
     def values(self) -> dict[str, float]:
-        """The values shown, by KR id: the next digest's baseline for its changes."""
+        """The values shown, by KR id (kept with the delivery, for the record)."""
         return {line.kr_id: line.value for line in self.lines if line.value is not None}
 
     def markdown(self) -> str:
         """The digest for chat (Slack, Teams, webhooks), without its title."""
-        parts = []
-        if self.attention:
-            parts.append(f"**Needs attention ({len(self.attention)})**")
-            parts.extend(f"- {line.title}: {line.attention}" for line in self.attention)
-        else:
-            parts.append("**Nothing needs attention.**")
-        parts.append("")
-        parts.append("**Key results**")
-        parts.extend(
-            f"- {line.title}: {line.value_text} ({line.since_text}), "
-            f"{line.status.replace('_', ' ')}, forecast {line.forecast_text}"
-            for line in self.lines
-        )
-        return "\n".join(parts)
+        return _render("digest.md.j2", self).rstrip("\n")
 
     def html(self) -> str:
         """The digest as an HTML e-mail body."""
-        e = html.escape
-        attention = (
-            "<ul>"
-            + "".join(
-                f"<li>{e(line.title)}: {e(line.attention or '')}</li>" for line in self.attention
-            )
-            + "</ul>"
-            if self.attention
-            else "<p>Nothing needs attention.</p>"
-        )
-        rows = "".join(
-            "<tr>"
-            f"<td>{e(line.title)}</td><td>{e(line.value_text)}</td><td>{e(line.since_text)}</td>"
-            f"<td>{e(line.status.replace('_', ' '))}</td><td>{e(line.forecast_text)}</td>"
-            "</tr>"
-            for line in self.lines
-        )
-        return (
-            f"<h1>{e(self.title)}</h1>"
-            f"<h2>Needs attention ({len(self.attention)})</h2>{attention}"
-            "<h2>Key results</h2>"
-            '<table border="1" cellpadding="4" cellspacing="0">'
-            "<tr><th>Key result</th><th>Value</th><th>Since last digest</th><th>Status</th>"
-            f"<th>Forecast</th></tr>{rows}</table>"
-        )
+        return _render("digest.html.j2", self)
+
+
+def _render(template: str, digest: Digest) -> str:
+    env = Environment(
+        loader=PackageLoader("syncd.notify_teams", "templates"),
+        autoescape=select_autoescape(["html.j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env.get_template(template).render(digest=digest)
 
 
 def _attention(kr: KRProgress, commitment: str) -> str | None:
+    """What needs a look, in plain words: how far along against the pace, staleness, or a
+    forecast short of success (100 % committed; 60 % aspirational)."""
+    words = _WORDS[kr.status]
     if kr.status in ("off_track", "at_risk"):
-        pace = (
-            f"attainment {kr.attainment:.2f}, expected {kr.expected:.2f}"
-            if kr.attainment is not None
-            else "out of its band"
+        if kr.attainment is None:
+            return f"{words}, out of its band"
+        return (
+            f"{words}, {percent(kr.attainment)} of the way "
+            f"with {percent(kr.expected)} expected by now"
         )
-        return f"{kr.status.replace('_', ' ')} ({pace})"
     if kr.status == "stale":
-        since = f" since {kr.collected_at:%Y-%m-%d %H:%M} UTC" if kr.collected_at else ""
+        since = f" since {kr.collected_at:%d %b %H:%M} UTC" if kr.collected_at else ""
         return f"stale: no fresh measurement{since}"
     if kr.status == "not_started":
         return "no measurement yet"
-    if kr.forecast_score is not None and kr.forecast_score < _SUCCESS.get(commitment, 1.0):
-        return f"forecast misses the target (score {kr.forecast_score:.2f})"
+    success = success_score(commitment)
+    if kr.forecast_score is not None and kr.forecast_score < success:
+        return (
+            f"on pace for {percent(kr.forecast_score)} of the way by the cycle's end "
+            f"({percent(success)} is success)"
+        )
     return None
 
 
 def build_digest(
     team: str,
     overview: Sequence[ObjectiveProgress],
-    previous_digest_values: Mapping[str, float],
+    week_ago: Mapping[str, float],
     now: datetime,
+    *,
+    dashboard_url: str | None = None,
 ) -> Digest:
-    """The digest of ``team``'s KRs in ``overview``; changes are against the values the
-    previous digest showed (a KR it did not show has no change)."""
+    """The digest of ``team``'s KRs in ``overview``; ``week_ago`` holds each KR's value 7 days
+    before ``now`` (a KR without one shows as new)."""
     lines = []
     for objective in overview:
         if objective.team != team:
             continue
         for kr in objective.key_results:
-            before = previous_digest_values.get(kr.id)
             lines.append(
                 DigestLine(
                     kr_id=kr.id,
                     title=kr.title,
                     objective=objective.title,
+                    owner=kr.owner or objective.owner,
                     unit=kr.unit,
                     value=kr.value,
-                    change=kr.value - before
-                    if kr.value is not None and before is not None
-                    else None,
+                    week_ago=week_ago.get(kr.id),
                     status=kr.status,
                     forecast=kr.forecast,
                     forecast_score=kr.forecast_score,
                     attention=_attention(kr, objective.commitment),
+                    confidence=kr.confidence,
+                    note=kr.note,
                 )
             )
-    return Digest(team=team, as_of=now, lines=tuple(lines))
+    link = None
+    if dashboard_url:
+        link = f"{dashboard_url.rstrip('/')}/?{urlencode({'team': team})}"
+    return Digest(team=team, as_of=now, lines=tuple(lines), link=link)
+
+
+def week_ago_values(loaded: LoadedConfig, store: Store, now: datetime) -> dict[str, float]:
+    """Each KR's value as it stood 7 days before ``now``, from the stored measurements."""
+    return {
+        kr.id: kr.value
+        for objective in build_overview(loaded, store, now - WEEK)
+        for kr in objective.key_results
+        if kr.value is not None
+    }
+
+
+def _dashboard_url(loaded: LoadedConfig) -> str | None:
+    url = loaded.config.dashboard_url
+    return str(url) if url is not None else None
 
 
 def _teams(loaded: LoadedConfig) -> list[str]:
     return list(dict.fromkeys(objective.team for objective in loaded.config.objectives))
-
-
-def _previous_values(store: Store, team: str, exclude_key: str | None = None) -> dict[str, float]:
-    last = store.last_sent_delivery(team, DIGEST, exclude_key=exclude_key)
-    if last is None or not last.data:
-        return {}
-    values = json.loads(last.data).get("values", {})
-    return {str(kr): float(value) for kr, value in values.items()}
 
 
 def preview_digest(loaded: LoadedConfig, store: Store, team: str, now: datetime) -> str:
@@ -216,7 +260,13 @@ def preview_digest(loaded: LoadedConfig, store: Store, team: str, now: datetime)
             )
         )
     overview = build_overview(loaded, store, now)
-    digest = build_digest(team, overview, _previous_values(store, team), now)
+    digest = build_digest(
+        team,
+        overview,
+        week_ago_values(loaded, store, now),
+        now,
+        dashboard_url=_dashboard_url(loaded),
+    )
     return f"# {digest.title}\n\n{digest.markdown()}\n"
 
 
@@ -236,6 +286,7 @@ def send_due_digests(
     if local_now - slot <= parse_duration(notifications.digest.late):
         stamp = slot.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
         overview: list[ObjectiveProgress] | None = None
+        week_ago: dict[str, float] = {}
         for team in _teams(loaded):
             channels = channels_for(notifications, team, "digest")
             key = f"{DIGEST}:{team}:{stamp}"
@@ -244,7 +295,10 @@ def send_due_digests(
                 continue
             if overview is None:
                 overview = build_overview(loaded, store, now)
-            digest = build_digest(team, overview, _previous_values(store, team, key), local_now)
+                week_ago = week_ago_values(loaded, store, now)
+            digest = build_digest(
+                team, overview, week_ago, local_now, dashboard_url=_dashboard_url(loaded)
+            )
             message = _message(key, digest)
             sent += deliver_message(store, notifications, message, channels, now=now, owner=owner)
     return sent + retry_due(store, notifications, now=now, owner=owner)

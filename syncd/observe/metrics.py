@@ -40,6 +40,10 @@ class Telemetry:
     - ``syncd_source_up{source}``: 1 when the source's last run answered (ok or partial), else 0;
     - ``syncd_kr_attainment{kr}``: each KR's raw attainment (not clamped); a ``maintain`` KR has
       none and reports its score, the share of the cycle's measurements in band;
+    - ``syncd_kr_value{kr,objective,team}``, ``syncd_kr_target{…}``, ``syncd_kr_expected{…}``
+      (the value expected by now on the pace line: baseline + pace × (target - baseline)) and
+      ``syncd_kr_score{…}`` (0 to the ceiling): what the Grafana dashboard in ``docs/grafana``
+      draws; a ``maintain`` KR has no target and no expected value;
     - ``syncd_spool_pending``: measurements waiting in the local spool for the store;
     - ``syncd_dead_letters``: measurements the store refused, set aside (``syncd dead-letters``);
     - ``syncd_build_info{version}``: always 1.
@@ -92,6 +96,31 @@ class Telemetry:
             ["kr"],
             registry=self.registry,
         )
+        labels = ["kr", "objective", "team"]
+        self._per_kr = {
+            "value": Gauge(
+                "syncd_kr_value",
+                "Latest value of a KR, in its unit.",
+                labels,
+                registry=self.registry,
+            ),
+            "target": Gauge("syncd_kr_target", "Target of a KR.", labels, registry=self.registry),
+            "expected": Gauge(
+                "syncd_kr_expected",
+                "Value a KR is expected to have by now: baseline + pace x (target - baseline).",
+                labels,
+                registry=self.registry,
+            ),
+            "score": Gauge(
+                "syncd_kr_score",
+                "Score of a KR (0 to its ceiling).",
+                labels,
+                registry=self.registry,
+            ),
+        }
+        self._kr_series: dict[str, set[tuple[str, str, str]]] = {
+            name: set() for name in self._per_kr
+        }
         self._spool = Gauge(
             "syncd_spool_pending",
             "Measurements waiting in the local spool for the store.",
@@ -120,14 +149,28 @@ class Telemetry:
         self._last_success.labels(source=source, binding=binding).set(at)
 
     def record_progress(self, krs: Iterable[KRProgress]) -> None:
-        """Publish the KRs' attainment; the set given replaces the previous one.
+        """Publish the KRs' attainment, value, target, expected value and score; the set given
+        replaces the previous one.
 
         KRs absent from ``krs`` (removed by a reload, or without a value yet) disappear from
         ``/metrics`` rather than keep a stale number.
         """
+        krs = list(krs)
         values = {kr.id: _attainment_of(kr) for kr in krs}
         current = {kr_id: value for kr_id, value in values.items() if value is not None}
+        per_kr: dict[str, dict[tuple[str, str, str], float]] = {name: {} for name in self._per_kr}
+        for kr in krs:
+            key = (kr.id, kr.objective, kr.team)
+            for name, number in _per_kr_numbers(kr).items():
+                if number is not None:
+                    per_kr[name][key] = number
         with self._krs_lock:
+            for name, gauge in self._per_kr.items():
+                for key, number in per_kr[name].items():
+                    gauge.labels(*key).set(number)
+                for series in self._kr_series[name] - per_kr[name].keys():
+                    gauge.remove(*series)
+                self._kr_series[name] = set(per_kr[name])
             # Set the new values before removing the old series, so a scrape in between never
             # sees a KR missing that is still there.
             for kr_id, value in current.items():
@@ -160,3 +203,15 @@ def _attainment_of(kr: KRProgress) -> float | None:
     if kr.attainment is not None:
         return kr.attainment
     return kr.score if kr.band is not None else None
+
+
+def _per_kr_numbers(kr: KRProgress) -> dict[str, float | None]:
+    expected = None
+    if kr.baseline is not None and kr.target is not None and kr.band is None:
+        expected = kr.baseline + kr.expected * (kr.target - kr.baseline)
+    return {
+        "value": kr.value,
+        "target": kr.target if kr.band is None else None,
+        "expected": expected,
+        "score": kr.score,
+    }

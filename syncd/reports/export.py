@@ -1,12 +1,16 @@
-"""``syncd export``: every stored measurement as CSV or JSON, for spreadsheets and BI tools.
+"""``syncd export``: every stored measurement as CSV, JSON or an Excel workbook, for
+spreadsheets and BI tools.
 
 One row per measurement (its current revision), KRs in config order, each by window end::
 
     kr, objective, team, window_start, window_end, value, collected_at, source,
-    query_fingerprint, run_id, revision, note
+    query_fingerprint, run_id, revision, note, earlier_values
 
-Timestamps are ISO 8601 in UTC with their offset (``2026-10-02T00:00:00+00:00``). CSV has a
-header row; an absent ``run_id`` or ``note`` is an empty cell. JSON is one array of objects
+``earlier_values`` are the values the window had before its restatements, oldest first (empty
+for revision 1): in CSV separated by ``;``, in JSON a list. Retired KRs (whose objective has
+left the config) are exported too: the store remembers them. Timestamps are ISO 8601 in UTC
+with their offset (``2026-10-02T00:00:00+00:00``). CSV has a header row; an absent ``run_id``
+or ``note`` is an empty cell. JSON is one array of objects
 with those keys, absent values as ``null``. Rows are streamed: nothing holds the whole export.
 """
 
@@ -15,7 +19,8 @@ from __future__ import annotations
 import csv
 import difflib
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
@@ -23,6 +28,7 @@ from syncd import jsonout
 from syncd.config.models import Config, KeyResult, Objective
 from syncd.errors import ConfigError, ConfigIssue
 from syncd.store import Measurement, Store
+from syncd.store.tables import CheckIn
 from syncd.windows import local_midnight
 
 FIELDS = (
@@ -38,6 +44,7 @@ FIELDS = (
     "run_id",
     "revision",
     "note",
+    "earlier_values",
 )
 
 
@@ -100,11 +107,15 @@ def _rows(
     until: datetime | None,
 ) -> Iterator[dict[str, Any]]:
     for objective, kr in chosen:
+        revisions = store.revisions_of(kr.id)
         for measurement in store.measurements(kr.id, since=since, until=until):
-            yield measurement_row(objective, measurement)
+            earlier = [r.value for r in revisions.get(measurement.id or 0, [])]
+            yield measurement_row(objective, measurement, earlier)
 
 
-def measurement_row(objective: Objective, m: Measurement) -> dict[str, Any]:
+def measurement_row(
+    objective: Objective, m: Measurement, earlier_values: Sequence[float] = ()
+) -> dict[str, Any]:
     """One measurement as a flat record (the export's columns; timestamps ISO 8601)."""
     return {
         "kr": m.key_result_id,
@@ -119,6 +130,57 @@ def measurement_row(objective: Objective, m: Measurement) -> dict[str, Any]:
         "run_id": m.run_id,
         "revision": m.revision,
         "note": m.note,
+        "earlier_values": list(earlier_values),
+    }
+
+
+def export_xlsx(
+    store: Store,
+    config: Config,
+    path: Path,
+    *,
+    kr_ids: Sequence[str] | None = None,
+    since: datetime | date | None = None,
+    until: datetime | date | None = None,
+) -> int:
+    """Write the measurements to an Excel workbook at ``path`` (sheet ``measurements``, the
+    export's columns); returns how many. Times are real Excel date-times in UTC (Excel has no
+    time zones: the header says so); earlier values are joined by ``;``."""
+    from openpyxl import Workbook  # only an xlsx export pays for loading it
+
+    chosen = _chosen(config, kr_ids)
+    low = _instant(since, config.tz, end_of_day=False)
+    high = _instant(until, config.tz, end_of_day=True)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("measurements")
+    sheet.append([f"{name} (UTC)" if name in _TIMES else name for name in FIELDS])
+    count = 0
+    for row in _rows(store, chosen, since=low, until=high):
+        cells = []
+        for name in FIELDS:
+            cell = row[name]
+            if name in _TIMES:
+                cell = datetime.fromisoformat(cell).astimezone(UTC).replace(tzinfo=None)
+            elif name == "earlier_values":
+                cell = ";".join(repr(v) for v in cell)
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    book.save(path)
+    return count
+
+
+_TIMES = frozenset({"window_start", "window_end", "collected_at"})
+
+
+def checkin_row(checkin: CheckIn) -> dict[str, Any]:
+    """One check-in as a flat record (``syncd history --format json``)."""
+    return {
+        "at": checkin.at.isoformat(),
+        "recorded_at": checkin.recorded_at.isoformat(),
+        "value": checkin.value,
+        "confidence": checkin.confidence,
+        "note": checkin.note,
     }
 
 
@@ -127,7 +189,7 @@ def _write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(row | {"earlier_values": ";".join(repr(v) for v in row["earlier_values"])})
         count += 1
     return count
 

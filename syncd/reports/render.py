@@ -35,8 +35,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from syncd import jsonout
+from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress
-from syncd.render import COMMITMENT_TITLES, format_band, format_number, format_value
+from syncd.render import COMMITMENT_TITLES
 from syncd.reports.model import CommitmentSection, Movement, Review
 
 SCHEMA = "syncd.review/1"

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, or_, update
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from syncd.config.models import Config
 from syncd.store.dialect import upsert_insert
-from syncd.store.tables import KeyResultRecord, ObjectiveRecord
+from syncd.store.tables import CycleRecord, KeyResultRecord, ObjectiveRecord
 
 
 def objective_rows(config: Config) -> list[dict[str, Any]]:
@@ -31,9 +31,19 @@ def objective_rows(config: Config) -> list[dict[str, Any]]:
             "commitment": objective.commitment,
             "parent_id": objective.parent,
             "opportunity": objective.opportunity,
+            "owner": objective.owner,
+            "definition": objective.model_dump_json(exclude_none=True),
             "active": True,
         }
         for objective in config.objectives
+    ]
+
+
+def cycle_rows(config: Config) -> list[dict[str, Any]]:
+    """The ``cycles`` rows the config describes (without ``updated_at``)."""
+    return [
+        {"id": name, "start": cycle.start, "end": cycle.end, "active": True}
+        for name, cycle in config.cycles.items()
     ]
 
 
@@ -54,6 +64,7 @@ def key_result_rows(config: Config) -> list[dict[str, Any]]:
             "weight": kr.weight,
             "metric": kr.metric,
             "schedule": kr.schedule,
+            "owner": kr.owner,
             "active": True,
         }
         for objective, kr in config.key_results()
@@ -66,9 +77,12 @@ def duplicates(ids: Iterable[str]) -> list[str]:
 
 
 def sync(session: Session, config: Config, now: datetime) -> None:
-    """Upsert the config's objectives and KRs and deactivate the ones it dropped."""
+    """Upsert the config's cycles, objectives and KRs and deactivate the ones it dropped."""
+    cycles: Table = CycleRecord.__table__  # type: ignore[attr-defined]
     objectives: Table = ObjectiveRecord.__table__  # type: ignore[attr-defined]
     key_results: Table = KeyResultRecord.__table__  # type: ignore[attr-defined]
+    _upsert(session, cycles, cycle_rows(config), now)
+    _deactivate_missing(session, cycles, list(config.cycles), now)
     # Objectives first: key results reference them.
     _upsert(session, objectives, objective_rows(config), now)
     _upsert(session, key_results, key_result_rows(config), now)
@@ -97,3 +111,14 @@ def _deactivate_missing(session: Session, table: Table, ids: list[str], now: dat
         .where(table.c.id.not_in(ids), table.c.active.is_(True))
         .values(active=False, updated_at=now)
     )
+
+
+def stored_objectives(session: Session) -> list[ObjectiveRecord]:
+    """Every objective the store knows (active or retired) that carries its definition."""
+    query = select(ObjectiveRecord).where(col(ObjectiveRecord.definition).is_not(None))
+    return list(session.exec(query.order_by(col(ObjectiveRecord.id))))
+
+
+def stored_cycles(session: Session) -> list[CycleRecord]:
+    """Every cycle the store knows, by start."""
+    return list(session.exec(select(CycleRecord).order_by(col(CycleRecord.start))))

@@ -59,3 +59,17 @@ def revisions(session: Session, measurement_id: int) -> list[MeasurementRevision
         .order_by(col(MeasurementRevision.revision))
     )
     return list(session.exec(query))
+
+
+def revisions_of(session: Session, key_result_id: str) -> dict[int, list[MeasurementRevision]]:
+    """Earlier values of each of a KR's measurements (by measurement id), oldest first."""
+    query = (
+        select(MeasurementRevision)
+        .join(Measurement, col(Measurement.id) == MeasurementRevision.measurement_id)
+        .where(Measurement.key_result_id == key_result_id)
+        .order_by(col(MeasurementRevision.measurement_id), col(MeasurementRevision.revision))
+    )
+    found: dict[int, list[MeasurementRevision]] = {}
+    for row in session.exec(query):
+        found.setdefault(row.measurement_id, []).append(row)
+    return found

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from syncd.config.models import Config
 from syncd.store import (
+    checkins,
     claims,
     deadletters,
     definitions,
@@ -31,10 +32,13 @@ from syncd.store.failures import guarded, safe_url, store_error
 from syncd.store.notifications import OutgoingMessage
 from syncd.store.records import MeasurementIn, Refusal, WriteResult
 from syncd.store.tables import (
+    CheckIn,
+    CycleRecord,
     DeadLetter,
     Measurement,
     MeasurementRevision,
     NotificationDelivery,
+    ObjectiveRecord,
     SyncRun,
 )
 
@@ -198,6 +202,68 @@ class Store:
         """The superseded values of a measurement, oldest first."""
         with self._reading("reading revisions") as session:
             return reads.revisions(session, measurement_id)
+
+    def stored_objectives(self) -> list[ObjectiveRecord]:
+        """Every objective recorded with its definition, retired ones included, by id."""
+        with self._reading("reading objectives") as session:
+            return definitions.stored_objectives(session)
+
+    def stored_cycles(self) -> list[CycleRecord]:
+        """Every cycle the store knows (retired ones included), by start."""
+        with self._reading("reading cycles") as session:
+            return definitions.stored_cycles(session)
+
+    # -- check-ins -------------------------------------------------------------------------
+
+    def record_checkin(
+        self,
+        key_result_id: str,
+        *,
+        at: datetime,
+        confidence: str | None,
+        note: str | None,
+        measurement: MeasurementIn | None = None,
+    ) -> CheckIn:
+        """Store a check-in and, when it brings a value, its measurement, in one transaction."""
+        with self._writing("recording a check-in") as session:
+            now = utcnow()
+            if measurement is not None:
+                result = writes.record_judged(session, [measurement], now)
+                if result.refused:
+                    # Nothing of the check-in is kept: its value and its words go together.
+                    raise store_error(
+                        self._url,
+                        "recording a check-in",
+                        f"the store refused the value of {key_result_id}: "
+                        f"{result.refused[0].reason}",
+                    )
+                deadletters.resolve(session, [measurement])
+            return checkins.add(
+                session,
+                key_result_id,
+                at=at,
+                value=measurement.value if measurement is not None else None,
+                confidence=confidence,
+                note=note,
+                now=now,
+            )
+
+    def checkins(self, key_result_id: str) -> list[CheckIn]:
+        """A KR's check-ins, oldest first."""
+        with self._reading("reading check-ins") as session:
+            return checkins.history(session, key_result_id)
+
+    def latest_checkins(
+        self, key_result_ids: Sequence[str] | None = None, *, until: datetime | None = None
+    ) -> dict[str, CheckIn]:
+        """The latest check-in (by ``at``, up to ``until``) of each KR, or of the given ones."""
+        with self._reading("reading check-ins") as session:
+            return checkins.latest(session, key_result_ids, until)
+
+    def revisions_of(self, key_result_id: str) -> dict[int, list[MeasurementRevision]]:
+        """The superseded values of each of a KR's measurements, by measurement id."""
+        with self._reading("reading revisions") as session:
+            return reads.revisions_of(session, key_result_id)
 
     # -- runs ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ every value reads back tz-aware in UTC on both backends.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import registry
@@ -31,8 +31,24 @@ class StoreModel(SQLModel, registry=registry(metadata=metadata)):
     """Base of the store's tables (abstract: it only carries the registry)."""
 
 
+class CycleRecord(StoreModel, table=True):
+    """A cycle as last configured, kept after it left the config so its review stays possible."""
+
+    __tablename__ = "cycles"
+
+    id: str = Field(primary_key=True, sa_type=String(100))
+    start: date
+    end: date
+    active: bool = True
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class ObjectiveRecord(StoreModel, table=True):
-    """An objective as last configured; ``active`` is False once it left the config."""
+    """An objective as last configured; ``active`` is False once it left the config.
+
+    ``definition`` is the objective's whole config (JSON, KRs included), from which a retired
+    objective is evaluated again (``syncd report``, ``history``, ``export``).
+    """
 
     __tablename__ = "objectives"
 
@@ -44,6 +60,8 @@ class ObjectiveRecord(StoreModel, table=True):
     commitment: str = Field(sa_type=String(20))
     parent_id: str | None = Field(default=None, sa_type=String(100))
     opportunity: str | None = Field(default=None, sa_type=Text)
+    owner: str | None = Field(default=None, sa_type=String(200))
+    definition: str | None = Field(default=None, sa_type=Text)
     active: bool = True
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -66,6 +84,7 @@ class KeyResultRecord(StoreModel, table=True):
     weight: float = 1.0
     metric: str | None = Field(default=None, sa_type=String(100))
     schedule: str = Field(sa_type=String(100))
+    owner: str | None = Field(default=None, sa_type=String(200))
     active: bool = True
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -108,6 +127,22 @@ class MeasurementRevision(StoreModel, table=True):
     run_id: str | None = Field(default=None, sa_type=String(32))
     note: str | None = Field(default=None, sa_type=Text)
     superseded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CheckIn(StoreModel, table=True):
+    """A person's check-in of a KR: a value (also stored as a measurement), a confidence
+    (``on_track``, ``at_risk``, ``off_track``) and a note; any of them may be absent."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index(None, "key_result_id", "recorded_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_result_id: str = Field(foreign_key="key_results.id", sa_type=String(100))
+    at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    value: float | None = None
+    confidence: str | None = Field(default=None, sa_type=String(20))
+    note: str | None = Field(default=None, sa_type=Text)
 
 
 class SyncRun(StoreModel, table=True):

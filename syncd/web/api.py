@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from syncd.progress import ObjectiveProgress
+from syncd.documents import key_result_document, objective_document
 from syncd.web.data import DashboardData, KRView, SourceHealth
 
 
@@ -16,20 +16,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 def objectives_document(data: DashboardData) -> dict[str, Any]:
     """``GET /api/v1/objectives``."""
-    return {"generated_at": _iso(data.now), "objectives": [_objective(o) for o in data.objectives]}
-
-
-def _objective(objective: ObjectiveProgress) -> dict[str, Any]:
     return {
-        "id": objective.id,
-        "title": objective.title,
-        "team": objective.team,
-        "cycle": objective.cycle,
-        "commitment": objective.commitment,
-        "level": objective.level,
-        "score": objective.score,
-        "status": objective.status,
-        "key_results": [kr.id for kr in objective.key_results],
+        "generated_at": _iso(data.now),
+        "objectives": [objective_document(o) for o in data.objectives],
     }
 
 
@@ -37,39 +26,10 @@ def key_results_document(data: DashboardData) -> dict[str, Any]:
     """``GET /api/v1/key-results``."""
     return {
         "generated_at": _iso(data.now),
-        "key_results": [key_result(view) for view in data.key_results.values()],
-    }
-
-
-def key_result(view: KRView) -> dict[str, Any]:
-    """One KR's progress, freshness and source."""
-    kr = view.progress
-    band = kr.band
-    return {
-        "id": kr.id,
-        "objective": kr.objective,
-        "title": kr.title,
-        "team": kr.team,
-        "cycle": kr.cycle,
-        "commitment": kr.commitment,
-        "unit": kr.unit,
-        "direction": kr.direction,
-        "value": kr.value,
-        "baseline": kr.baseline,
-        "target": kr.target,
-        "band": None if band is None else {"at_least": band.at_least, "at_most": band.at_most},
-        "in_band": kr.in_band,
-        "attainment": kr.attainment,
-        "score": kr.score,
-        "expected": kr.expected,
-        "status": kr.status,
-        "forecast": kr.forecast,
-        "forecast_score": kr.forecast_score,
-        "as_of": _iso(kr.as_of),
-        "collected_at": _iso(kr.collected_at),
-        "source": view.source,
-        "source_types": list(view.source_types),
-        "points": len(view.history),
+        "key_results": [
+            key_result_document(view.progress, data.source_types)
+            for view in data.key_results.values()
+        ],
     }
 
 

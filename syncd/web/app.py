@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from syncd.config import LoadedConfig
+from syncd.formatting import set_locale
 from syncd.jsonout import FiniteJSONProvider
 from syncd.observe.headers import add_security_headers
 from syncd.store import Store
@@ -49,6 +50,7 @@ def create_dashboard_app(
     gives the moment progress is evaluated at (now, by default).
     """
     stores = _LazyStore(store_factory)
+    set_locale(loaded.config.locale)
 
     def source() -> DashboardData:
         return load_dashboard_data(loaded, stores.get(), clock())

@@ -1,14 +1,17 @@
 """A KR's history chart: server-side SVG by pygal, no JavaScript and no network.
 
-The chart spans the whole cycle so the eye sees how much is left: the measured values, the
-expected-pace line, the target (or the band of a ``maintain`` KR) and the forecast from the
-latest value to the value projected at the cycle's end.
+The chart spans the whole cycle so the eye sees how much is left: the measured values (a dot
+where there is a single one; people's check-ins as their own dots), the expected-pace line, the
+target (or the band of a ``maintain`` KR), the forecast from the latest value to the value
+projected at the cycle's end, and a vertical line at today. Ticks are even: the first of each
+month (weeks for a short cycle) and round values.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -16,8 +19,9 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
-from syncd.render import format_number, format_value
+from syncd.formatting import format_number, format_value
 from syncd.web.data import KRView
+from syncd.windows import local_midnight
 
 Size = Literal["small", "large"]
 
@@ -25,6 +29,10 @@ _SIZES: dict[Size, tuple[int, int]] = {"small": (520, 190), "large": (960, 380)}
 
 # One colour per series, in the order they are added; they match the page's palette.
 _VALUE, _PACE, _TARGET, _FORECAST = "#2563eb", "#6b7280", "#16a34a", "#7c3aed"
+_CHECKIN, _TODAY = "#ea580c", "#0f172a"
+
+Y_TICKS = 4
+"""About this many value ticks; the step is a round number (1, 2, 2.5 or 5 × 10ⁿ)."""
 
 _STYLE = {
     "background": "transparent",
@@ -49,13 +57,19 @@ class _Series:
     colour: str
     stroke: dict[str, object]
     dots: bool = False
+    line: bool = True
+    marks: bool = False  # always dots, at every size (people's check-ins)
 
 
-def history_chart(view: KRView, tz: ZoneInfo, size: Size = "small") -> Markup:
-    """The KR's chart as inline SVG markup (safe to embed in a template)."""
+def history_chart(
+    view: KRView, tz: ZoneInfo, size: Size = "small", now: datetime | None = None
+) -> Markup:
+    """The KR's chart as inline SVG markup (safe to embed in a template); the today line is
+    drawn at ``now`` when it falls within the cycle."""
     progress = view.progress
     width, height = _SIZES[size]
-    series = _series(view)
+    ticks = y_ticks(_value_range(view))
+    series = _series(view, now, (ticks[0], ticks[-1]) if ticks else None)
     chart = pygal.DateTimeLine(
         width=width,
         height=height,
@@ -68,42 +82,51 @@ def history_chart(view: KRView, tz: ZoneInfo, size: Size = "small") -> Markup:
         margin=4,
         spacing=6,
         x_label_rotation=0,
-        show_minor_x_labels=False,
-        x_labels_major_count=4 if size == "small" else 7,
-        y_labels_major_count=4,
-        show_minor_y_labels=False,
+        show_minor_x_labels=True,  # our ticks are explicit: every one is labelled
+        x_labels=x_ticks(view.cycle_start, view.cycle_end, tz),
+        y_labels=ticks or None,
+        show_minor_y_labels=True,
         show_y_guides=True,
         show_x_guides=False,
         truncate_label=-1,
         x_value_formatter=lambda moment: _local(moment, tz).strftime("%d %b"),
         value_formatter=lambda value: axis_value(value, progress.unit),
-        range=_value_range(view),
+        range=(ticks[0], ticks[-1]) if ticks else None,
         dots_size=2.5,
     )
     chart.add_xml_filter(_without_scripts)
     for one in series:
+        # A lone point is a dot (a line needs two); check-ins are always dots.
+        single = len(one.points) == 1
+        marked = single or one.marks
         chart.add(
             one.title,
             one.points,
-            show_dots=one.dots and size == "large",
+            show_dots=one.dots and (size == "large" or marked),
+            dots_size=4 if marked else 2.5,
+            stroke=one.line and not single,
             stroke_style=one.stroke,
         )
     return Markup(chart.render(is_unicode=True))
 
 
-def _series(view: KRView) -> list[_Series]:
-    """Value, then pace, target or band lines, then the forecast: what is present."""
+def _series(
+    view: KRView, now: datetime | None, span_y: tuple[float, float] | None
+) -> list[_Series]:
+    """Value and check-ins, then pace, target or band lines, the forecast and today."""
     progress = view.progress
     span = (_utc(view.cycle_start), _utc(view.cycle_end))
-    series = [
-        _Series(
-            "value",
-            [(_utc(point.window_end), point.value) for point in view.history],
-            _VALUE,
-            {"width": 2.5},
-            dots=True,
+    fetched = [(_utc(p.window_end), p.value) for p in view.history if p.source != "manual"]
+    checked = [(_utc(p.window_end), p.value) for p in view.history if p.source == "manual"]
+    series = []
+    if fetched or not checked:
+        series.append(_Series("value", fetched, _VALUE, {"width": 2.5}, dots=True))
+    if checked:
+        # Check-ins are dots; a dotted line joins them when nothing fetched is drawn.
+        stroke: dict[str, object] = {"width": 1.5, "dasharray": "1, 3"}
+        series.append(
+            _Series("check-in", checked, _CHECKIN, stroke, dots=True, line=not fetched, marks=True)
         )
-    ]
     if view.pace:
         series.append(
             _Series(
@@ -131,7 +154,46 @@ def _series(view: KRView) -> list[_Series]:
                 {"width": 1.5, "dasharray": "2, 3"},
             )
         )
+    if now is not None and span_y is not None and span[0] <= _utc(now) <= span[1]:
+        today = _utc(now)
+        series.append(
+            _Series("today", [(today, span_y[0]), (today, span_y[1])], _TODAY, {"width": 1})
+        )
     return series
+
+
+def x_ticks(start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
+    """The first of each month within ``[start, end]`` (local midnight, as UTC); for a cycle
+    shorter than 45 days, each Monday instead."""
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    ticks = []
+    if (end - start).days < 45:
+        day = local_start.date() + timedelta(days=(7 - local_start.weekday()) % 7)
+        while day <= local_end.date():
+            ticks.append(local_midnight(day, tz).astimezone(UTC))
+            day += timedelta(days=7)
+        return ticks
+    year, month = local_start.year, local_start.month
+    while True:
+        moment = local_midnight(date(year, month, 1), tz).astimezone(UTC)
+        if moment > end:
+            return ticks
+        if moment >= start:
+            ticks.append(moment)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def y_ticks(bounds: tuple[float, float] | None) -> list[float]:
+    """Evenly spaced round ticks covering ``bounds`` (about ``Y_TICKS`` of them)."""
+    if bounds is None:
+        return []
+    low, high = bounds
+    raw = (high - low) / Y_TICKS or abs(high) or 1.0
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step) * step
+    count = math.ceil((high - first) / step - 1e-9)
+    return [round(first + i * step, 10) for i in range(max(count, 1) + 1)]
 
 
 def axis_value(value: float, unit: str | None) -> str:

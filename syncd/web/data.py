@@ -1,21 +1,28 @@
-"""What the dashboard shows, read once per request: progress, history, pace and source health."""
+"""What the dashboard shows, read once per request: progress, history, pace, the week's change,
+the alignment tree, and source health; optionally for one team and one cycle."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from syncd import registry
+from syncd.archive import with_archive
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult
+from syncd.documents import source_types
 from syncd.overview import build_overview
-from syncd.progress import KRProgress, ObjectiveProgress, cycle_bounds, expected
+from syncd.progress import KRProgress, ObjectiveProgress, Status, cycle_bounds, expected
 from syncd.store import Store
 from syncd.store.runs import INTERRUPTED
 from syncd.store.tables import SyncRun
 from syncd.windows import local_midnight
+
+WEEK = timedelta(days=7)
+"""How far back "this week" looks: the change beside each KR and in the summary."""
 
 RUNS_PER_SOURCE = 200
 """How many recent runs of each source the health strip looks through."""
@@ -49,7 +56,8 @@ class KRView:
 
     ``source`` is the latest measurement's source (``web`` or ``web+sales`` for a metric
     derived from two), ``source_types`` the connector type of each; ``pace`` is empty for
-    ``maintain`` KRs, which have a band instead of a target.
+    ``maintain`` KRs, which have a band instead of a target. ``week_ago`` is the KR's progress
+    as it was seven days before (``None`` when the KR did not exist then).
     """
 
     progress: KRProgress
@@ -59,6 +67,7 @@ class KRView:
     cycle_end: datetime
     source: str | None
     source_types: tuple[str, ...]
+    week_ago: KRProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,8 @@ class ObjectiveGroup:
 class SourceHealth:
     """A configured source's recent sync runs: the last success and the last failure.
 
-    ``failing`` is True when the newest finished run failed (fully or partly).
+    ``failing`` is True when the newest finished run failed (fully or partly); never for a
+    check-in source (``checkin``: its values are pushed by people, there is nothing to fetch).
     """
 
     name: str
@@ -85,17 +95,96 @@ class SourceHealth:
     last_error_at: datetime | None
     last_error: str | None
     failing: bool
+    checkin: bool = False
+
+
+class UnknownFilter(ValueError):
+    """A team or cycle filter naming nothing the dashboard knows."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A KR whose status is not what it was a week ago."""
+
+    id: str
+    title: str
+    before: Status
+    now: Status
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The band at the top: KRs per status, the mean objective score per commitment, and the
+    KRs whose status changed this week (``checkins`` counts the week's check-ins)."""
+
+    counts: dict[Status, int]
+    committed: float | None
+    aspirational: float | None
+    changes: tuple[StatusChange, ...]
+    checkins: int
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    """An objective with the objectives aligned to it (among those shown)."""
+
+    objective: ObjectiveProgress
+    children: tuple[TreeNode, ...]
 
 
 @dataclass(frozen=True)
 class DashboardData:
-    """Everything the dashboard and the JSON API show, evaluated at ``now``."""
+    """Everything the dashboard and the JSON API show, evaluated at ``now``.
+
+    ``team`` and ``cycle`` are the filters applied (``None``: all); ``teams`` and ``cycles``
+    every value they can take (cycles the store remembers included).
+    """
 
     now: datetime
     tz: ZoneInfo
     groups: tuple[ObjectiveGroup, ...]
     key_results: dict[str, KRView]
     sources: tuple[SourceHealth, ...]
+    source_types: dict[str, str]
+    summary: Summary | None = None
+    tree: tuple[TreeNode, ...] = ()
+    team: str | None = None
+    cycle: str | None = None
+    teams: tuple[str, ...] = ()
+    cycles: tuple[str, ...] = ()
+    configured_cycles: frozenset[str] = frozenset()
+    everything: tuple[ObjectiveProgress, ...] = ()
+
+    def select(self, team: str | None = None, cycle: str | None = None) -> DashboardData:
+        """Only ``team``'s and ``cycle``'s objectives (``None``: all teams; the configured
+        cycles), with the summary and the alignment tree over them. Raises
+        :class:`UnknownFilter` for a team or cycle nobody knows."""
+        if team is not None and team not in self.teams:
+            raise UnknownFilter(f"no team {team!r}; teams: {', '.join(self.teams) or 'none'}")
+        if cycle is not None and cycle not in self.cycles:
+            known = ", ".join(self.cycles) or "none"
+            raise UnknownFilter(f"no cycle {cycle!r}; cycles: {known}")
+        shown = [
+            objective
+            for objective in self.everything
+            if (team is None or objective.team == team)
+            and (
+                objective.cycle == cycle
+                if cycle is not None
+                else objective.cycle in self.configured_cycles
+            )
+        ]
+        ids = {kr.id for objective in shown for kr in objective.key_results}
+        views = {kr_id: view for kr_id, view in self.key_results.items() if kr_id in ids}
+        return replace(
+            self,
+            groups=_groups(shown),
+            key_results=views,
+            summary=summary(shown, views, self.now),
+            tree=alignment_tree(shown),
+            team=team,
+            cycle=cycle,
+        )
 
     @property
     def objectives(self) -> tuple[ObjectiveProgress, ...]:
@@ -104,29 +193,119 @@ class DashboardData:
 
 
 def load_dashboard_data(loaded: LoadedConfig, store: Store, now: datetime) -> DashboardData:
-    """Evaluate every objective at ``now`` and read each KR's history and each source's runs."""
+    """Evaluate every objective at ``now`` (and a week before), read each KR's history and each
+    source's runs. Objectives of cycles that have left the config are read from the store and
+    kept aside: :meth:`DashboardData.select` shows them when their cycle is asked for."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    config = loaded.config
-    overview = build_overview(loaded, store, now)
+    known = with_archive(loaded, store)
+    config = known.config
+    overview = build_overview(known, store, now)
+    before = {
+        kr.id: kr
+        for objective in build_overview(known, store, now - WEEK)
+        for kr in objective.key_results
+    }
     configured = {kr.id: kr for _, kr in config.key_results()}
     views: dict[str, KRView] = {}
     for objective in overview:
-        cycle = config.cycles[objective.cycle]
+        objective_cycle = config.cycles[objective.cycle]
         for progress in objective.key_results:
-            views[progress.id] = _kr_view(
-                progress, configured[progress.id], cycle, store, loaded, now
-            )
-    return DashboardData(
+            view = _kr_view(progress, configured[progress.id], objective_cycle, store, known, now)
+            views[progress.id] = replace(view, week_ago=before.get(progress.id))
+    checkin_types = _checkin_types({s.type for s in config.sources.values()})
+    everything = DashboardData(
         now=now,
         tz=config.tz,
         groups=_groups(overview),
         key_results=views,
+        source_types={name: source.type for name, source in config.sources.items()},
         sources=tuple(
-            source_health(name, source.type, store.runs(limit=RUNS_PER_SOURCE, source=name))
+            source_health(
+                name,
+                source.type,
+                store.runs(limit=RUNS_PER_SOURCE, source=name),
+                checkin=source.type in checkin_types,
+            )
             for name, source in config.sources.items()
         ),
+        teams=tuple(sorted({objective.team for objective in config.objectives})),
+        cycles=tuple(sorted(config.cycles, key=lambda name: config.cycles[name].start)),
+        configured_cycles=frozenset(loaded.config.cycles),
+        everything=tuple(overview),
     )
+    return everything.select()
+
+
+def _checkin_types(types: set[str]) -> set[str]:
+    """The source types whose values people push (``manual``): never fetched, never failing."""
+    found = set()
+    for type_ in types:
+        try:
+            if not registry.load_connector(type_).pull:
+                found.add(type_)
+        except Exception:  # an unloadable connector shows up as failing runs instead
+            continue
+    return found
+
+
+STATUS_ORDER: tuple[Status, ...] = (
+    "off_track",
+    "at_risk",
+    "on_track",
+    "achieved",
+    "stale",
+    "not_started",
+)
+
+
+def summary(
+    overview: Sequence[ObjectiveProgress], views: dict[str, KRView], now: datetime
+) -> Summary:
+    """KRs per status (worst first), mean objective score per commitment, the week's changes."""
+    krs = [kr for objective in overview for kr in objective.key_results]
+    counts = {status: sum(1 for kr in krs if kr.status == status) for status in STATUS_ORDER}
+
+    def mean(commitment: str) -> float | None:
+        scores = [o.score for o in overview if o.commitment == commitment and o.score is not None]
+        return sum(scores) / len(scores) if scores else None
+
+    changes = []
+    for kr in krs:
+        before = views[kr.id].week_ago
+        if before is not None and before.status != kr.status:
+            changes.append(
+                StatusChange(id=kr.id, title=kr.title, before=before.status, now=kr.status)
+            )
+    week_start = now - WEEK
+    checkins = sum(
+        1
+        for kr in krs
+        if kr.checked_in_at is not None and kr.checked_in_at.astimezone(UTC) > week_start
+    )
+    return Summary(
+        counts={status: count for status, count in counts.items() if count},
+        committed=mean("committed"),
+        aspirational=mean("aspirational"),
+        changes=tuple(changes),
+        checkins=checkins,
+    )
+
+
+def alignment_tree(overview: Sequence[ObjectiveProgress]) -> tuple[TreeNode, ...]:
+    """The shown objectives as a forest: roots are those whose parent is not shown."""
+    ids = {objective.id for objective in overview}
+    children: dict[str, list[ObjectiveProgress]] = {}
+    for objective in overview:
+        if objective.parent in ids and objective.parent != objective.id:
+            children.setdefault(objective.parent, []).append(objective)
+
+    def node(objective: ObjectiveProgress, trail: frozenset[str]) -> TreeNode:
+        kids = [kid for kid in children.get(objective.id, []) if kid.id not in trail]
+        return TreeNode(objective, tuple(node(kid, trail | {objective.id}) for kid in kids))
+
+    roots = [o for o in overview if o.parent not in ids or o.parent == o.id]
+    return tuple(node(root, frozenset()) for root in roots)
 
 
 def _groups(overview: Sequence[ObjectiveProgress]) -> tuple[ObjectiveGroup, ...]:
@@ -160,10 +339,7 @@ def _kr_view(
         for row in rows
     )
     source = history[-1].source if history else None
-    sources = loaded.config.sources
-    types = tuple(
-        sources[name].type if name in sources else "unknown" for name in (source or "").split("+")
-    )
+    types = source_types(source, {n: s.type for n, s in loaded.config.sources.items()})
     return KRView(
         progress=progress,
         history=history,
@@ -171,7 +347,7 @@ def _kr_view(
         cycle_start=start,
         cycle_end=end,
         source=source,
-        source_types=types if source else (),
+        source_types=tuple(types),
     )
 
 
@@ -191,8 +367,11 @@ def pace_line(kr: KeyResult, cycle: Cycle, tz: ZoneInfo) -> tuple[PacePoint, ...
     return tuple(points)
 
 
-def source_health(name: str, type_: str, runs: Sequence[SyncRun]) -> SourceHealth:
-    """Summarise a source's runs (newest first); runs still in flight are left out."""
+def source_health(
+    name: str, type_: str, runs: Sequence[SyncRun], *, checkin: bool = False
+) -> SourceHealth:
+    """Summarise a source's runs (newest first); runs still in flight are left out. A check-in
+    source is never failing: nothing is fetched from it."""
     # An interrupted run (its process died) says nothing about the source.
     finished = [run for run in runs if run.finished_at is not None and run.outcome != INTERRUPTED]
     newest = finished[0] if finished else None
@@ -206,5 +385,6 @@ def source_health(name: str, type_: str, runs: Sequence[SyncRun]) -> SourceHealt
         last_success_at=success.finished_at if success else None,
         last_error_at=failure.finished_at if failure else None,
         last_error=(failure.error or failure.outcome) if failure else None,
-        failing=newest is not None and newest.outcome in FAILED_OUTCOMES,
+        failing=not checkin and newest is not None and newest.outcome in FAILED_OUTCOMES,
+        checkin=checkin,
     )

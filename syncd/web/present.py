@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from syncd.progress import KRProgress, ObjectiveProgress
-from syncd.render import ago, format_band, format_number, format_value
+from syncd.formatting import format_band, format_number, format_value
+from syncd.progress import KRProgress, ObjectiveProgress, success_score
+from syncd.render import ago
 from syncd.web.data import KRView, SourceHealth
 
 STATUS_LABELS = {
@@ -25,10 +26,11 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 @dataclass(frozen=True)
 class Bar:
-    """A progress bar: ``fill`` and ``marker`` (the expected pace) in percent of its width."""
+    """A progress bar: ``fill`` and ``marker`` (the expected pace; ``None`` where a pace means
+    nothing, as for ``maintain`` KRs) in percent of its width."""
 
     fill: float
-    marker: float
+    marker: float | None
     label: str
 
 
@@ -47,6 +49,12 @@ class KRCard:
     forecast: str
     freshness: str
     points: int
+    owner: str | None = None
+    confidence: str | None = None
+    confidence_label: str | None = None
+    note: str | None = None
+    checked_in: str | None = None
+    week: str | None = None
 
 
 def percent(share: float) -> float:
@@ -55,15 +63,16 @@ def percent(share: float) -> float:
 
 
 def bar(progress: KRProgress) -> Bar:
-    """Attainment (or, for ``maintain`` KRs, the share of measurements in band) against pace."""
+    """Attainment against pace; for ``maintain`` KRs the share of measurements in band (no
+    pace: staying in band has none)."""
     if progress.band is not None:
         share = progress.score
         label = (
             "-" if progress.in_band is None else ("in band" if progress.in_band else "out of band")
         )
-    else:
-        share = progress.attainment
-        label = "-" if share is None else f"{round(share * 100)} %"
+        return Bar(fill=percent(share or 0.0), marker=None, label=label)
+    share = progress.attainment
+    label = "-" if share is None else f"{round(share * 100)} %"
     return Bar(fill=percent(share or 0.0), marker=percent(progress.expected), label=label)
 
 
@@ -88,10 +97,13 @@ def forecast_text(progress: KRProgress) -> str:
 
 
 def freshness(view: KRView, now: datetime) -> str:
-    """``updated 12 min ago from web (ga4)``, or ``no data yet``."""
+    """``updated 12 min ago from web (ga4)``, ``checked in by hand 2 days ago``, or ``no data
+    yet``."""
     collected = view.progress.collected_at
     if collected is None:
         return "no data yet"
+    if view.source == "manual" or view.source_types == ("manual",):
+        return f"checked in by hand {ago(collected, now)}"
     names = (view.source or "").split("+")
     origin = " + ".join(
         f"{name} ({kind})" if kind != name else name
@@ -109,9 +121,24 @@ def score_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def week_change(view: KRView) -> str | None:
+    """``this week: 52 % → 55 %``; ``new this week`` for a first value; ``None`` without one."""
+    now_value = view.progress.value
+    if now_value is None:
+        return None
+    before = view.week_ago.value if view.week_ago is not None else None
+    if before is None:
+        return "new this week"
+    unit = view.progress.unit
+    if format_value(before, unit) == format_value(now_value, unit):
+        return f"this week: unchanged at {format_value(now_value, unit)}"
+    return f"this week: {format_value(before, unit)} → {format_value(now_value, unit)}"
+
+
 def kr_card(view: KRView, now: datetime) -> KRCard:
     """Everything the HTML prints for one KR."""
     progress = view.progress
+    confidence = progress.confidence
     return KRCard(
         id=progress.id,
         title=progress.title,
@@ -124,12 +151,33 @@ def kr_card(view: KRView, now: datetime) -> KRCard:
         forecast=forecast_text(progress),
         freshness=freshness(view, now),
         points=len(view.history),
+        owner=progress.owner,
+        confidence=confidence,
+        confidence_label=STATUS_LABELS.get(confidence or ""),
+        note=progress.note,
+        checked_in=ago(progress.checked_in_at, now) if progress.checked_in_at else None,
+        week=week_change(view),
     )
 
 
+def objective_bar(objective: ObjectiveProgress) -> Bar:
+    """The objective's score against the pace its commitment expects (aspirational: 0.6 of
+    the plain pace, the bottom of its success band)."""
+    score = objective.score
+    pace = (objective.expected or 0.0) * success_score(objective.commitment)
+    label = "-" if score is None else f"{round(score * 100)} %"
+    return Bar(fill=percent(score or 0.0), marker=percent(pace), label=label)
+
+
 def objective_label(objective: ObjectiveProgress) -> str:
-    """``committed · team level``."""
-    return f"{objective.commitment} · {objective.level} level"
+    """``committed · team level · owner Lea Meier``; aspirational ones say what success is."""
+    words = [objective.commitment]
+    if objective.commitment == "aspirational":
+        words = ["aspirational (60-70 % is success)"]
+    words.append(f"{objective.level} level")
+    if objective.owner:
+        words.append(f"owner {objective.owner}")
+    return " · ".join(words)
 
 
 def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -138,7 +186,10 @@ def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
 
 
 def source_summary(source: SourceHealth, now: datetime) -> str:
-    """``ok 5 min ago``, ``failing since …`` or ``no runs yet``."""
+    """``ok 5 min ago``, ``failing since …``, ``no runs yet``; ``values by check-in`` for a
+    check-in source."""
+    if source.checkin:
+        return "values by check-in"
     if source.last_run_at is None:
         return "no runs yet"
     if source.failing:

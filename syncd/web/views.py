@@ -1,23 +1,46 @@
-"""The dashboard blueprint: HTML pages and the JSON API over one :class:`DashboardData`."""
+"""The dashboard blueprint: HTML pages and the JSON API over one :class:`DashboardData`.
+
+``?team=`` and ``?cycle=`` select one team's and one cycle's objectives on every page and API
+route, so a filtered view has a stable URL to share.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from syncd.errors import StoreError
+from syncd.formatting import format_value
 from syncd.logs import scrub
-from syncd.observe.scrape import bearer_matches
-from syncd.render import format_value
 from syncd.web import api
+from syncd.web.auth import SESSION_COOKIE, authorized, safe_next, session_value
 from syncd.web.charts import history_chart
-from syncd.web.data import DashboardData, KRView
-from syncd.web.present import kr_card, local_time, objective_label, score_text, source_summary
+from syncd.web.data import DashboardData, KRView, UnknownFilter
+from syncd.web.present import (
+    STATUS_LABELS,
+    kr_card,
+    local_time,
+    objective_bar,
+    objective_label,
+    score_text,
+    source_summary,
+)
 
 UNAUTHORIZED = 401
 UNAVAILABLE = 503
+SEE_OTHER = 303
 
 
 def dashboard_blueprint(
@@ -25,8 +48,9 @@ def dashboard_blueprint(
 ) -> Blueprint:
     """The dashboard's routes; ``source`` is called once per request for fresh data.
 
-    With ``token``, every route (static files included) answers 401 unless the request
-    carries ``Authorization: Bearer <token>`` (compared in constant time).
+    With ``token``, every route (static files included) answers 401 unless the request carries
+    ``Authorization: Bearer <token>``, Basic auth with the token as password, or the session
+    cookie that signing in at ``/login`` sets (see :mod:`syncd.web.auth`).
     """
     if token is not None and not token:
         raise ValueError("dashboard token must not be empty (use None for no token)")
@@ -38,16 +62,27 @@ def dashboard_blueprint(
         static_url_path="/static/dashboard",
     )
 
-    @blueprint.before_request
-    def authorize() -> Response | None:
-        if token is not None and not bearer_matches(request.headers.get("Authorization"), token):
-            return Response(
-                "unauthorized\n",
-                status=UNAUTHORIZED,
-                mimetype="text/plain",
-                headers={"WWW-Authenticate": 'Bearer realm="syncd"'},
+    def selected() -> DashboardData:
+        try:
+            return source().select(
+                team=request.args.get("team") or None, cycle=request.args.get("cycle") or None
             )
-        return None
+        except UnknownFilter as exc:
+            abort(404, description=str(exc))
+
+    @blueprint.before_request
+    def authorize() -> Response | tuple[str, int, dict[str, str]] | None:
+        if request.endpoint in ("dashboard.login", "dashboard.login_form"):
+            return None
+        if authorized(
+            request.headers.get("Authorization"), request.cookies.get(SESSION_COOKIE), token
+        ):
+            return None
+        challenge = {"WWW-Authenticate": 'Bearer realm="syncd"'}
+        if request.path.startswith(("/api/", "/static/")):
+            return Response("unauthorized\n", UNAUTHORIZED, challenge, mimetype="text/plain")
+        page = render_template("syncd_web/login.html", next=request.full_path.rstrip("?"))
+        return page, UNAUTHORIZED, challenge
 
     @blueprint.after_request
     def no_cache(response: Response) -> Response:
@@ -62,20 +97,56 @@ def dashboard_blueprint(
             return jsonify(error="store unavailable", detail=reason), UNAVAILABLE
         return render_template("syncd_web/error.html", reason=reason), UNAVAILABLE
 
+    @blueprint.get("/login")
+    def login_form() -> str:
+        return render_template("syncd_web/login.html", next=safe_next(request.args.get("next")))
+
+    @blueprint.post("/login")
+    def login() -> BaseResponse | tuple[str, int]:
+        target = safe_next(request.form.get("next"))
+        given = request.form.get("token", "")
+        if token is None:
+            return redirect(target, SEE_OTHER)
+        if not authorized(f"Bearer {given}", None, token):
+            page = render_template("syncd_web/login.html", next=target, failed=True)
+            return page, UNAUTHORIZED
+        response = redirect(target, SEE_OTHER)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_value(token),
+            httponly=True,
+            samesite="Strict",
+            secure=request.is_secure,
+            path="/",
+        )
+        return response
+
+    @blueprint.post("/logout")
+    def logout() -> BaseResponse:
+        response = redirect(url_for("dashboard.login_form"), SEE_OTHER)
+        response.delete_cookie(SESSION_COOKIE, path="/", samesite="Strict", httponly=True)
+        return response
+
     @blueprint.get("/")
     def index() -> str:
-        data = source()
+        data = selected()
         cards = {kr_id: kr_card(view, data.now) for kr_id, view in data.key_results.items()}
-        charts = {kr_id: history_chart(view, data.tz) for kr_id, view in data.key_results.items()}
+        charts = {
+            kr_id: history_chart(view, data.tz, now=data.now)
+            for kr_id, view in data.key_results.items()
+        }
         return render_template(
             "syncd_web/dashboard.html",
             data=data,
             cards=cards,
             charts=charts,
             objective_label=objective_label,
+            objective_bar=objective_bar,
             score_text=score_text,
             local_time=local_time,
             source_summary=source_summary,
+            status_labels=STATUS_LABELS,
+            signed_in=token is not None and SESSION_COOKIE in request.cookies,
         )
 
     @blueprint.get("/kr/<kr_id>")
@@ -88,7 +159,7 @@ def dashboard_blueprint(
                 f"{local_time(point.window_end, data.tz)}",
                 "value": format_value(point.value, view.progress.unit),
                 "collected": local_time(point.collected_at, data.tz),
-                "source": point.source,
+                "source": "check-in" if point.source == "manual" else point.source,
                 "revision": point.revision,
             }
             for point in reversed(view.history)
@@ -98,18 +169,18 @@ def dashboard_blueprint(
             data=data,
             view=view,
             card=kr_card(view, data.now),
-            chart=history_chart(view, data.tz, "large"),
+            chart=history_chart(view, data.tz, "large", now=data.now),
             rows=rows,
             local_time=local_time,
         )
 
     @blueprint.get("/api/v1/objectives")
     def objectives_json() -> Response:
-        return jsonify(api.objectives_document(source()))
+        return jsonify(api.objectives_document(selected()))
 
     @blueprint.get("/api/v1/key-results")
     def key_results_json() -> Response:
-        return jsonify(api.key_results_document(source()))
+        return jsonify(api.key_results_document(selected()))
 
     @blueprint.get("/api/v1/key-results/<kr_id>/history")
     def history_json(kr_id: str) -> Response:
@@ -129,7 +200,15 @@ def dashboard_blueprint(
 
 
 def _find(data: DashboardData, kr_id: str) -> KRView:
-    view = data.key_results.get(kr_id)
+    """A KR of any known cycle, past ones included."""
+    view = data.select(cycle=_cycle_of(data, kr_id)).key_results.get(kr_id)
     if view is None:
         abort(404, description=f"no key result {kr_id!r} is configured")
     return view
+
+
+def _cycle_of(data: DashboardData, kr_id: str) -> str | None:
+    for objective in data.everything:
+        if any(kr.id == kr_id for kr in objective.key_results):
+            return objective.cycle
+    return None

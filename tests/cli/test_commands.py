@@ -197,9 +197,9 @@ def test_dry_run_measures_and_stores_nothing(workspace: Path) -> None:
 
 def test_checkin_takes_at_as_documented(workspace: Path) -> None:
     result = run("checkin", "nps", "63", "--at", "2026-11-20T09:00", cwd=workspace)
-    assert "nps = 63 at 2026-11-20T09:00:00+01:00" in result.stdout
+    assert "nps: 63 at 2026-11-20T09:00:00+01:00" in result.stdout
     result = run("checkin", "nps", "64", "--as-of", "2026-11-20T09:00", cwd=workspace)
-    assert "nps = 64 at 2026-11-20T09:00:00+01:00" in result.stdout
+    assert "nps: 64 at 2026-11-20T09:00:00+01:00" in result.stdout
 
 
 def _serve(workspace: Path, port: int) -> subprocess.Popen[str]:

@@ -344,3 +344,15 @@ def test_serve_answers_only_with_the_token(demo_dir: Path, status: dict) -> None
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_the_demo_shows_owners_confidence_and_notes(demo_dir: Path) -> None:
+    document = json.loads(syncd("status", "-f", "json", "--as-of", AS_OF, cwd=demo_dir).stdout)
+    krs = {kr["id"]: kr for kr in document["key_results"]}
+    booking = krs["booking-5d"]
+    assert (booking["owner"], booking["confidence"]) == ("Lea Meier", "at_risk")
+    assert booking["note"] == "the guided search ships two weeks late"
+    assert krs["nps"]["confidence"] == "on_track"
+    objectives = {o["id"]: o for o in document["objectives"]}
+    assert objectives["fast-support"]["parent"] == "existing-customers"
+    assert objectives["existing-customers"]["children"] == ["fast-support"]

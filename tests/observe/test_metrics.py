@@ -185,6 +185,35 @@ def test_kr_attainment_is_raw_and_replaced_by_each_call() -> None:
     assert value(found, "syncd_kr_attainment", kr="churn") == 0.5
 
 
+def test_per_kr_gauges_carry_value_target_expected_and_score() -> None:
+    from dataclasses import replace
+
+    telemetry = Telemetry()
+    booking = replace(
+        kr("booking", attainment=0.5, score=0.5), value=0.55, baseline=0.40, target=0.70
+    )  # expected pace 0.5: 0.40 + 0.5 × 0.30 = 0.55 expected by now
+    backlog = replace(
+        kr("backlog", attainment=None, score=2 / 3, band=Band(at_most=150)), value=140.0
+    )
+    telemetry.record_progress([booking, backlog])
+    found = samples(telemetry)
+    labels = {"kr": "booking", "objective": "obj", "team": "growth"}
+    assert value(found, "syncd_kr_value", **labels) == 0.55
+    assert value(found, "syncd_kr_target", **labels) == 0.70
+    assert value(found, "syncd_kr_expected", **labels) == pytest.approx(0.55)
+    assert value(found, "syncd_kr_score", **labels) == 0.5
+    band_labels = {"kr": "backlog", "objective": "obj", "team": "growth"}
+    assert value(found, "syncd_kr_value", **band_labels) == 140.0
+    assert value(found, "syncd_kr_score", **band_labels) == pytest.approx(2 / 3)
+    # A band has no target and no pace.
+    assert ("syncd_kr_target", frozenset(band_labels.items())) not in found
+    assert ("syncd_kr_expected", frozenset(band_labels.items())) not in found
+
+    telemetry.record_progress([booking])  # backlog left the config
+    found = samples(telemetry)
+    assert {dict(lb)["kr"] for n, lb in found if n == "syncd_kr_value"} == {"booking"}
+
+
 def test_spool_pending_dead_letters_and_build_info() -> None:
     telemetry = Telemetry(version="9.8.7")
     assert value(samples(telemetry), "syncd_dead_letters") == 0
@@ -214,6 +243,10 @@ def test_every_documented_metric_is_exposed_before_any_source_ran() -> None:
         "syncd_upstream_retries_total",
         "syncd_source_up",
         "syncd_kr_attainment",
+        "syncd_kr_value",
+        "syncd_kr_target",
+        "syncd_kr_expected",
+        "syncd_kr_score",
         "syncd_spool_pending",
         "syncd_dead_letters",
         "syncd_build_info",

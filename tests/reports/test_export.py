@@ -106,19 +106,23 @@ ROWS = [
     {"kr": "booking", "objective": "onboarding", "team": "growth",
      "window_start": "2026-10-01T00:00:00+00:00", "window_end": "2026-10-02T00:00:00+00:00",
      "value": "0.25", "collected_at": "2026-10-02T01:00:00+00:00", "source": "web",
-     "query_fingerprint": "abc123", "run_id": "r1", "revision": "1", "note": ""},
+     "query_fingerprint": "abc123", "run_id": "r1", "revision": "1", "note": "",
+     "earlier_values": ""},
     {"kr": "booking", "objective": "onboarding", "team": "growth",
      "window_start": "2026-10-01T00:00:00+00:00", "window_end": "2026-10-03T00:00:00+00:00",
      "value": "0.75", "collected_at": "2026-10-04T01:00:00+00:00", "source": "web",
-     "query_fingerprint": "abc123", "run_id": "r2", "revision": "2", "note": ""},
+     "query_fingerprint": "abc123", "run_id": "r2", "revision": "2", "note": "",
+     "earlier_values": "0.5"},
     {"kr": "nps", "objective": "onboarding", "team": "growth",
      "window_start": "2026-10-05T00:00:00+00:00", "window_end": "2026-10-05T00:00:00+00:00",
      "value": "61.0", "collected_at": "2026-10-05T09:00:00+00:00", "source": "manual",
-     "query_fingerprint": "abc123", "run_id": "", "revision": "1", "note": "survey; n=120"},
+     "query_fingerprint": "abc123", "run_id": "", "revision": "1", "note": "survey; n=120",
+     "earlier_values": ""},
     {"kr": "backlog", "objective": "support", "team": "care",
      "window_start": "2026-10-31T23:00:00+00:00", "window_end": "2026-10-31T23:00:00+00:00",
      "value": "120.0", "collected_at": "2026-11-01T06:00:00+00:00", "source": "web",
-     "query_fingerprint": "abc123", "run_id": "r1", "revision": "1", "note": ""},
+     "query_fingerprint": "abc123", "run_id": "r1", "revision": "1", "note": "",
+     "earlier_values": ""},
 ]  # fmt: skip
 
 
@@ -128,7 +132,7 @@ def test_csv_reads_back_with_a_header(filled):
     text = out.getvalue()
     assert text.splitlines()[0] == (
         "kr,objective,team,window_start,window_end,value,collected_at,source,"
-        "query_fingerprint,run_id,revision,note"
+        "query_fingerprint,run_id,revision,note,earlier_values"
     )
     assert list(csv.DictReader(io.StringIO(text, newline=""))) == ROWS
 
@@ -143,6 +147,7 @@ def test_json_round_trips(filled):
             "revision": int(row["revision"]),
             "run_id": row["run_id"] or None,
             "note": row["note"] or None,
+            "earlier_values": [float(v) for v in row["earlier_values"].split(";") if v],
         }
         for row in ROWS
     ]
@@ -183,3 +188,25 @@ def test_unknown_kr_is_a_config_error(filled):
     with pytest.raises(ConfigError, match="no key result 'bookings'") as caught:
         export_measurements(filled, CONFIG, "csv", kr_ids=["bookings"], out=io.StringIO())
     assert caught.value.issues[0].hint == "did you mean 'booking'?"
+
+
+def test_xlsx_holds_the_same_rows_with_real_date_times(filled, tmp_path):
+    from openpyxl import load_workbook
+
+    from syncd.reports.export import export_xlsx
+
+    path = tmp_path / "measurements.xlsx"
+    assert export_xlsx(filled, CONFIG, path) == 4
+    sheet = load_workbook(path, read_only=True)["measurements"]
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert table[0] == [
+        "kr", "objective", "team", "window_start (UTC)", "window_end (UTC)", "value",
+        "collected_at (UTC)", "source", "query_fingerprint", "run_id", "revision", "note",
+        "earlier_values",
+    ]  # fmt: skip
+    booking = table[2]
+    assert booking[:3] == ["booking", "onboarding", "growth"]
+    assert booking[4] == datetime(2026, 10, 3)  # a real date-time cell, UTC
+    assert (booking[5], booking[10], booking[12]) == (0.75, 2, "0.5")
+    assert table[3][11] == "survey; n=120"
+    assert [row[0] for row in table[1:]] == ["booking", "booking", "nps", "backlog"]

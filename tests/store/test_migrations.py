@@ -20,8 +20,10 @@ TABLES = {
     "alert_states",
     "notification_deliveries",
     "dead_letters",
+    "cycles",
+    "checkins",
 }
-HEAD = "0005"
+HEAD = "0007"
 
 
 def test_migrations_match_the_models(store_url):

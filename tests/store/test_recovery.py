@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from syncd.errors import StoreError
-from syncd.store import Store
+from syncd.store import Store, migrate
 from tests.store.helpers import basic_config, item
 
 
@@ -48,7 +48,7 @@ def test_a_connection_that_met_a_read_only_store_is_dropped(store):
 def test_check_writable_writes_nothing(store):
     store.check_writable()
     assert store.is_current()
-    assert store.upgrade() == "0005"
+    assert store.upgrade() == migrate.head_revision()
 
 
 SCRIPT = textwrap.dedent(

@@ -145,3 +145,33 @@ def test_sources_report_last_success_and_last_error(client: FlaskClient) -> None
     assert warehouse["last_error_at"] == "2026-11-21T09:10:00+00:00"
     assert sources["research"]["last_run_at"] is None
     assert sources["research"]["failing"] is False
+
+
+def test_a_kr_has_one_shape_in_the_api_and_in_status_json(
+    demo_config: LoadedConfig, store: Store, client: FlaskClient
+) -> None:
+    from syncd.overview import build_overview
+    from syncd.render import status_json
+    from tests.web.conftest import NOW
+
+    store.record_checkin(
+        "booking-5d",
+        at=NOW - timedelta(hours=2),
+        confidence="at_risk",
+        note="campaign slipped a week",
+    )
+    api_krs = by_id(client.get("/api/v1/key-results").get_json()["key_results"])
+    types = {name: source.type for name, source in demo_config.config.sources.items()}
+    cli = status_json(build_overview(demo_config, store, NOW), types)
+    cli_krs = by_id(cli["key_results"])
+    assert api_krs == cli_krs
+    booking = api_krs["booking-5d"]
+    assert (booking["owner"], booking["confidence"], booking["note"]) == (
+        "Lea Meier",
+        "at_risk",
+        "campaign slipped a week",
+    )
+    assert booking["checked_in_at"] == "2026-11-21T07:30:00+00:00"
+    api_objectives = by_id(client.get("/api/v1/objectives").get_json()["objectives"])
+    assert api_objectives == by_id(cli["objectives"])
+    assert api_objectives["newcomer-onboarding"]["owner"] == "Lea Meier"

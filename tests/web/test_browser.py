@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = Path(__file__).parent / "screenshots" / "dashboard.png"
+SCREENSHOTS = Path(__file__).parent / "screenshots"  # git-ignored; looked at by people
 
 
 def require_browser() -> None:
@@ -75,6 +75,12 @@ def cycle_series(loaded: LoadedConfig) -> list[MeasurementIn]:
 @pytest.fixture
 def served(demo_config: LoadedConfig, store: Store, store_path: Path) -> Iterator[str]:
     store.record_measurements(cycle_series(demo_config))
+    store.record_checkin(
+        "booking-5d",
+        at=NOW - timedelta(hours=3),
+        confidence="at_risk",
+        note="campaign slipped a week",
+    )
     server = StatusServer(dashboard_app(demo_config, store_path), port=0)
     server.start()
     try:
@@ -83,21 +89,23 @@ def served(demo_config: LoadedConfig, store: Store, store_path: Path) -> Iterato
         server.stop()
 
 
+@pytest.mark.parametrize("width", [1280, 420])
 def test_dashboard_in_chromium_shows_every_kr(
-    demo_config: LoadedConfig, tmp_path: Path, request: pytest.FixtureRequest
+    demo_config: LoadedConfig, request: pytest.FixtureRequest, width: int
 ) -> None:
     require_browser()
     from playwright.sync_api import sync_playwright
 
     base = request.getfixturevalue("served")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    SCREENSHOT.unlink(missing_ok=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    screenshot = SCREENSHOTS / f"dashboard-{width}.png"
+    screenshot.unlink(missing_ok=True)
     requested: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(
-                viewport={"width": 1280, "height": 900}, java_script_enabled=False
+                viewport={"width": width, "height": 900}, java_script_enabled=False
             )
             page = context.new_page()
             page.on("request", lambda req: requested.append(req.url))
@@ -113,9 +121,62 @@ def test_dashboard_in_chromium_shows_every_kr(
             # The stylesheet applied: the pace marker is positioned absolutely, in its bar.
             marker = page.locator('li[data-kr="booking-5d"] .bar-marker')
             assert marker.evaluate("m => getComputedStyle(m).position") == "absolute"
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            # The summary opens the page, inside the first screen; sources come last.
+            summary = page.locator("section.summary").bounding_box()
+            assert summary is not None and summary["y"] < 900
+            sources = page.locator("section.sources").bounding_box()
+            last_kr = page.locator("li.kr").last.bounding_box()
+            assert sources is not None and last_kr is not None
+            assert sources["y"] > last_kr["y"]
+            # The owner's word is on the card, beside the computed status.
+            checkin = page.locator('li[data-kr="booking-5d"] .kr-checkin')
+            assert "campaign slipped a week" in checkin.inner_text()
+            # Nothing runs off the side, even on a phone.
+            overflow = page.evaluate("() => document.documentElement.scrollWidth")
+            assert overflow <= width
+            page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
     assert requested and all(url.startswith(base + "/") for url in requested), requested
-    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert SCREENSHOT.stat().st_size > 50_000
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 50_000
+
+
+def test_a_browser_signs_in_with_the_form_and_keeps_a_strict_session_cookie(
+    demo_config: LoadedConfig, store: Store, store_path: Path
+) -> None:
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    token = "browser-token-2c9d"
+    server = StatusServer(dashboard_app(demo_config, store_path, token=token), port=0)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(java_script_enabled=False)
+                page = context.new_page()
+                answer = page.goto(base + "/kr/booking-5d")
+                assert answer is not None and answer.status == 401
+                page.fill("#token", "not-it")
+                page.click("button[type=submit]")
+                assert "That is not the token." in page.inner_text("main")
+                page.fill("#token", token)
+                page.click("button[type=submit]")
+                page.wait_for_url(base + "/kr/booking-5d")
+                assert page.locator("h1").inner_text() == (
+                    "70 % of newcomers book a doctor within 5 days"
+                )
+                [cookie] = context.cookies()
+                assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
+                assert token not in cookie["value"]
+                # Signed in, the whole dashboard opens without a header.
+                assert page.goto(base + "/").status == 200  # type: ignore[union-attr]
+                page.click("form.logout button")
+                assert page.goto(base + "/").status == 401  # type: ignore[union-attr]
+            finally:
+                browser.close()
+    finally:
+        server.stop()
