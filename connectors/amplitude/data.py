@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 FIRST_DAY = date(2026, 6, 1)
@@ -79,8 +80,9 @@ def adoption(day: date) -> float:
     return 0.12 + 0.18 * progress
 
 
+@lru_cache(maxsize=4)
 def generate(seed: int, zone: ZoneInfo) -> Dataset:
-    """The whole event history, the same for the same seed and zone."""
+    """The whole event history, the same for the same seed and zone (made once: read-only)."""
     rng = random.Random(seed)
     countries = [c for c, _ in COUNTRIES]
     weights = [w for _, w in COUNTRIES]
