@@ -1,7 +1,8 @@
 """The vendor sandboxes the demo talks to, each on a free local port.
 
-``config/demo.yaml`` names the ports 8701–8704; the demo takes free ones instead (a second demo,
-or a test run, may hold those) and writes the config with the ports it took (:func:`with_ports`).
+``config/demo.yaml`` names the ports 8701–8704 and 8707; the demo takes free ones instead (a
+second demo, or a test run, may hold those) and writes the config with the ports it took
+(:func:`with_ports`).
 Each is the connector's own wire-level sandbox (its ``sandbox.py``), started only when the demo
 config has a source of that type. With ``--as-of`` their clocks stand still at that moment, so
 "now" means the same to syncd and to the vendor. The demo's sandboxes are generous with rate
@@ -24,7 +25,13 @@ from syncd.errors import SyncdError
 DEMO_DIR = Path(".syncd-demo")
 
 
-DEFAULT_PORTS: dict[str, int] = {"ga4": 8701, "salesforce": 8702, "hubspot": 8703, "zendesk": 8704}
+DEFAULT_PORTS: dict[str, int] = {
+    "ga4": 8701,
+    "salesforce": 8702,
+    "hubspot": 8703,
+    "zendesk": 8704,
+    "amplitude": 8707,
+}
 """The ports ``config/demo.yaml`` names for each vendor's sandbox."""
 
 
@@ -38,6 +45,8 @@ def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
         }
     if vendor == "hubspot":
         return {"search_per_second": 100, "burst_limit": None}
+    if vendor == "amplitude":
+        return {"now": moment, "cost_per_5_minutes": 10**9, "cost_per_hour": 10**9}
     return {
         "now": moment,
         "requests_per_minute": 100_000,
@@ -50,6 +59,7 @@ SANDBOXES: dict[str, str] = {
     "salesforce": "connectors.salesforce.sandbox:SalesforceSandbox",
     "hubspot": "connectors.hubspot.sandbox:HubSpotSandbox",
     "zendesk": "connectors.zendesk.sandbox:ZendeskSandbox",
+    "amplitude": "connectors.amplitude.sandbox:AmplitudeSandbox",
 }
 
 

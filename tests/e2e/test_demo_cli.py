@@ -17,7 +17,9 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -59,7 +61,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         int(url.rsplit(":", 1)[1])
         for url in re.findall(r"https?://127\.0\.0\.1:\d+", result.stdout)
     }
-    assert len(ports) >= 4 and not ports & {8701, 8702, 8703, 8704, 9466}
+    assert len(ports) >= 5 and not ports & {8701, 8702, 8703, 8704, 8707, 9466}
     written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
     assert all(f"127.0.0.1:{port}" in written for port in ports)
     assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
@@ -99,6 +101,8 @@ DEMO_KRS = {
     "first-reply-time": "support",
     "support-csat": "support",
     "ticket-backlog": "support",
+    # Amplitude sandbox
+    "report-sharing": "product",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -148,6 +152,24 @@ def test_warehouse_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Co
     )
     assert status["onboarding-support-cost"]["value"] == pytest.approx(minutes / 60 * 55)
     assert status["nps"]["value"] == 61.0
+
+
+def test_amplitude_kr_matches_the_raw_events(status: dict) -> None:
+    # The sandbox's seeded events, counted by hand over the same 28 Zurich days.
+    from connectors.amplitude.data import SHARED, generate
+    from syncd.demo.sample import SEED
+
+    zurich = ZoneInfo("Europe/Zurich")
+    first, last = date(2026, 10, 24), date(2026, 11, 20)
+    days = [
+        e
+        for e in generate(SEED, zurich).events
+        if first <= e.time.astimezone(zurich).date() <= last
+    ]
+    sharers = {e.user.id for e in days if e.type == SHARED}
+    assert status["report-sharing"]["value"] == pytest.approx(
+        len(sharers) / len({e.user.id for e in days})
+    )
 
 
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
