@@ -63,12 +63,12 @@ class Dataset:
     users: list[User]
     events: list[Event]
     by_day: dict[date, list[Event]] = field(default_factory=dict)
+    times: dict[date, list[datetime]] = field(default_factory=dict)
 
     def on(self, day: date, now: datetime) -> Iterator[Event]:
         """The events of ``day`` (project zone) that happened at or before ``now``."""
         events = self.by_day.get(day, [])
-        stop = bisect_right([e.time for e in events], now) if events else 0
-        yield from events[:stop]
+        yield from events[: bisect_right(self.times.get(day, []), now)]
 
 
 def adoption(day: date) -> float:
@@ -119,4 +119,5 @@ def generate(seed: int, zone: ZoneInfo) -> Dataset:
         by_day[day] = today
         events.extend(today)
         day += timedelta(days=1)
-    return Dataset(zone, users, events, by_day)
+    times = {day: [e.time for e in events] for day, events in by_day.items()}
+    return Dataset(zone, users, events, by_day, times)
