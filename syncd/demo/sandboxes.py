@@ -1,6 +1,6 @@
 """The vendor sandboxes the demo talks to, each on a free local port.
 
-``config/demo.yaml`` names the ports 8701–8705; the demo takes free ones instead (a second demo,
+``config/demo.yaml`` names the ports 8701–8707; the demo takes free ones instead (a second demo,
 or a test run, may hold those) and writes the config with the ports it took (:func:`with_ports`).
 Each is the connector's own wire-level sandbox (its ``sandbox.py``), started only when the demo
 config has a source of that type. With ``--as-of`` their clocks stand still at that moment, so
@@ -31,6 +31,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "zendesk": 8704,
     "matomo": 8705,
     "mixpanel": 8706,
+    "amplitude": 8707,
 }
 """The ports ``config/demo.yaml`` names for each vendor's sandbox."""
 
@@ -49,6 +50,8 @@ def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
         return {"now": moment}
     if vendor == "mixpanel":  # 5 queries at once as at Mixpanel; the hourly budget raised
         return {"now": moment, "queries_per_hour": 100_000}
+    if vendor == "amplitude":
+        return {"now": moment, "cost_per_5_minutes": 10**9, "cost_per_hour": 10**9}
     return {
         "now": moment,
         "requests_per_minute": 100_000,
@@ -63,6 +66,7 @@ SANDBOXES: dict[str, str] = {
     "zendesk": "connectors.zendesk.sandbox:ZendeskSandbox",
     "matomo": "connectors.matomo.sandbox:MatomoSandbox",
     "mixpanel": "connectors.mixpanel.sandbox:MixpanelSandbox",
+    "amplitude": "connectors.amplitude.sandbox:AmplitudeSandbox",
 }
 
 

@@ -60,6 +60,8 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "ZENDESK_TOKEN": "zd-5",
         "MATOMO_TOKEN": "mt-7",
         "MIXPANEL_SECRET": "mp-7",
+        "AMPLITUDE_API_KEY": "amp-key-7",
+        "AMPLITUDE_SECRET_KEY": "amp-secret-8",
     }
     credentials = {"ga4.json": '{"type": "service_account"}', "sf.key": "PEM-KEY-6"}
     for name, text in credentials.items():
@@ -75,7 +77,8 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "postgresql+psycopg://syncd:db-secret-1@localhost/syncd"
     )
     assert sorted(s.type for s in config.sources.values()) == [
-        "ga4", "hubspot", "manual", "matomo", "mixpanel", "salesforce", "sql", "sql", "zendesk"
+        "amplitude", "ga4", "hubspot", "manual", "matomo", "mixpanel", "salesforce", "sql",
+        "sql", "zendesk",
     ]  # fmt: skip
     windows = {m.window.split(":")[0] for m in config.metrics.values()}
     assert {"trailing_28d", "cycle_to_date", "calendar_month", "snapshot", "since"} <= windows

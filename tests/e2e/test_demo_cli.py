@@ -61,7 +61,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         int(url.rsplit(":", 1)[1])
         for url in re.findall(r"https?://127\.0\.0\.1:\d+", result.stdout)
     }
-    assert len(ports) >= 4 and not ports & {8701, 8702, 8703, 8704, 9466}
+    assert len(ports) >= 5 and not ports & {8701, 8702, 8703, 8704, 8707, 9466}
     written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
     assert all(f"127.0.0.1:{port}" in written for port in ports)
     assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
@@ -105,6 +105,8 @@ DEMO_KRS = {
     "newsletter-signups": "analytics",
     # Mixpanel sandbox
     "activation-7d": "product",
+    # Amplitude sandbox
+    "report-sharing": "app",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -191,6 +193,24 @@ def test_mixpanel_activation_matches_the_raw_events(status: dict) -> None:
     assert status["activation-7d"]["value"] == pytest.approx(expected)
 
 
+def test_amplitude_kr_matches_the_raw_events(status: dict) -> None:
+    # The sandbox's seeded events, counted by hand over the same 28 Zurich days.
+    from connectors.amplitude.data import SHARED, generate
+    from syncd.demo.sample import SEED
+
+    zurich = ZoneInfo("Europe/Zurich")
+    first, last = date(2026, 10, 24), date(2026, 11, 20)
+    days = [
+        e
+        for e in generate(SEED, zurich).events
+        if first <= e.time.astimezone(zurich).date() <= last
+    ]
+    sharers = {e.user.id for e in days if e.type == SHARED}
+    assert status["report-sharing"]["value"] == pytest.approx(
+        len(sharers) / len({e.user.id for e in days})
+    )
+
+
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
     kr = status["conversion-rate"]
     assert kr["attainment"] == pytest.approx((kr["value"] - 0.032) / (0.055 - 0.032))
@@ -242,7 +262,7 @@ def test_validate_and_schema(demo_dir: Path) -> None:
     # The example references production secrets: validate checks their syntax only…
     example = REPO / "config" / "example.yaml"
     result = syncd("validate", str(example), cwd=demo_dir)
-    assert "valid: 1 file(s), 4 objectives, 14 key results, 0 warning(s)" in result.stdout
+    assert "valid: 1 file(s), 4 objectives, 15 key results, 0 warning(s)" in result.stdout
     # …and reads them, as a sync would, with --secrets.
     result = syncd("validate", "--secrets", str(example), cwd=demo_dir, check=False)
     assert result.returncode == 2
