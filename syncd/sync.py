@@ -2,8 +2,8 @@
 
 The plan binds each KR to its metric at the KR's current *slot* (its schedule's latest moment),
 so running the same pass twice in one slot measures the same windows and the store updates rows
-instead of adding them. Sources are collected one after another, each isolated: a failing source
-costs only the KRs that need it.
+instead of adding them. Sources are collected in parallel, each isolated: a failing source
+costs only the KRs that need it, and a pass takes as long as its slowest source.
 
 Two rules are decided here, once, for every connector (each reads its query's
 :class:`~syncd.abc.QueryTraits`):
@@ -38,7 +38,7 @@ from syncd.abc import (
     RetryPolicy,
     Window,
 )
-from syncd.collect import ConnectorPool, SourceOutcome, collect_from_source
+from syncd.collect import ConnectorPool, SourceOutcome, collect_sources
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult, Metric, Objective
 from syncd.errors import ConfigError, ConfigIssue
@@ -263,10 +263,7 @@ class Syncer:
         for binding in bindings:
             for request in binding.requests(self.evaluator):
                 by_source[request.source].setdefault(request.key, request)
-        outcomes = {
-            source: collect_from_source(pool, source, list(requests.values()))
-            for source, requests in by_source.items()
-        }
+        outcomes = collect_sources(pool, {s: list(r.values()) for s, r in by_source.items()})
         results: dict[RequestKey, CollectResult] = {}
         for outcome in outcomes.values():
             results.update(outcome.results)

@@ -5,6 +5,7 @@ Expected values are worked out by hand: the fake answers ``per_day`` × window l
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -116,6 +117,18 @@ def test_each_distinct_request_is_asked_once(write_config, sqlite_store, daily_c
     # day, and the zero series; shop: orders over 7 days and over the day.
     assert report.sources["web"].stats.calls == 3
     assert report.sources["shop"].stats.calls == 2
+
+
+def test_the_sources_of_a_pass_are_collected_at_once(write_config, sqlite_store, daily_connector):
+    loaded = write_config(CONFIG)
+    # Every fetch waits until all three are in flight: web's two (requests of a source in
+    # parallel) and shop's one (sources in parallel); otherwise the barrier breaks.
+    daily_connector.barrier = threading.Barrier(3, timeout=10)
+    report = Syncer(loaded).run(sqlite_store, AS_OF, kr_ids=["visits-7d", "gap"])
+    assert values(report) == {"visits-7d": 700.0, "gap": 95.0}
+    assert {name: o.stats.calls for name, o in report.sources.items()} == {"web": 2, "shop": 1}
+    runs = {run.source: (run.outcome, run.upstream_calls) for run in sqlite_store.runs()}
+    assert runs == {"web": ("ok", 2), "shop": ("ok", 1)}
 
 
 def test_second_sync_in_the_same_slot_updates_instead_of_adding(write_config, sqlite_store):
