@@ -24,8 +24,9 @@ the rest, the same for every vendor:
   any other exception       wrapped in a ``SourceError`` naming the connector; the request
   ========================  =========================================================
 
-- **concurrency**: a source's batches are fetched on a thread pool as large as its limiter's
-  ``concurrency`` (its config's, else the connector's default); the limiter in
+- **concurrency**: in a pass (:func:`collect_from_source`), a source's batches are fetched on
+  a thread pool as large as its limiter's ``concurrency`` (its config's, else the connector's
+  default; ``Connector.collect`` asks one after another); the limiter in
   ``Connector.call`` keeps every upstream call within the source's rate and concurrency. After
   a failure of the source, batches not yet started are not asked (those already in flight
   finish and count);
@@ -167,8 +168,11 @@ def _classified(connector: AnyConnector, exc: Exception) -> SourceError:
     )
 
 
-def run_connector(connector: AnyConnector, requests: Sequence[AnyRequest]) -> SourceOutcome:
-    """Answer ``requests`` (one source's) through ``connector``; never raises a source's
+def run_connector(
+    connector: AnyConnector, requests: Sequence[AnyRequest], *, concurrency: int = 1
+) -> SourceOutcome:
+    """Answer ``requests`` (one source's) through ``connector``, up to ``concurrency`` batches
+    in flight (default one after another, in the order asked); never raises a source's
     failure. Duplicate requests (same key) are asked once."""
     context = connector.context
     source = context.source
@@ -242,7 +246,7 @@ def run_connector(connector: AnyConnector, requests: Sequence[AnyRequest]) -> So
         except Exception as exc:
             batches = []
             outcome.error = _classified(connector, exc)
-        workers = min(len(batches), _concurrency(connector))
+        workers = min(len(batches), concurrency)
         if workers <= 1:
             for batch in batches:
                 run_batch(batch)
@@ -352,7 +356,7 @@ def collect_from_source(
         outcome.duration = time.monotonic() - started
         health.note(source, error)
     else:
-        outcome = run_connector(connector, requests)
+        outcome = run_connector(connector, requests, concurrency=_concurrency(connector))
     observed = sum(isinstance(r, Observation) for r in outcome.results.values())
     log.info(
         "source.collected",

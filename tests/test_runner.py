@@ -23,7 +23,7 @@ from syncd.abc import (
     SourceConfig,
     Window,
 )
-from syncd.collect import health, run_connector
+from syncd.collect import ConnectorPool, collect_from_source, health, run_connector
 from syncd.errors import (
     AuthError,
     QueryError,
@@ -72,8 +72,7 @@ def connector() -> Any:
         retry=RetryPolicy(attempts=3, initial_wait=0, max_wait=0, max_retry_after=1),
         sleep=lambda seconds: None,
     )
-    # One request in flight at a time, so the order in which they are asked is known.
-    yield ScriptConnector(ScriptConfig(type="script", concurrency=1), context)
+    yield ScriptConnector(ScriptConfig(type="script"), context)
     health.note("crm", None)
 
 
@@ -211,13 +210,13 @@ class GatedConnector(Connector[ScriptConfig, ScriptQuery]):
                 self.in_flight -= 1
 
 
-def gated(concurrency: int, *, limiter: bool = True) -> GatedConnector:
+def gated(concurrency: int) -> GatedConnector:
     config = ScriptConfig(type="script", concurrency=concurrency)
     context = ConnectorContext(
         "crm",
         ZURICH,
         retry=RetryPolicy(attempts=3, initial_wait=0, max_wait=0, max_retry_after=1),
-        limiter=GatedConnector.limiter_for(config) if limiter else None,
+        limiter=GatedConnector.limiter_for(config),
         sleep=lambda seconds: None,
     )
     return GatedConnector(config, context)
@@ -228,7 +227,7 @@ def test_a_sources_requests_are_in_flight_up_to_its_concurrency() -> None:
     # Each fetch waits until three are in flight together: with fewer workers it would break.
     barrier = threading.Barrier(3, timeout=10)
     connector.gate = lambda n: barrier.wait()
-    outcome = run_connector(connector, requests(*range(1, 10)))
+    outcome = run_connector(connector, requests(*range(1, 10)), concurrency=3)
     assert outcome.outcome == "ok"
     assert sorted(r.value for r in outcome.results.values()) == [float(n) for n in range(1, 10)]
     assert connector.most_in_flight == 3  # never more than the source allows
@@ -236,12 +235,20 @@ def test_a_sources_requests_are_in_flight_up_to_its_concurrency() -> None:
     assert outcome.stats.calls == 9
 
 
-def test_without_a_limiter_the_connectors_default_concurrency_applies() -> None:
-    connector = gated(2, limiter=False)
+def test_a_pass_keeps_as_many_in_flight_as_the_source_allows_never_more() -> None:
+    connector = gated(2)
+    pool = ConnectorPool({}, ZURICH)
+    pool._open["crm"] = connector  # the pass's pool hands out this connector
     barrier = threading.Barrier(2, timeout=10)
     connector.gate = lambda n: barrier.wait()
-    outcome = run_connector(connector, requests(1, 2, 3, 4))
+    outcome = collect_from_source(pool, "crm", requests(1, 2, 3, 4, 5, 6))
     assert outcome.outcome == "ok" and connector.most_in_flight == 2
+
+
+def test_connector_collect_asks_one_request_after_another() -> None:
+    connector = gated(4)
+    assert [r.value for r in connector.collect(requests(3, 1, 2))] == [3.0, 1.0, 2.0]
+    assert connector.asked == [3, 1, 2] and connector.most_in_flight == 1
 
 
 def test_after_a_source_failure_requests_not_yet_started_are_not_asked() -> None:
@@ -257,7 +264,7 @@ def test_after_a_source_failure_requests_not_yet_started_are_not_asked() -> None
         time.sleep(0.2)
 
     connector.gate = gate
-    outcome = run_connector(connector, requests(*range(1, 11)))
+    outcome = run_connector(connector, requests(*range(1, 11)), concurrency=2)
     by_n = {result.request.query.n: result for result in outcome.results.values()}
     assert sorted(connector.asked) == [1, 2]  # 3 … 10 never asked
     assert isinstance(by_n[2], Observation) and by_n[2].value == 2.0
@@ -272,7 +279,7 @@ def test_stats_count_each_runs_own_calls_and_retries_under_concurrency() -> None
     outcomes: dict[str, Any] = {}
 
     def run(name: str, ns: range) -> None:
-        outcomes[name] = run_connector(connector, requests(*ns))
+        outcomes[name] = run_connector(connector, requests(*ns), concurrency=4)
 
     threads = [
         threading.Thread(target=run, args=("a", range(1, 13))),

@@ -66,6 +66,7 @@ class Store:
         self._engine = engine
         self._writer = writing(engine)
         self._url = url
+        self._synced: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
         self.owner = owner or runs.instance_id()
         self._interrupted_closed = False
 
@@ -137,8 +138,12 @@ class Store:
                     f"{kind} id(s) {', '.join(repeated)} appear more than once",
                     "give every objective and key result its own id",
                 )
+        rows = (definitions.objective_rows(config), definitions.key_result_rows(config))
+        if rows == self._synced:
+            return  # already mirrored by this store (the CLI opens it, then a pass syncs)
         with self._writing("syncing definitions") as session:
-            definitions.sync(session, config, utcnow())
+            definitions.sync(session, config, utcnow(), rows)
+        self._synced = rows
 
     def record_measurements(self, items: Sequence[MeasurementIn]) -> WriteResult:
         """Write every storable item of ``items`` in one transaction, upserting on (KR, window
