@@ -194,6 +194,18 @@ class Store:
         with self._reading("reading measurements") as session:
             return reads.history(session, key_result_id, since=since, until=until)
 
+    def histories(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[Measurement]]:
+        """:meth:`measurements` of many KRs at once (a few set-based queries); a KR without
+        measurements in the range is absent."""
+        with self._reading("reading measurements") as session:
+            return reads.histories(session, key_result_ids, since=since, until=until)
+
     def latest(self, key_result_ids: Sequence[str] | None = None) -> dict[str, Measurement]:
         """The latest measurement (by window end) of each KR, or of the given ones."""
         with self._reading("reading measurements") as session:

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult
-from syncd.overview import build_overview
+from syncd.overview import build_overview, cycle_histories
 from syncd.progress import KRProgress, ObjectiveProgress, cycle_bounds, expected
-from syncd.store import Store
+from syncd.store import Measurement, Store
 from syncd.store.runs import INTERRUPTED
 from syncd.store.tables import SyncRun
 from syncd.windows import local_midnight
@@ -108,14 +108,15 @@ def load_dashboard_data(loaded: LoadedConfig, store: Store, now: datetime) -> Da
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     config = loaded.config
-    overview = build_overview(loaded, store, now)
+    histories = cycle_histories(loaded, store, now)  # read once, for progress and charts
+    overview = build_overview(loaded, store, now, histories)
     configured = {kr.id: kr for _, kr in config.key_results()}
     views: dict[str, KRView] = {}
     for objective in overview:
         cycle = config.cycles[objective.cycle]
         for progress in objective.key_results:
             views[progress.id] = _kr_view(
-                progress, configured[progress.id], cycle, store, loaded, now
+                progress, configured[progress.id], cycle, histories.get(progress.id, []), loaded
             )
     return DashboardData(
         now=now,
@@ -141,13 +142,11 @@ def _kr_view(
     progress: KRProgress,
     kr: KeyResult,
     cycle: Cycle,
-    store: Store,
+    rows: Sequence[Measurement],
     loaded: LoadedConfig,
-    now: datetime,
 ) -> KRView:
     tz = loaded.config.tz
     start, end = cycle_bounds(cycle, tz)
-    rows = store.measurements(kr.id, since=start, until=min(end, now.astimezone(UTC)))
     history = tuple(
         HistoryPoint(
             window_start=row.window_start,
