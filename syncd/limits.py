@@ -3,8 +3,9 @@
 Each source gets one :class:`SourceLimiter` for the life of its connector (shared by every run
 of a daemon), applied by ``Connector.call`` around each upstream attempt, so a connector
 honours its vendor's quotas without code of its own; the runner keeps up to ``concurrency``
-fetches of a source in flight, so the limiter, not the runner, sets the pace. The limits come from the source's config
-(``rate_limit``, ``concurrency``) or the connector's documented defaults.
+fetches of a source in flight, so the limiter, not the runner, sets the pace. The limits come
+from the source's config (``rate_limit``, ``concurrency``) or the connector's documented
+defaults.
 """
 
 from __future__ import annotations
