@@ -24,6 +24,12 @@ the rest, the same for every vendor:
   any other exception       wrapped in a ``SourceError`` naming the connector; the request
   ========================  =========================================================
 
+- **concurrency**: in a pass (:func:`collect_from_source`), a source's batches are fetched on
+  a thread pool as large as its limiter's ``concurrency`` (its config's, else the connector's
+  default; ``Connector.collect`` asks one after another); the limiter in
+  ``Connector.call`` keeps every upstream call within the source's rate and concurrency. After
+  a failure of the source, batches not yet started are not asked (those already in flight
+  finish and count);
 - **logging once**: a source that starts failing is logged once as ``source.failing`` and once
   as ``source.recovered`` when it answers again, not on every run.
 
@@ -33,9 +39,11 @@ stops the others.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -160,8 +168,11 @@ def _classified(connector: AnyConnector, exc: Exception) -> SourceError:
     )
 
 
-def run_connector(connector: AnyConnector, requests: Sequence[AnyRequest]) -> SourceOutcome:
-    """Answer ``requests`` (one source's) through ``connector``; never raises a source's
+def run_connector(
+    connector: AnyConnector, requests: Sequence[AnyRequest], *, concurrency: int = 1
+) -> SourceOutcome:
+    """Answer ``requests`` (one source's) through ``connector``, up to ``concurrency`` batches
+    in flight (default one after another, in the order asked); never raises a source's
     failure. Duplicate requests (same key) are asked once."""
     context = connector.context
     source = context.source
@@ -195,6 +206,39 @@ def run_connector(connector: AnyConnector, requests: Sequence[AnyRequest]) -> So
             return
         outcome.results[request.key] = Observation(request, value, _describe(connector, request))
 
+    lock = threading.Lock()
+
+    def settle_all(
+        batch: Sequence[AnyRequest],
+        answers: Mapping[RequestKey, Any] | None,
+        error: SourceError | None,
+    ) -> None:
+        with lock:
+            for request in batch:
+                settle(request, error if answers is None else answers.get(request.key))
+
+    def source_failed() -> SourceError | None:
+        with lock:
+            failed = outcome.error
+        return failed if isinstance(failed, _FAILS_THE_SOURCE) else None
+
+    def run_batch(batch: Sequence[AnyRequest]) -> None:
+        if (failed := source_failed()) is not None:
+            settle_all(batch, None, failed)  # the source failed meanwhile: not asked
+            return
+        try:
+            try:
+                answers = connector.fetch_batch(batch)
+            except Exception as exc:
+                raise _classified(connector, exc) from exc
+        except SourceError as error:
+            if isinstance(error, _FAILS_THE_SOURCE):
+                with lock:
+                    outcome.error = outcome.error or error
+            settle_all(batch, None, error)
+            return
+        settle_all(batch, answers, None)
+
     token = run_stats.set(outcome.stats)
     try:
         try:
@@ -202,30 +246,34 @@ def run_connector(connector: AnyConnector, requests: Sequence[AnyRequest]) -> So
         except Exception as exc:
             batches = []
             outcome.error = _classified(connector, exc)
-        for batch in batches:
-            if outcome.error is not None and isinstance(outcome.error, _FAILS_THE_SOURCE):
-                for request in batch:
-                    settle(request, outcome.error)
-                continue
-            try:
-                try:
-                    answers = connector.fetch_batch(batch)
-                except Exception as exc:
-                    raise _classified(connector, exc) from exc
-            except SourceError as error:
-                if isinstance(error, _FAILS_THE_SOURCE):
-                    outcome.error = error
-                for request in batch:
-                    settle(request, error)
-                continue
-            for request in batch:
-                settle(request, answers.get(request.key))
+        workers = min(len(batches), concurrency)
+        if workers <= 1:
+            for batch in batches:
+                run_batch(batch)
+        else:
+            # Each worker runs in a copy of this context, so its calls count in this run.
+            with ThreadPoolExecutor(workers, thread_name_prefix=f"syncd-{source}") as executor:
+                futures = [
+                    executor.submit(contextvars.copy_context().run, run_batch, batch)
+                    for batch in batches
+                ]
+                for future in futures:
+                    future.result()
     finally:
         run_stats.reset(token)
     context.stats.add(outcome.stats)
     outcome.duration = time.monotonic() - started
     health.note(source, outcome.error if outcome.outcome == "failed" else None)
     return outcome
+
+
+def _concurrency(connector: AnyConnector) -> int:
+    """How many fetches of the source may be in flight: its limiter's bound (configured
+    ``concurrency``, else the connector's default)."""
+    limiter = connector.context.limiter
+    if limiter is not None:
+        return limiter.concurrency
+    return connector.config.concurrency or connector.default_concurrency
 
 
 def _describe(connector: AnyConnector, request: AnyRequest) -> str:
@@ -308,7 +356,7 @@ def collect_from_source(
         outcome.duration = time.monotonic() - started
         health.note(source, error)
     else:
-        outcome = run_connector(connector, requests)
+        outcome = run_connector(connector, requests, concurrency=_concurrency(connector))
     observed = sum(isinstance(r, Observation) for r in outcome.results.values())
     log.info(
         "source.collected",
@@ -322,3 +370,22 @@ def collect_from_source(
         error=outcome.error_text(),
     )
     return outcome
+
+
+def collect_sources(
+    pool: ConnectorPool, requests: Mapping[str, Sequence[AnyRequest]]
+) -> dict[str, SourceOutcome]:
+    """Collect every source's requests at once, one thread per source (each source's runner
+    then keeps its own requests in flight); outcomes in the order of ``requests``."""
+    if len(requests) <= 1:
+        return {
+            source: collect_from_source(pool, source, asked) for source, asked in requests.items()
+        }
+    with ThreadPoolExecutor(len(requests), thread_name_prefix="syncd-source") as executor:
+        futures = {
+            source: executor.submit(
+                contextvars.copy_context().run, collect_from_source, pool, source, asked
+            )
+            for source, asked in requests.items()
+        }
+        return {source: future.result() for source, future in futures.items()}

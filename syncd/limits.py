@@ -1,9 +1,11 @@
 """Per-source limits on upstream calls: a request rate and a concurrency bound.
 
 Each source gets one :class:`SourceLimiter` for the life of its connector (shared by every run
-of a daemon), applied by :func:`syncd.retry.call_upstream` around each attempt, so a connector
-honours its vendor's quotas without code of its own. The limits come from the source's config
-(``rate_limit``, ``concurrency``) or the connector's documented defaults.
+of a daemon), applied by ``Connector.call`` around each upstream attempt, so a connector
+honours its vendor's quotas without code of its own; the runner keeps up to ``concurrency``
+fetches of a source in flight, so the limiter, not the runner, sets the pace. The limits come
+from the source's config (``rate_limit``, ``concurrency``) or the connector's documented
+defaults.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class SourceLimiter:
         self._sleep = sleep
         self._updated = clock()
         self._lock = threading.Lock()
+        self.concurrency = concurrency
         self._in_flight = threading.BoundedSemaphore(concurrency)
         self.waited = 0.0  # seconds spent waiting for the rate limit, for tests and stats
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from datetime import datetime
 
 from syncd.config import LoadedConfig
@@ -15,26 +16,50 @@ from syncd.progress import (
     evaluate_objective,
     roll_up,
 )
-from syncd.store import Store
+from syncd.store import Measurement, Store
 
 
-def build_overview(loaded: LoadedConfig, store: Store, now: datetime) -> list[ObjectiveProgress]:
-    """Evaluate each objective from the measurements taken up to ``now``, in config order.
+def cycle_histories(
+    loaded: LoadedConfig, store: Store, now: datetime
+) -> dict[str, list[Measurement]]:
+    """Every KR's measurements within its cycle up to ``now``: one set-based read per cycle,
+    never one query per KR."""
+    config = loaded.config
+    by_cycle: dict[str, list[str]] = defaultdict(list)
+    for objective, kr in config.key_results():
+        by_cycle[objective.cycle].append(kr.id)
+    found: dict[str, list[Measurement]] = {}
+    for cycle_id, kr_ids in by_cycle.items():
+        cycle = config.cycles[cycle_id]
+        bounds = cycle_bounds(cycle.start, cycle.end, config.tz)
+        found.update(store.histories(kr_ids, since=bounds.start, until=min(bounds.end, now)))
+    return found
+
+
+def build_overview(
+    loaded: LoadedConfig,
+    store: Store,
+    now: datetime,
+    histories: dict[str, list[Measurement]] | None = None,
+) -> list[ObjectiveProgress]:
+    """Evaluate each objective from the measurements taken up to ``now``, in config order
+    (``histories``: :func:`cycle_histories`, when the caller has read them already).
 
     Each KR carries its owner's latest check-in (confidence and note) up to ``now``; each
     objective's score folds in the objectives aligned to it (:func:`~syncd.progress.roll_up`).
     """
     config = loaded.config
+    if histories is None:
+        histories = cycle_histories(loaded, store, now)
     latest_checkins = store.latest_checkins([kr.id for _, kr in config.key_results()], until=now)
     overview = []
     for objective in config.objectives:
         cycle = config.cycles[objective.cycle]
-        bounds = cycle_bounds(cycle.start, cycle.end, config.tz)
         progress: list[KRProgress] = []
         for kr in objective.key_results:
             points = [
                 Point(at=m.window_end, value=m.value, collected_at=m.collected_at, source=m.source)
-                for m in store.measurements(kr.id, since=bounds.start, until=min(bounds.end, now))
+                for m in histories.get(kr.id, ())
             ]
             evaluated = evaluate_kr(
                 objective, kr, cycle, points, now=now, settings=config.progress, tz=config.tz

@@ -2,8 +2,8 @@
 
 The plan binds each KR to its metric at the KR's current *slot* (its schedule's latest moment),
 so running the same pass twice in one slot measures the same windows and the store updates rows
-instead of adding them. Sources are collected one after another, each isolated: a failing source
-costs only the KRs that need it.
+instead of adding them. Sources are collected in parallel, each isolated: a failing source
+costs only the KRs that need it, and a pass takes as long as its slowest source.
 
 Two rules are decided here, once, for every connector (each reads its query's
 :class:`~syncd.abc.QueryTraits`):
@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -38,7 +39,7 @@ from syncd.abc import (
     RetryPolicy,
     Window,
 )
-from syncd.collect import ConnectorPool, SourceOutcome, collect_from_source
+from syncd.collect import ConnectorPool, SourceOutcome, collect_sources
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult, Metric, Objective
 from syncd.errors import ConfigError, ConfigIssue
@@ -151,6 +152,7 @@ class Syncer:
             )
         bindings: list[Binding] = []
         skipped: list[tuple[str, str]] = []
+        slots = _Slots(self.tz)  # once per schedule and moment, not once per KR
         for objective, kr in self.config.key_results():
             if wanted is not None and kr.id not in wanted:
                 continue
@@ -162,7 +164,7 @@ class Syncer:
                 skipped.append((kr.id, "manual source: values arrive by `syncd checkin`"))
                 continue
             cycle = self.config.cycles[objective.cycle]
-            slot = self._slot(kr, cycle, as_of, per_schedule=per_schedule)
+            slot = self._slot(kr, cycle, as_of, per_schedule=per_schedule, slots=slots)
             if isinstance(slot, str):
                 skipped.append((kr.id, slot))
                 continue
@@ -170,7 +172,7 @@ class Syncer:
             if window.is_snapshot and parse_window(metric.window).kind != "snapshot":
                 skipped.append((kr.id, f"empty window at {slot.isoformat()}"))
                 continue
-            current = parse_schedule(kr.schedule).slot(present, self.tz)
+            current = slots.slot(kr.schedule, present)
             bound = self.bind(objective, kr, metric, slot, window, past=slot < current)
             if isinstance(bound, str):
                 skipped.append((kr.id, bound))
@@ -221,10 +223,17 @@ class Syncer:
         return snapped, days
 
     def _slot(
-        self, kr: KeyResult, cycle: Cycle, as_of: datetime, *, per_schedule: bool
+        self,
+        kr: KeyResult,
+        cycle: Cycle,
+        as_of: datetime,
+        *,
+        per_schedule: bool,
+        slots: _Slots | None = None,
     ) -> datetime | str:
         bounds = cycle_bounds(cycle.start, cycle.end, self.tz)
-        slot = parse_schedule(kr.schedule).slot(as_of, self.tz) if per_schedule else as_of
+        slots = slots or _Slots(self.tz)
+        slot = slots.slot(kr.schedule, as_of) if per_schedule else as_of
         if slot <= bounds.start:
             return f"cycle starts {cycle.start.isoformat()}"
         if slot > bounds.end:
@@ -263,10 +272,7 @@ class Syncer:
         for binding in bindings:
             for request in binding.requests(self.evaluator):
                 by_source[request.source].setdefault(request.key, request)
-        outcomes = {
-            source: collect_from_source(pool, source, list(requests.values()))
-            for source, requests in by_source.items()
-        }
+        outcomes = collect_sources(pool, {s: list(r.values()) for s, r in by_source.items()})
         results: dict[RequestKey, CollectResult] = {}
         for outcome in outcomes.values():
             results.update(outcome.results)
@@ -400,6 +406,21 @@ class Syncer:
                     break
                 day += timedelta(days=1)
         return total
+
+
+class _Slots:
+    """Schedule slots of one pass, each computed once per (schedule, moment): a thousand KRs
+    share a handful of schedules, and a cron slot costs a walk through fire times."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self._tz = tz
+        self._known: dict[tuple[str, datetime], datetime] = {}
+
+    def slot(self, spec: str, moment: datetime) -> datetime:
+        key = (spec, moment)
+        if key not in self._known:
+            self._known[key] = parse_schedule(spec).slot(moment, self._tz)
+        return self._known[key]
 
 
 def _utcnow() -> datetime:

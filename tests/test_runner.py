@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from syncd.abc import (
     SourceConfig,
     Window,
 )
-from syncd.collect import health, run_connector
+from syncd.collect import ConnectorPool, collect_from_source, health, run_connector
 from syncd.errors import (
     AuthError,
     QueryError,
@@ -168,3 +169,128 @@ def test_stats_are_per_run_even_when_runs_share_a_connector(connector: ScriptCon
         ScriptConnector._answer = original  # type: ignore[method-assign]
     assert totals == [2, 2]
     assert connector.context.stats.calls == 4
+
+
+# ---- concurrency ---------------------------------------------------------------------------
+
+
+class GatedConnector(Connector[ScriptConfig, ScriptQuery]):
+    """Answers ``n`` once ``gate(n)`` lets it; counts the fetches in flight at once."""
+
+    config_model = ScriptConfig
+    query_model = ScriptQuery
+
+    def __init__(self, config: ScriptConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.asked: list[int] = []
+        self.gate: Any = lambda n: None
+        self.first_attempt_fails = False
+        self.failed_once: set[int] = set()
+
+    def fetch(self, request: MetricRequest[ScriptQuery]) -> RawValue:
+        return self.call(lambda: self._answer(request.query.n), what=f"n={request.query.n}")
+
+    def _answer(self, n: int) -> RawValue:
+        with self.lock:
+            self.asked.append(n)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            fail = self.first_attempt_fails and n not in self.failed_once
+            self.failed_once.add(n)
+        try:
+            if fail:
+                raise TransientSourceError(f"502 for {n}")
+            self.gate(n)
+            return n
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def gated(concurrency: int) -> GatedConnector:
+    config = ScriptConfig(type="script", concurrency=concurrency)
+    context = ConnectorContext(
+        "crm",
+        ZURICH,
+        retry=RetryPolicy(attempts=3, initial_wait=0, max_wait=0, max_retry_after=1),
+        limiter=GatedConnector.limiter_for(config),
+        sleep=lambda seconds: None,
+    )
+    return GatedConnector(config, context)
+
+
+def test_a_sources_requests_are_in_flight_up_to_its_concurrency() -> None:
+    connector = gated(3)
+    # Each fetch waits until three are in flight together: with fewer workers it would break.
+    barrier = threading.Barrier(3, timeout=10)
+    connector.gate = lambda n: barrier.wait()
+    outcome = run_connector(connector, requests(*range(1, 10)), concurrency=3)
+    assert outcome.outcome == "ok"
+    assert sorted(r.value for r in outcome.results.values()) == [float(n) for n in range(1, 10)]
+    assert connector.most_in_flight == 3  # never more than the source allows
+    assert sorted(connector.asked) == list(range(1, 10))
+    assert outcome.stats.calls == 9
+
+
+def test_a_pass_keeps_as_many_in_flight_as_the_source_allows_never_more() -> None:
+    connector = gated(2)
+    pool = ConnectorPool({}, ZURICH)
+    pool._open["crm"] = connector  # the pass's pool hands out this connector
+    barrier = threading.Barrier(2, timeout=10)
+    connector.gate = lambda n: barrier.wait()
+    outcome = collect_from_source(pool, "crm", requests(1, 2, 3, 4, 5, 6))
+    assert outcome.outcome == "ok" and connector.most_in_flight == 2
+
+
+def test_connector_collect_asks_one_request_after_another() -> None:
+    connector = gated(4)
+    assert [r.value for r in connector.collect(requests(3, 1, 2))] == [3.0, 1.0, 2.0]
+    assert connector.asked == [3, 1, 2] and connector.most_in_flight == 1
+
+
+def test_after_a_source_failure_requests_not_yet_started_are_not_asked() -> None:
+    connector = gated(2)
+    auth = AuthError("token revoked")
+
+    def gate(n: int) -> None:
+        # 1 and 2 are in flight together; 1 fails the source, 2 finishes after that.
+        while {1, 2} - set(connector.asked):
+            time.sleep(0.001)
+        if n == 1:
+            raise auth
+        time.sleep(0.2)
+
+    connector.gate = gate
+    outcome = run_connector(connector, requests(*range(1, 11)), concurrency=2)
+    by_n = {result.request.query.n: result for result in outcome.results.values()}
+    assert sorted(connector.asked) == [1, 2]  # 3 … 10 never asked
+    assert isinstance(by_n[2], Observation) and by_n[2].value == 2.0
+    assert all(by_n[n].error is auth for n in (1, *range(3, 11)))
+    assert outcome.error is auth and outcome.outcome == "partial"
+    health.note("crm", None)
+
+
+def test_stats_count_each_runs_own_calls_and_retries_under_concurrency() -> None:
+    connector = gated(4)
+    connector.first_attempt_fails = True  # each request: a 502, then its answer
+    outcomes: dict[str, Any] = {}
+
+    def run(name: str, ns: range) -> None:
+        outcomes[name] = run_connector(connector, requests(*ns), concurrency=4)
+
+    threads = [
+        threading.Thread(target=run, args=("a", range(1, 13))),
+        threading.Thread(target=run, args=("b", range(100, 105))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert (outcomes["a"].stats.calls, outcomes["a"].stats.retries) == (24, 12)
+    assert (outcomes["b"].stats.calls, outcomes["b"].stats.retries) == (10, 5)
+    assert connector.context.stats.calls == 34  # the lifetime total is their sum
+    assert outcomes["a"].outcome == outcomes["b"].outcome == "ok"
+    assert connector.most_in_flight <= 4  # both runs share the source's limiter

@@ -76,6 +76,7 @@ def _merge_mapping(merged: Merged, parsed: ParsedFile, section: str, value: dict
             return
         target = merged.data[section] = {}
     _take_key(merged, parsed, (section,))
+    below = parsed.positions.children((section,))
     for name, entry in value.items():
         if name in target:
             first = merged.positions.get((section, name))
@@ -93,7 +94,8 @@ def _merge_mapping(merged: Merged, parsed: ParsedFile, section: str, value: dict
             )
             continue
         target[name] = entry
-        _take(merged, parsed, (section, name))
+        for at, position in below.get(name, {}).items():
+            merged.positions.add(at, position)
 
 
 def _merge_list(merged: Merged, parsed: ParsedFile, section: str, value: list[Any]) -> None:

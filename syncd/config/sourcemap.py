@@ -59,6 +59,16 @@ class SourceMap:
         size = len(prefix)
         return {path: pos for path, pos in self.positions.items() if path[:size] == prefix}
 
+    def children(self, prefix: KeyPath) -> dict[str | int, dict[KeyPath, Position]]:
+        """Every position strictly below ``prefix``, grouped by the key right after it: one
+        pass over the map, where calling :meth:`under` per child would grow with the square."""
+        size = len(prefix)
+        grouped: dict[str | int, dict[KeyPath, Position]] = {}
+        for path, position in self.positions.items():
+            if len(path) > size and path[:size] == prefix:
+                grouped.setdefault(path[size], {})[path] = position
+        return grouped
+
     def add_shifted(self, other: SourceMap, section: str, offset: int) -> None:
         """Add ``other``'s positions under list ``section``, its item indexes moved by ``offset``.
 

@@ -76,41 +76,62 @@ def duplicates(ids: Iterable[str]) -> list[str]:
     return sorted(name for name, count in Counter(ids).items() if count > 1)
 
 
-def sync(session: Session, config: Config, now: datetime) -> None:
-    """Upsert the config's cycles, objectives and KRs and deactivate the ones it dropped."""
+MAX_PARAMETERS = 30_000
+"""Bind parameters per statement at most: PostgreSQL refuses more than 65,535 and SQLite
+(3.32 and later) 32,766, so definitions are written in chunks below both."""
+
+
+def sync(
+    session: Session,
+    config: Config,
+    now: datetime,
+    rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> None:
+    """Upsert the config's cycles, objectives and KRs and deactivate the ones it dropped. ``rows``:
+    ``(objective_rows(config), key_result_rows(config))`` when the caller has them already."""
     cycles: Table = CycleRecord.__table__  # type: ignore[attr-defined]
     objectives: Table = ObjectiveRecord.__table__  # type: ignore[attr-defined]
     key_results: Table = KeyResultRecord.__table__  # type: ignore[attr-defined]
+    objective_list, kr_list = rows or (objective_rows(config), key_result_rows(config))
     _upsert(session, cycles, cycle_rows(config), now)
-    _deactivate_missing(session, cycles, list(config.cycles), now)
+    _deactivate_missing(session, cycles, set(config.cycles), now)
     # Objectives first: key results reference them.
-    _upsert(session, objectives, objective_rows(config), now)
-    _upsert(session, key_results, key_result_rows(config), now)
-    _deactivate_missing(session, key_results, [kr.id for _, kr in config.key_results()], now)
-    _deactivate_missing(session, objectives, [o.id for o in config.objectives], now)
+    _upsert(session, objectives, objective_list, now)
+    _upsert(session, key_results, kr_list, now)
+    _deactivate_missing(session, key_results, {row["id"] for row in kr_list}, now)
+    _deactivate_missing(session, objectives, {row["id"] for row in objective_list}, now)
+
+
+def _chunks(rows: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [rows[start : start + size] for start in range(0, len(rows), max(1, size))]
 
 
 def _upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], now: datetime) -> None:
     if not rows:
         return
     fields = [name for name in rows[0] if name != "id"]
-    insert = upsert_insert(session, table).values([{**row, "updated_at": now} for row in rows])
-    changed = or_(*(table.c[name].is_distinct_from(insert.excluded[name]) for name in fields))
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["id"],
-            set_={name: insert.excluded[name] for name in [*fields, "updated_at"]},
-            where=changed,
+    per_row = len(rows[0]) + 1  # and updated_at
+    for chunk in _chunks(rows, MAX_PARAMETERS // per_row):
+        insert = upsert_insert(session, table).values([{**row, "updated_at": now} for row in chunk])
+        changed = or_(*(table.c[name].is_distinct_from(insert.excluded[name]) for name in fields))
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["id"],
+                set_={name: insert.excluded[name] for name in [*fields, "updated_at"]},
+                where=changed,
+            )
         )
-    )
 
 
-def _deactivate_missing(session: Session, table: Table, ids: list[str], now: datetime) -> None:
-    session.execute(
-        update(table)
-        .where(table.c.id.not_in(ids), table.c.active.is_(True))
-        .values(active=False, updated_at=now)
-    )
+def _deactivate_missing(session: Session, table: Table, ids: set[str], now: datetime) -> None:
+    # The active ids are read and compared here: a NOT IN of every configured id would exceed
+    # the bind parameter limit of a large config.
+    active = session.execute(select(table.c.id).where(table.c.active.is_(True))).scalars()
+    dropped = sorted(set(active) - ids)
+    for chunk in _chunks(dropped, MAX_PARAMETERS):
+        session.execute(
+            update(table).where(table.c.id.in_(chunk)).values(active=False, updated_at=now)
+        )
 
 
 def stored_objectives(session: Session) -> list[ObjectiveRecord]:

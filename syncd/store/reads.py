@@ -25,6 +25,39 @@ def history(
     return list(session.exec(query))
 
 
+IDS_PER_QUERY = 10_000
+"""KR ids per ``IN`` list, below every database's bind parameter limit."""
+
+
+def histories(
+    session: Session,
+    key_result_ids: Sequence[str],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+) -> dict[str, list[Measurement]]:
+    """Per KR of ``key_result_ids``, its measurements with ``since <= window_end <= until`` by
+    window end: one query per 10,000 KRs, never one per KR. KRs without any are left out."""
+    found: dict[str, list[Measurement]] = {}
+    wanted = sorted(set(key_result_ids))
+    for start in range(0, len(wanted), IDS_PER_QUERY):
+        query = select(Measurement).where(
+            col(Measurement.key_result_id).in_(wanted[start : start + IDS_PER_QUERY])
+        )
+        if since is not None:
+            query = query.where(Measurement.window_end >= since)
+        if until is not None:
+            query = query.where(Measurement.window_end <= until)
+        query = query.order_by(
+            col(Measurement.key_result_id),
+            col(Measurement.window_end),
+            col(Measurement.window_start),
+        )
+        for row in session.exec(query):
+            found.setdefault(row.key_result_id, []).append(row)
+    return found
+
+
 def latest(session: Session, key_result_ids: Sequence[str] | None) -> dict[str, Measurement]:
     """Per KR, the measurement with the latest window end (the latest collected on a tie)."""
     rank = (

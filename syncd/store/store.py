@@ -70,6 +70,7 @@ class Store:
         self._engine = engine
         self._writer = writing(engine)
         self._url = url
+        self._synced: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
         self.owner = owner or runs.instance_id()
         self._interrupted_closed = False
 
@@ -141,8 +142,12 @@ class Store:
                     f"{kind} id(s) {', '.join(repeated)} appear more than once",
                     "give every objective and key result its own id",
                 )
+        rows = (definitions.objective_rows(config), definitions.key_result_rows(config))
+        if rows == self._synced:
+            return  # already mirrored by this store (the CLI opens it, then a pass syncs)
         with self._writing("syncing definitions") as session:
-            definitions.sync(session, config, utcnow())
+            definitions.sync(session, config, utcnow(), rows)
+        self._synced = rows
 
     def record_measurements(self, items: Sequence[MeasurementIn]) -> WriteResult:
         """Write every storable item of ``items`` in one transaction, upserting on (KR, window
@@ -192,6 +197,18 @@ class Store:
         ordered by window end."""
         with self._reading("reading measurements") as session:
             return reads.history(session, key_result_id, since=since, until=until)
+
+    def histories(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[Measurement]]:
+        """:meth:`measurements` of many KRs at once (a few set-based queries); a KR without
+        measurements in the range is absent."""
+        with self._reading("reading measurements") as session:
+            return reads.histories(session, key_result_ids, since=since, until=until)
 
     def latest(self, key_result_ids: Sequence[str] | None = None) -> dict[str, Measurement]:
         """The latest measurement (by window end) of each KR, or of the given ones."""

@@ -7,8 +7,9 @@ front; the batch is then written in one savepoint, and only when the database it
 item (a constraint or a value it cannot hold) is the batch written again item by item, each in
 its own savepoint, to find which. Either way the written items commit in one transaction.
 
-Each item first tries ``INSERT … ON CONFLICT DO NOTHING``; when the natural key already exists,
-the row is read ``FOR UPDATE``. On PostgreSQL a concurrent writer of the same key therefore
+Items are first inserted ``ON CONFLICT DO NOTHING``, many rows per statement (new windows are
+what a pass mostly writes); for each item whose natural key already exists, the row is read
+``FOR UPDATE``. On PostgreSQL a concurrent writer of the same key therefore
 waits for the first one's commit and then sees its row, instead of failing on the unique
 constraint. Items are handled in natural-key order so two batches lock rows in the same order
 and cannot deadlock.
@@ -31,6 +32,8 @@ from syncd.store.records import MeasurementIn, Refusal, WriteResult
 from syncd.store.tables import Measurement, MeasurementRevision
 
 NATURAL_KEY = ("key_result_id", "window_start", "window_end")
+INSERT_CHUNK = 500
+"""Rows per multi-row insert: 10 bind parameters each, far below every database's limit."""
 # Column widths (see tables.Measurement): SQLite would store longer text, PostgreSQL refuses it;
 # checking here refuses the same items on both.
 _TEXT_LIMITS = {"key_result_id": 100, "source": 200, "query_fingerprint": 64, "run_id": 32}
@@ -127,8 +130,17 @@ def _order(item: MeasurementIn) -> tuple[str, float, float]:
 def record(session: Session, items: Sequence[MeasurementIn], now: datetime) -> WriteResult:
     """Write ``items`` in the session's transaction; ``now`` stamps superseded revisions."""
     table: Table = Measurement.__table__  # type: ignore[attr-defined]
+    ordered = sorted(items, key=_order)
     inserted = updated = unchanged = 0
-    for item in sorted(items, key=_order):
+    # New windows (what a pass mostly measures) go in with one multi-row insert per chunk;
+    # the keys already stored come back as conflicts and take the row-by-row path below.
+    existing: list[MeasurementIn] = []
+    for start in range(0, len(ordered), INSERT_CHUNK):
+        chunk = ordered[start : start + INSERT_CHUNK]
+        taken = _insert_new(session, table, chunk)
+        inserted += len(taken)
+        existing.extend(item for item in chunk if _key(item) not in taken)
+    for item in existing:
         statement = (
             upsert_insert(session, table)
             .values(
@@ -168,6 +180,42 @@ def record(session: Session, items: Sequence[MeasurementIn], now: datetime) -> W
         row.run_id = item.run_id
         session.flush()
     return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def _key(item: MeasurementIn) -> tuple[str, datetime, datetime]:
+    return (item.key_result_id, item.window_start.astimezone(UTC), item.window_end.astimezone(UTC))
+
+
+def _insert_new(
+    session: Session, table: Table, items: Sequence[MeasurementIn]
+) -> set[tuple[str, datetime, datetime]]:
+    """Insert ``items`` whose natural key is new, in one statement; the keys inserted."""
+    statement = (
+        upsert_insert(session, table)
+        .values(
+            [
+                {
+                    "key_result_id": item.key_result_id,
+                    "window_start": item.window_start,
+                    "window_end": item.window_end,
+                    "value": item.value,
+                    "collected_at": item.collected_at,
+                    "source": item.source,
+                    "query_fingerprint": item.query_fingerprint,
+                    "run_id": item.run_id,
+                    "note": item.note,
+                    "revision": 1,
+                }
+                for item in items
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=list(NATURAL_KEY))
+        .returning(table.c.key_result_id, table.c.window_start, table.c.window_end)
+    )
+    return {
+        (kr_id, start.astimezone(UTC), end.astimezone(UTC))
+        for kr_id, start, end in session.execute(statement)
+    }
 
 
 def _revise(session: Session, row: Measurement, item: MeasurementIn, now: datetime) -> None:

@@ -14,9 +14,9 @@ from syncd.archive import with_archive
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult
 from syncd.documents import source_types
-from syncd.overview import build_overview
+from syncd.overview import build_overview, cycle_histories
 from syncd.progress import KRProgress, ObjectiveProgress, Status, cycle_bounds, expected
-from syncd.store import Store
+from syncd.store import Measurement, Store
 from syncd.store.runs import INTERRUPTED
 from syncd.store.tables import SyncRun
 from syncd.windows import local_midnight
@@ -200,7 +200,8 @@ def load_dashboard_data(loaded: LoadedConfig, store: Store, now: datetime) -> Da
         raise ValueError("now must be timezone-aware")
     known = with_archive(loaded, store)
     config = known.config
-    overview = build_overview(known, store, now)
+    histories = cycle_histories(known, store, now)  # read once, for progress and charts
+    overview = build_overview(known, store, now, histories)
     before = {
         kr.id: kr
         for objective in build_overview(known, store, now - WEEK)
@@ -211,7 +212,13 @@ def load_dashboard_data(loaded: LoadedConfig, store: Store, now: datetime) -> Da
     for objective in overview:
         objective_cycle = config.cycles[objective.cycle]
         for progress in objective.key_results:
-            view = _kr_view(progress, configured[progress.id], objective_cycle, store, known, now)
+            view = _kr_view(
+                progress,
+                configured[progress.id],
+                objective_cycle,
+                histories.get(progress.id, []),
+                known,
+            )
             views[progress.id] = replace(view, week_ago=before.get(progress.id))
     checkin_types = _checkin_types({s.type for s in config.sources.values()})
     everything = DashboardData(
@@ -320,13 +327,11 @@ def _kr_view(
     progress: KRProgress,
     kr: KeyResult,
     cycle: Cycle,
-    store: Store,
+    rows: Sequence[Measurement],
     loaded: LoadedConfig,
-    now: datetime,
 ) -> KRView:
     tz = loaded.config.tz
     start, end = cycle_bounds(cycle, tz)
-    rows = store.measurements(kr.id, since=start, until=min(end, now.astimezone(UTC)))
     history = tuple(
         HistoryPoint(
             window_start=row.window_start,

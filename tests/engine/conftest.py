@@ -18,7 +18,9 @@ def daily_connector() -> Iterator[type[DailyConnector]]:
     registry.register_connector("daily", DailyConnector, replace=True)
     DailyConnector.requests = []
     DailyConnector.factor = 1.0
+    DailyConnector.barrier = None
     yield DailyConnector
+    DailyConnector.barrier = None
     registry.unregister_connector("daily")
 
 

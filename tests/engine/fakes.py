@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo
@@ -38,6 +39,7 @@ class DailyConnector(Connector[DailyConfig, DailyQuery]):
     query_model = DailyQuery
     requests: ClassVar[list[MetricRequest]] = []
     factor: ClassVar[float] = 1.0
+    barrier: ClassVar[threading.Barrier | None] = None  # every fetch waits at it when set
 
     @classmethod
     def traits(cls, config: DailyConfig, query: DailyQuery, timezone: ZoneInfo) -> QueryTraits:
@@ -54,6 +56,8 @@ class DailyConnector(Connector[DailyConfig, DailyQuery]):
         if self.config.mode == "crash":
             raise RuntimeError("boom")
         self.call(lambda: None, what="fake call")
+        if DailyConnector.barrier is not None:
+            DailyConnector.barrier.wait()
         DailyConnector.requests.append(request)
         query = request.query
         if query.per_day < 0:

@@ -117,3 +117,22 @@ def test_an_empty_config_deactivates_everything(store, rows):
     store.sync_definitions(config())
     assert {v.active for v in rows(KeyResultRecord).values()} == {False}
     assert {v.active for v in rows(ObjectiveRecord).values()} == {False}
+
+
+def test_ten_thousand_krs_are_written_in_chunks_and_dropped_ones_deactivated(store, rows):
+    # Beyond PostgreSQL's 65,535 and SQLite's 32,766 bind parameters in one statement.
+    many = config(
+        *(objective(f"o{n}", *(kr(f"kr-{n}-{k}") for k in range(4))) for n in range(2500))
+    )
+    store.sync_definitions(many)
+    krs = rows(KeyResultRecord)
+    assert len(krs) == 10_000 and all(record.active for record in krs.values())
+    assert len(rows(ObjectiveRecord)) == 2500
+
+    fewer = config(*(objective(f"o{n}", kr(f"kr-{n}-0")) for n in range(2000)))
+    store.sync_definitions(fewer)
+    krs = rows(KeyResultRecord)
+    assert sum(record.active for record in krs.values()) == 2000
+    assert krs["kr-1999-0"].active and not krs["kr-1999-1"].active and not krs["kr-2000-0"].active
+    objectives = rows(ObjectiveRecord)
+    assert sum(record.active for record in objectives.values()) == 2000
