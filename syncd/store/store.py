@@ -70,7 +70,7 @@ class Store:
         self._engine = engine
         self._writer = writing(engine)
         self._url = url
-        self._synced: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+        self._synced: object = None  # the definitions last mirrored, to skip an identical sync
         self.owner = owner or runs.instance_id()
         self._interrupted_closed = False
 
@@ -143,11 +143,12 @@ class Store:
                     "give every objective and key result its own id",
                 )
         rows = (definitions.objective_rows(config), definitions.key_result_rows(config))
-        if rows == self._synced:
+        mirrored = (rows, definitions.cycle_rows(config))
+        if mirrored == self._synced:
             return  # already mirrored by this store (the CLI opens it, then a pass syncs)
         with self._writing("syncing definitions") as session:
             definitions.sync(session, config, utcnow(), rows)
-        self._synced = rows
+        self._synced = mirrored
 
     def record_measurements(self, items: Sequence[MeasurementIn]) -> WriteResult:
         """Write every storable item of ``items`` in one transaction, upserting on (KR, window
