@@ -57,3 +57,33 @@ def test_loading_the_demo_config_imports_no_vendor_sdk() -> None:
     types, loaded = done.stdout.split("\n")[:2]
     assert {"ga4", "salesforce", "hubspot"} <= set(types.split())
     assert loaded == ""
+
+
+MISSING_SDK_PROBE = """
+import importlib.metadata as metadata
+installed = metadata.distribution
+def distribution(name):
+    if name == "hubspot-api-client":  # as if `pip install syncd` without the hubspot extra
+        raise metadata.PackageNotFoundError(name)
+    return installed(name)
+metadata.distribution = distribution
+from syncd import registry
+try:
+    registry.load_connector("hubspot")
+except registry.ConnectorLoadError as exc:
+    print(exc)
+"""
+
+
+def test_a_missing_sdk_is_still_reported_when_the_config_is_loaded() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING_SDK_PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == (
+        "connector 'hubspot' needs 'hubspot-api-client', which is not installed: "
+        "install it with `pip install 'syncd[hubspot]'`"
+    )
