@@ -79,13 +79,10 @@ def check_source(pool: ConnectorPool, name: str, config: SourceConfig) -> Source
 def hint_for(error: SourceError, source: str) -> str:
     """What to do about a failed check, by the error's class."""
     if isinstance(error, AuthError):
-        return (
-            f"check the credentials of sources.{source} (the secret, and that it may read); "
-            "they were refused"
-        )
+        return f"check the credentials: the secret sources.{source} refers to, and its read access"
     if isinstance(error, RateLimited):
         wait = f"{error.retry_after:.0f} s" if error.retry_after is not None else "a while"
-        return f"the source asks us to slow down: wait {wait}, then check again"
+        return f"rate-limited: wait {wait}, then check again"
     if isinstance(error, TransientSourceError):
         return (
             f"unreachable or failing: check the address in sources.{source} and the network, "

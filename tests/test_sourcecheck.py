@@ -49,7 +49,7 @@ def test_a_long_retry_after_is_reported_at_once_with_the_wait(box: HubSpotSandbo
     result = check(box)
     assert result.outcome == "failed"
     assert "429" in result.text
-    assert result.hint == "the source asks us to slow down: wait 60 s, then check again"
+    assert result.hint == "rate-limited: wait 60 s, then check again"
 
 
 def test_refused_credentials_fail_with_the_secret_left_out(box: HubSpotSandbox) -> None:
@@ -57,8 +57,8 @@ def test_refused_credentials_fail_with_the_secret_left_out(box: HubSpotSandbox) 
     assert result.outcome == "failed"
     assert result.text.startswith("HubSpot answered 401")
     assert "pat-na1-not-the-right-one" not in result.text
-    assert result.hint is not None and result.hint.startswith(
-        "check the credentials of sources.crm"
+    assert result.hint == (
+        "check the credentials: the secret sources.crm refers to, and its read access"
     )
 
 
@@ -72,8 +72,8 @@ def test_a_check_in_source_has_nothing_to_check() -> None:
 @pytest.mark.parametrize(
     ("error", "hint"),
     [
-        (AuthError("x"), "check the credentials of sources.s (the secret, and that it may read)"),
-        (RateLimited("x", retry_after=None), "the source asks us to slow down: wait a while"),
+        (AuthError("x"), "check the credentials: the secret sources.s refers to"),
+        (RateLimited("x", retry_after=None), "rate-limited: wait a while, then check again"),
         (TransientSourceError("x"), "unreachable or failing: check the address in sources.s"),
         (QueryError("x"), "it answered but refused the check: check the settings of sources.s"),
         (SourceError("x"), "check the settings of sources.s; --log-level debug shows more"),
