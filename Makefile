@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint
 
 $(STAMP): pyproject.toml
-	@echo "==> creating $(VENV) and installing syncd with every connector (first run: 1-3 min)"
+	@echo "==> creating $(VENV) and installing syncd with every connector (first run: 1.5-3 min with a warm pip cache)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --progress-bar on pip
 	$(BIN)/pip install --progress-bar on -e '.[dev,all]'

@@ -34,14 +34,15 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from syncd.abc import UpstreamFloat
 from syncd.errors import AuthError, QueryError, RateLimited, SourceError, TransientSourceError
 from syncd.logs import scrub
+
+if TYPE_CHECKING:  # httpx loads with the first client: loading a config needs only the table
+    import httpx
 
 T = TypeVar("T")
 Json = Any
@@ -188,6 +189,8 @@ class RestClient:
         check: Callable[[Json], SourceError | None] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self.base_url = base_url.rstrip("/")
         self.source = source
         self.vendor = vendor
@@ -221,6 +224,8 @@ class RestClient:
         data: Mapping[str, Any] | None = None,
     ) -> Json:
         """One call; its JSON body, or the error the table says."""
+        import httpx
+
         url = self.pinned(path)
 
         def attempt() -> Json:
@@ -351,4 +356,6 @@ def _origin(url: str) -> str:
 
 def mock_transport(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
     """A transport answering every request with ``handler`` (unit tests of REST connectors)."""
+    import httpx
+
     return httpx.MockTransport(handler)

@@ -1,7 +1,8 @@
 """Which connectors exist, and loading one by the ``type`` name a source declares.
 
 Connectors are found under the entry-point group ``syncd.connectors`` (our own and third-party
-packages alike) and loaded lazily: resolving ``type: ga4`` imports the GA4 connector and its SDK,
+packages alike) and loaded lazily: resolving ``type: ga4`` imports the GA4 connector (its SDK
+loads on the first upstream call; :func:`require` reports a missing one already here),
 and nothing else. In-process plugins and tests add connectors with :func:`register_connector`.
 
 Every loaded class is checked against the contract of :class:`~syncd.abc.Connector` before it is
@@ -11,7 +12,7 @@ handed out, so a broken plugin fails with a message naming it, not deep inside a
 from __future__ import annotations
 
 import threading
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
 from typing import Literal, get_args, get_origin
 
 from syncd.abc import Connector, QueryModel, SourceConfig, SourcePlugin
@@ -114,6 +115,16 @@ def _load_entry_point(name: str, ep: EntryPoint) -> object:
         raise ConnectorLoadError(
             name, f"connector {name!r}: entry point {ep.value!r} does not resolve ({exc})"
         ) from exc
+
+
+def require(package: str) -> None:
+    """Raise ``ImportError`` naming the distribution ``package`` when it is not installed, without
+    importing it. A connector that imports its SDK on first use calls this from its package's
+    ``__init__``, so a missing SDK is reported when the config is loaded, with what to install."""
+    try:
+        distribution(package)
+    except PackageNotFoundError:
+        raise ModuleNotFoundError(f"{package} is not installed", name=package) from None
 
 
 def load_connector(name: str) -> type[SourcePlugin]:  # type: ignore[type-arg]

@@ -138,3 +138,10 @@ def test_loading_one_connector_imports_no_other():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_require_names_a_distribution_that_is_not_installed() -> None:
+    registry.require("pydantic")  # installed: nothing happens
+    with pytest.raises(ModuleNotFoundError) as raised:
+        registry.require("syncd-no-such-sdk")
+    assert raised.value.name == "syncd-no-such-sdk"

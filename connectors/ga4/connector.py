@@ -8,22 +8,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from google.analytics.data_v1beta import BetaAnalyticsDataClient
-from google.analytics.data_v1beta.types import (
-    BatchRunReportsRequest,
-    GetMetadataRequest,
-    Metadata,
-    RunReportRequest,
-    RunReportResponse,
-)
-from google.api_core import exceptions as api
 
 from connectors.ga4 import errors, quota
-from connectors.ga4.auth import build_credentials
 from connectors.ga4.config import Ga4Query, Ga4SourceConfig
 from connectors.ga4.kinds import metric_kind
 from connectors.ga4.planner import Item, PlannedReport, batches, plan_reports
@@ -39,6 +29,12 @@ from syncd.abc import (
 )
 from syncd.errors import QueryError, SourceError, TransientSourceError
 from syncd.evaluate import DayRule
+
+# The Data API client takes ~0.3 s to import: it loads where a client is built or an answer is
+# read, never with a config that names a ga4 source (`syncd status` stays fast).
+if TYPE_CHECKING:
+    from google.analytics.data_v1beta import BetaAnalyticsDataClient
+    from google.analytics.data_v1beta.types import Metadata, RunReportResponse
 
 log = structlog.get_logger(__name__)
 
@@ -98,6 +94,10 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
     @property
     def client(self) -> BetaAnalyticsDataClient:
         """The Data API client (REST transport), built on first use."""
+        from google.analytics.data_v1beta import BetaAnalyticsDataClient
+
+        from connectors.ga4.auth import build_credentials
+
         with self._lock:
             if self._client is None:
                 credentials = build_credentials(self.config, source=self.context.source)
@@ -127,6 +127,8 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
     def classify(self, exc: Exception) -> SourceError | None:
         """The Data API client's exceptions through the shared table; a 5xx beyond the
         property's hourly retry budget is not retried."""
+        from google.api_core import exceptions as api
+
         error = errors.classify(exc, source=self.context.source, now=self.clock())
         if (
             type(error) is TransientSourceError
@@ -205,6 +207,8 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         return answers
 
     def _run(self, prop: str, reports: list[PlannedReport]) -> Answers:
+        from google.analytics.data_v1beta.types import BatchRunReportsRequest, RunReportRequest
+
         governor = self.governor(prop)
         bodies = [RunReportRequest.from_json(json.dumps(r.to_json())) for r in reports]
         timeout = self.config.timeout_seconds
@@ -303,6 +307,8 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
     # ---- refused requests ------------------------------------------------------------------
 
     def _get_metadata(self, prop: str) -> Metadata:
+        from google.analytics.data_v1beta.types import GetMetadataRequest
+
         name = f"properties/{prop}/metadata"
         return self.call(
             lambda: self.client.get_metadata(

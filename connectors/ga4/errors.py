@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import requests
-from google.api_core import exceptions as api
-from google.auth import exceptions as auth_errors
-from google.protobuf.json_format import ParseError
-
 from syncd.errors import AuthError, RateLimited, SourceError, TransientSourceError
 from syncd.http import bad_body, error_for_status, error_for_transport, retry_after
+
+if TYPE_CHECKING:  # the SDK loads when an exception of its is classified, not before
+    from google.api_core import exceptions as api
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 VENDOR = "GA4"
@@ -87,6 +85,11 @@ def property_of(exc: api.GoogleAPICallError) -> str | None:
 
 def classify(exc: Exception, *, source: str, now: datetime) -> SourceError | None:
     """The error for an exception of the Data API client; None when it is not one of its."""
+    import requests
+    from google.api_core import exceptions as api
+    from google.auth import exceptions as auth_errors
+    from google.protobuf.json_format import ParseError
+
     if isinstance(exc, api.GoogleAPICallError) and exc.code is not None:
         response = exc.response
         headers = getattr(response, "headers", None) or {}

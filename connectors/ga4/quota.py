@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from google.analytics.data_v1beta.types import PropertyQuota
 from prometheus_client import CollectorRegistry, Gauge
 
 from connectors.ga4.errors import (
@@ -31,6 +31,9 @@ from connectors.ga4.errors import (
     next_hour,
     next_pacific_midnight,
 )
+
+if TYPE_CHECKING:
+    from google.analytics.data_v1beta.types import PropertyQuota
 
 QUOTA_FIELDS = (
     "tokens_per_day",

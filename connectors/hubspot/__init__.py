@@ -2,6 +2,10 @@
 
 from connectors.hubspot.config import HubSpotQuery, HubSpotSourceConfig, OAuthSettings, SearchFilter
 from connectors.hubspot.connector import HubSpotConnector
+from syncd.registry import require
+
+# The SDK is imported on the first call; a missing one is still reported when the config loads.
+require("hubspot-api-client")
 
 __all__ = [
     "HubSpotConnector",

@@ -9,16 +9,22 @@ itself: numbers keep their upstream text and an HTML or cut body is named as suc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hubspot import HubSpot
-from hubspot.crm.objects import SearchApi
-from hubspot.crm.pipelines import PipelinesApi
-from hubspot.oauth import TokensApi
-from urllib3.util.retry import Retry
+# The client loads when the first one is built, not with the config (`syncd status` stays fast).
+if TYPE_CHECKING:
+    from hubspot import HubSpot
+    from hubspot.crm.objects import SearchApi
+    from hubspot.crm.pipelines import PipelinesApi
+    from hubspot.oauth import TokensApi
 
 
-def _no_retry() -> Retry:
-    return Retry(total=False)
+def _client(**options: str) -> HubSpot:
+    """``HubSpot(**options)`` with urllib3's retries off."""
+    from hubspot import HubSpot
+    from urllib3.util.retry import Retry
+
+    return HubSpot(retry=Retry(total=False), **options)
 
 
 @dataclass
@@ -36,10 +42,10 @@ class Apis:
 
 def build_apis(endpoint: str, access_token: str) -> Apis:
     """The search and pipelines APIs of ``HubSpot(access_token=…, host=endpoint)``."""
-    client = HubSpot(access_token=access_token, host=endpoint, retry=_no_retry())
+    client = _client(access_token=access_token, host=endpoint)
     return Apis(search=client.crm.objects.search_api, pipelines=client.crm.pipelines.pipelines_api)
 
 
 def build_tokens_api(endpoint: str) -> TokensApi:
     """The OAuth token API (``POST /oauth/v1/token``), which needs no access token."""
-    return HubSpot(host=endpoint, retry=_no_retry()).oauth.tokens_api
+    return _client(host=endpoint).oauth.tokens_api

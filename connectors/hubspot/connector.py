@@ -17,28 +17,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import structlog
-import urllib3.exceptions
-from hubspot.crm.objects import (
-    Filter,
-    FilterGroup,
-    PublicObjectSearchRequest,
-)
-from hubspot.oauth import TokensApi
 
 from connectors.hubspot.auth import AccessTokens, Grant
 from connectors.hubspot.client import Apis, build_apis, build_tokens_api
 from connectors.hubspot.config import HubSpotQuery, HubSpotSourceConfig
 from connectors.hubspot.errors import (
-    API_ERRORS,
     TOKEN_EXCHANGE,
     VENDOR,
     CallFailed,
     ExpiredToken,
     classify,
+    client_errors,
 )
 from connectors.hubspot.pipelines import PipelineInfo, resolve
 from connectors.hubspot.search import MsRange, Resolved, filter_groups, window_range
@@ -56,12 +49,16 @@ from syncd.errors import AuthError, QueryError, SourceError, TransientSourceErro
 from syncd.http import bad_body, parse_body
 from syncd.limits import SourceLimiter
 
+# hubspot-api-client loads when the first call is made, never with a config that names a
+# hubspot source (`syncd status` stays fast).
+if TYPE_CHECKING:
+    from hubspot.oauth import TokensApi
+
 log = structlog.get_logger(__name__)
 
 PAGE_SIZE = 200
 RESULT_CAP = 10_000
 _STABLE_ORDER = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
-_CLIENT_ERRORS: tuple[type[Exception], ...] = (*API_ERRORS, urllib3.exceptions.HTTPError)
 # A property value as HubSpot writes a number: no NaN, no Infinity, no "1_000", no spaces.
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _KINDS = {"count": ValueKind.COUNT, "sum": ValueKind.SUM}
@@ -212,7 +209,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
                     data: bytes = response.data
                 finally:
                     response.release_conn()
-            except _CLIENT_ERRORS as exc:
+            except client_errors() as exc:
                 raise CallFailed(what, exc) from exc
             body = self._parse(data, what)
             return shape(body) if shape is not None else body
@@ -288,6 +285,8 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         after: str | None,
         properties: list[str],
     ) -> _Page:
+        from hubspot.crm.objects import Filter, FilterGroup, PublicObjectSearchRequest
+
         body = PublicObjectSearchRequest(
             filter_groups=[
                 FilterGroup(

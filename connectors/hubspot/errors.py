@@ -16,12 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
-
-import urllib3.exceptions
-from hubspot.crm.objects import exceptions as objects
-from hubspot.crm.pipelines import exceptions as pipelines
-from hubspot.oauth import exceptions as oauth
 
 from syncd.errors import AuthError, SourceError, TransientSourceError
 from syncd.http import error_for_status, error_for_transport, json_detail, retry_after
@@ -29,12 +25,26 @@ from syncd.http import error_for_status, error_for_transport, json_detail, retry
 VENDOR = "HubSpot"
 TOKEN_EXCHANGE = "OAuth token refresh"
 
-API_ERRORS: tuple[type[Exception], ...] = (
-    objects.ApiException,
-    pipelines.ApiException,
-    oauth.ApiException,
-)
-"""What the client's API packages raise for an answer that is not 2xx."""
+
+@cache
+def api_errors() -> tuple[type[Exception], ...]:
+    """What the client's API packages raise for an answer that is not 2xx. Imported on first
+    use: the client takes a while to load, and a config naming a hubspot source must not."""
+    from hubspot.crm.objects import exceptions as objects
+    from hubspot.crm.pipelines import exceptions as pipelines
+    from hubspot.oauth import exceptions as oauth
+
+    return (objects.ApiException, pipelines.ApiException, oauth.ApiException)
+
+
+@cache
+def client_errors() -> tuple[type[Exception], ...]:
+    """Everything a client call raises that :func:`classify` maps: the API packages'
+    exceptions and urllib3's transport errors."""
+    import urllib3.exceptions
+
+    return (*api_errors(), urllib3.exceptions.HTTPError)
+
 
 # Waits HubSpot implies by the policy it names when it sends no Retry-After.
 _POLICY_WAIT = {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0}
@@ -97,11 +107,13 @@ def classify(
 ) -> SourceError | None:
     """The syncd error for a failed client call; the message names the call, never a secret.
     None for an exception that is not the client's (a bug: the runner's catch-all)."""
+    import urllib3.exceptions
+
     if isinstance(exc, urllib3.exceptions.HTTPError):
         error = error_for_transport(exc, source=source, vendor=VENDOR, what=what)
         error.args = (_redact(str(error), secrets),)
         return error
-    if not isinstance(exc, API_ERRORS):
+    if not isinstance(exc, api_errors()):
         return None
     status = int(getattr(exc, "status", 0) or 0)
     body = _body(exc)

@@ -5,16 +5,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-import requests
 import structlog
-from simple_salesforce.api import Salesforce
-from simple_salesforce.util import Usage
 
-from connectors.salesforce.auth import can_renew, http_session, login
 from connectors.salesforce.config import SalesforceQuery, SalesforceSourceConfig
 from connectors.salesforce.errors import (
     ApiAllocationExhausted,
@@ -25,6 +21,12 @@ from connectors.salesforce.errors import (
 from connectors.salesforce.quota import QuotaGuard
 from syncd.abc import Connector, ConnectorContext, MetricRequest, QueryTraits, RawValue
 from syncd.errors import AuthError, QueryError, SourceError
+
+# simple-salesforce (and requests) load when the first call is made, never with a config that
+# names a salesforce source (`syncd status` stays fast).
+if TYPE_CHECKING:
+    import requests
+    from simple_salesforce.api import Salesforce
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -73,6 +75,9 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
     # ---- session ------------------------------------------------------------------------------
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        from simple_salesforce.api import Salesforce
+        from simple_salesforce.util import Usage
+
         limit_info = response.headers.get("Sforce-Limit-Info")
         if limit_info:
             usage = Salesforce.parse_api_usage(limit_info).get("api-usage")
@@ -81,6 +86,10 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
 
     def _client_now(self) -> Salesforce:
         """The simple-salesforce client, logged in (one counted call) on first use."""
+        from simple_salesforce.api import Salesforce
+
+        from connectors.salesforce.auth import http_session, login
+
         with self._lock:
             if self._session is None:
                 self._session = http_session(self.config)
@@ -112,6 +121,8 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
     def _sdk(self, fn: Callable[[Salesforce], T], what: str) -> T:
         """``fn(client)`` as one counted call within the API allocation; a refused session is
         renewed once when the flow can log in again."""
+        from connectors.salesforce.auth import can_renew
+
         self.quota.check()
         client = self._client_now()
         try:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
 
 from syncd.errors import AuthError, RateLimited, SourceError
 from syncd.http import bad_body, error_for_status, error_for_transport, retry_after
+
+if TYPE_CHECKING:  # the SDK loads with the first call (connector.py), not with the config
+    import requests
 
 VENDOR = "Salesforce"
 TOKEN_PATH = "/services/oauth2/token"
@@ -104,6 +104,9 @@ def classify(
 ) -> SourceError | None:
     """The syncd error for a failed Salesforce call; ``pause`` pauses the source after
     ``REQUEST_LIMIT_EXCEEDED`` and returns the error saying so."""
+    import requests
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+
     if isinstance(exc, UpstreamAnswer):
         return _answer_error(exc, source=source, pause=pause)
     if isinstance(exc, SalesforceAuthenticationFailed):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from connectors.zendesk.config import ZendeskSourceConfig
 from connectors.zendesk.limits import MinuteLimiter
 from syncd.http import Call, Json, RestClient, bad_body
+
+if TYPE_CHECKING:  # httpx loads with the first client, not with the config
+    import httpx
 
 API = "/api/v2"
 EXPORT_PAGE = 1000
@@ -46,6 +47,8 @@ class ZendeskClient:
         else:
             assert config.token is not None and config.email
             secrets.append(config.token.get_secret_value())
+            import httpx
+
             auth = httpx.BasicAuth(f"{config.email}/token", secrets[0])
         self.http = RestClient(
             base_url=config.base_url,

@@ -1,4 +1,5 @@
-"""Commands that ask sources: ``sync``, ``backfill``, ``preview``; and ``checkin``."""
+"""Commands that ask sources: ``sync``, ``backfill``, ``preview``, ``check-sources``; and
+``checkin``."""
 
 from __future__ import annotations
 
@@ -276,5 +277,54 @@ def preview(
             f"({result.upstream_calls} upstream calls; nothing stored)",
             highlight=False,
         )
+
+    guarded(body)
+
+
+@app.command("check-sources")
+def check_sources(
+    config: ConfigOption = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source", metavar="NAME", help="Only this source (repeatable)", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Check each source's credentials and reachability with one cheap call.
+
+    One line per source; exit 1 when any check failed. Nothing is measured or stored.
+    """
+
+    def body() -> None:
+        from syncd.errors import ConfigError, ConfigIssue
+        from syncd.session import load as load_config
+        from syncd.sourcecheck import check_sources as run_checks
+
+        loaded = load_config(config, read_secrets=("sources",))  # never the store's
+        sources = loaded.config.sources
+        unknown = [name for name in source or () if name not in sources]
+        if unknown:
+            raise ConfigError(
+                [
+                    ConfigIssue(
+                        f"--source {name!r}: no such source",
+                        hint=suggestion(name, sources).replace(
+                            "list them with `syncd status`", f"the sources are {', '.join(sources)}"
+                        ),
+                    )
+                    for name in unknown
+                ]
+            )
+        failed = 0
+        for check in run_checks(sources, loaded.config.tz, dict.fromkeys(source or sources)):
+            mark = {"ok": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]-[/]"}
+            text = escape(f"{check.source} ({check.type}): {check.text}")
+            out.print(f"{mark[check.outcome]} {text}", highlight=False, soft_wrap=True)
+            if check.hint:
+                say(f"    hint: {check.hint}", style="dim")
+            failed += check.outcome == "failed"
+        if failed:
+            raise typer.Exit(EXIT_PARTIAL)
 
     guarded(body)

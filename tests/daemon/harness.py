@@ -68,21 +68,24 @@ class NotifySocket:
 
 
 class Daemon:
-    """``python -m syncd --log-format json run -c CONFIG`` with its stderr in a file."""
+    """``python -m syncd --log-format json run -c CONFIG`` with its stderr (the logs) in one
+    file and its stdout (the ready line) in another."""
 
     def __init__(self, config: Path, workdir: Path, name: str = "d", **env: str) -> None:
         self.log_path = workdir / f"{name}.log"
+        self.out_path = workdir / f"{name}.out"
         environment = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
         environment.update(env)
         environment["SYNCD_LOG_LEVEL"] = "info"
         environment["SYNCD_LOG_FORMAT"] = "json"
         self._log = self.log_path.open("w")
+        self._out = self.out_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "syncd", "run", "-c", str(config)],
             cwd=workdir,
             env=environment,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            stdout=self._out,
+            stderr=self._log,
         )
 
     @property
@@ -121,12 +124,16 @@ class Daemon:
         try:
             return self.process.wait(timeout)
         finally:
-            self._log.close()
+            self._close()
 
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(10)
+        self._close()
+
+    def _close(self) -> None:
         self._log.close()
+        self._out.close()
 
 
 class CuttableProxy:
