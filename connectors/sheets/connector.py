@@ -11,6 +11,7 @@ zone the source declares, since the planner chose the window's days in the decla
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -53,18 +54,31 @@ from syncd.http import bad_body, parse_body
 Request = MetricRequest[SpreadsheetQuery]
 
 
-class _Body(JsonModel):  # type: ignore[misc]  # the client's model is untyped
-    """The client's JSON model, parsing bodies the framework's way: numbers keep their
-    upstream text, and an HTML page, an empty or a cut body is a retryable error (the stock
-    model hands such a body back as a string)."""
+class _Text(JsonModel):  # type: ignore[misc]  # the client's model is untyped
+    """The client's JSON model handing back the body's text: the connector parses it the
+    framework's way (numbers keep their upstream text; an HTML page, an empty or a cut body
+    is a retryable error, where the stock model would hand such a body back as a string)."""
 
-    def __init__(self, source: str) -> None:
-        super().__init__(data_wrapper=False)
-        self._source = source
+    def deserialize(self, content: bytes | str) -> str:
+        return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
 
-    def deserialize(self, content: bytes | str) -> Any:
-        text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-        return parse_body(text, source=self._source, vendor=VENDOR, what="API call")
+
+@functools.lru_cache(maxsize=16)
+def _client(endpoint: str | None) -> tuple[Any, Any]:
+    """The Sheets v4 client's ``spreadsheets`` and ``values`` resources for ``endpoint``, built
+    once per process from the discovery document the client ships (building them takes about
+    a second: the client writes every method's documentation). They hold no connection or
+    credentials: each call is made with the calling thread's own HTTP object."""
+    service = build(
+        "sheets",
+        wire.VERSION,
+        http=httplib2.Http(),
+        client_options={"api_endpoint": endpoint + "/"} if endpoint else None,
+        model=_Text(),
+        static_discovery=True,
+        cache_discovery=False,
+    )
+    return wire.resources(service)
 
 
 class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
@@ -81,7 +95,6 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
         self._lock = threading.Lock()
         self._local = threading.local()
         self._https: list[Any] = []
-        self._service: Any = None
         self._credentials: Credentials | None = None
         self._signed_in = False
         self._zone_checked = False
@@ -99,25 +112,6 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
         return classify(exc, source=self.context.source)
 
     # ---- the client ----------------------------------------------------------------------
-
-    @property
-    def service(self) -> Any:
-        """The Sheets v4 client, built once from the discovery document it ships."""
-        with self._lock:
-            if self._service is None:
-                options = (
-                    {"api_endpoint": self.config.endpoint + "/"} if self.config.endpoint else None
-                )
-                self._service = build(
-                    "sheets",
-                    wire.VERSION,
-                    http=httplib2.Http(timeout=self.config.timeout_seconds),
-                    client_options=options,
-                    model=_Body(self.context.source),
-                    static_discovery=True,
-                    cache_discovery=False,
-                )
-            return self._service
 
     def _http(self) -> Any:
         """This thread's HTTP connection (httplib2 is not thread-safe), signed when the
@@ -137,10 +131,16 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
                 self._https.append(http)
         return http
 
-    def _execute(self, make: Callable[[Any], Any], *, what: str) -> Any:
-        """One API call through the framework (limiter, counting, retries)."""
-        service = self.service
-        return self.call(lambda: make(service).execute(http=self._http(), num_retries=0), what=what)
+    def _execute(self, make: Callable[[Any, Any], Any], *, what: str) -> Any:
+        """One API call through the framework (limiter, counting, retries); ``make`` gets the
+        ``spreadsheets`` and ``values`` resources and returns the client's request."""
+        spreadsheets, values = _client(self.config.endpoint)
+
+        def attempt() -> Any:
+            text = make(spreadsheets, values).execute(http=self._http(), num_retries=0)
+            return parse_body(text, source=self.context.source, vendor=VENDOR, what=what)
+
+        return self.call(attempt, what=what)
 
     # ---- fetching ------------------------------------------------------------------------
 
@@ -176,7 +176,7 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
     def _grid(self, read: GridRead) -> Grid:
         target = read.name if isinstance(read, NamedRead) else str(read)
         body = self._execute(
-            lambda service: wire.values_get(service, self.config.spreadsheet, target),
+            lambda _, values: wire.values_get(values, self.config.spreadsheet, target),
             what=f"values.get {target}",
         )
         return self._grid_of(body, read)
@@ -237,7 +237,7 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
 
     def _metadata(self) -> tuple[str, str]:
         body = self._execute(
-            lambda service: wire.metadata_get(service, self.config.spreadsheet),
+            lambda spreadsheets, _: wire.metadata_get(spreadsheets, self.config.spreadsheet),
             what="spreadsheets.get",
         )
         properties = body.get(wire.PROPERTIES) if isinstance(body, dict) else None
@@ -284,10 +284,6 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
         for http in https:
             inner = getattr(http, "http", http)
             inner.close()
-        with self._lock:
-            if self._service is not None:
-                self._service.close()
-                self._service = None
 
 
 def merged(reads: Sequence[GridRead]) -> GridRead:

@@ -41,24 +41,27 @@ ERROR_MESSAGE = "message"
 ERROR_STATUS = "status"
 
 
-def values_get(service: Any, spreadsheet_id: str, a1_range: str) -> Any:
+def resources(service: Any) -> tuple[Any, Any]:
+    """The client's ``spreadsheets`` and ``spreadsheets.values`` resources. Build them once:
+    the client makes a new resource, with every method's documentation, on each access."""
+    spreadsheets = service.spreadsheets()
+    return spreadsheets, spreadsheets.values()
+
+
+def values_get(values: Any, spreadsheet_id: str, a1_range: str) -> Any:
     """The client's request for the cells of ``a1_range`` (a range or a named range)."""
-    return (
-        service.spreadsheets()
-        .values()
-        .get(
-            spreadsheetId=spreadsheet_id,
-            range=a1_range,
-            valueRenderOption=VALUE_RENDER,
-            dateTimeRenderOption=DATE_RENDER,
-            majorDimension=MAJOR_DIMENSION,
-        )
+    return values.get(
+        spreadsheetId=spreadsheet_id,
+        range=a1_range,
+        valueRenderOption=VALUE_RENDER,
+        dateTimeRenderOption=DATE_RENDER,
+        majorDimension=MAJOR_DIMENSION,
     )
 
 
-def metadata_get(service: Any, spreadsheet_id: str) -> Any:
+def metadata_get(spreadsheets: Any, spreadsheet_id: str) -> Any:
     """The client's request for the spreadsheet's title and time zone."""
-    return service.spreadsheets().get(spreadsheetId=spreadsheet_id, fields=METADATA_FIELDS)
+    return spreadsheets.get(spreadsheetId=spreadsheet_id, fields=METADATA_FIELDS)
 
 
 def error_words(body: Any) -> str:
