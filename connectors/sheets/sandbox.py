@@ -151,6 +151,7 @@ class SheetsSandbox(LocalServer):
     """
 
     thread_name = "sheets-sandbox"
+    poll_interval = 0.1
 
     def __init__(
         self,

@@ -4,6 +4,8 @@ own code: dates are converted here by hand from the documented serial-number epo
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,10 +25,25 @@ NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 """The sandbox's clock: dated rows after 2026-12-20 are not filled in yet."""
 
 
+@functools.cache
+def service_account_key() -> tuple[dict[str, Any], str]:
+    """One service account key (its JSON fields and public key) for every test sandbox:
+    making one takes a moment."""
+    maker = SheetsSandbox()
+    info = maker.service_account_info()
+    assert maker.public_key_pem is not None
+    return info, maker.public_key_pem
+
+
 def make_sandbox(key_path: Path, **options: Any) -> SheetsSandbox:
-    """A started sandbox that wrote the service account key it accepts to ``key_path``."""
-    sandbox = SheetsSandbox(now=NOW, reads_per_minute=100_000, key_file=key_path, **options)
+    """A started sandbox accepting the tests' service account, whose key (``token_uri``
+    pointing at this sandbox) is written to ``key_path``."""
+    sandbox = SheetsSandbox(now=NOW, reads_per_minute=100_000, **options)
     sandbox.start()
+    info, public_key = service_account_key()
+    sandbox.public_key_pem = public_key
+    key_path.write_text(json.dumps(info | {"token_uri": f"{sandbox.url}/token"}))
+    sandbox.key_file = key_path
     return sandbox
 
 

@@ -20,6 +20,7 @@ from conftest import (
     query,
     request,
     rows_query,
+    service_account_key,
     source_config,
 )
 from googleapiclient.errors import HttpError
@@ -290,9 +291,7 @@ def test_sample_config_loads():
 # ---- the conformance kit --------------------------------------------------------------------
 
 SURVEY_NOVEMBER = rows_query("Survey", "A", "C", "latest")
-_KEY_MAKER = SheetsSandbox()
-KEY = _KEY_MAKER.service_account_info()
-"""One service account key for the conformance sandboxes (making one takes a moment)."""
+KEY, _ = service_account_key()
 KEY_LINE = KEY["private_key"].splitlines()[2]
 
 
@@ -303,7 +302,6 @@ class TestSheetsConformance(ConnectorConformance):
     @pytest.fixture
     def sandbox(self, tmp_path):
         sandbox = make_sandbox(tmp_path / "key.json")
-        sandbox.public_key_pem = _KEY_MAKER.public_key_pem
         yield sandbox
         sandbox.stop()
 
