@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from connectors.sheets import data as sheets_data
+from syncd.demo.sample import SEED
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "config" / "demo.yaml"
 AS_OF = "2026-11-21T10:30"  # Europe/Zurich (CET, UTC+1)
@@ -59,7 +62,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         int(url.rsplit(":", 1)[1])
         for url in re.findall(r"https?://127\.0\.0\.1:\d+", result.stdout)
     }
-    assert len(ports) >= 4 and not ports & {8701, 8702, 8703, 8704, 9466}
+    assert len(ports) >= 5 and not ports & {8701, 8702, 8703, 8704, 8706, 9466}
     written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
     assert all(f"127.0.0.1:{port}" in written for port in ports)
     assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
@@ -99,6 +102,8 @@ DEMO_KRS = {
     "first-reply-time": "support",
     "support-csat": "support",
     "ticket-backlog": "support",
+    # Google Sheets sandbox
+    "survey-score": "customer_research",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -148,6 +153,13 @@ def test_warehouse_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Co
     )
     assert status["onboarding-support-cost"]["value"] == pytest.approx(minutes / 60 * 55)
     assert status["nps"]["value"] == 61.0
+
+
+def test_sheets_kr_is_the_raw_cell_of_the_month(status: dict) -> None:
+    # Daily slot 00:00 on 21 Nov; calendar_month → 1 … 20 Nov; the month's row is dated the 1st.
+    survey = next(s for s in sheets_data.generate(SEED).sheets if s.title == "Survey")
+    (row,) = [r for (r, c), v in survey.cells.items() if c == 1 and v == 46327]  # 2026-11-01
+    assert status["survey-score"]["value"] == survey.cells[(row, 3)]
 
 
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
