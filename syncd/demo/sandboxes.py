@@ -1,6 +1,6 @@
 """The vendor sandboxes the demo talks to, each on a free local port.
 
-``config/demo.yaml`` names the ports 8701–8707; the demo takes free ones instead (a second demo,
+``config/demo.yaml`` names the ports 8701–8708; the demo takes free ones instead (a second demo,
 or a test run, may hold those) and writes the config with the ports it took (:func:`with_ports`).
 Each is the connector's own wire-level sandbox (its ``sandbox.py``), started only when the demo
 config has a source of that type. With ``--as-of`` their clocks stand still at that moment, so
@@ -32,6 +32,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "matomo": 8705,
     "mixpanel": 8706,
     "amplitude": 8707,
+    "sheets": 8708,
 }
 """The ports ``config/demo.yaml`` names for each vendor's sandbox."""
 
@@ -52,6 +53,13 @@ def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
         return {"now": moment, "queries_per_hour": 100_000}
     if vendor == "amplitude":
         return {"now": moment, "cost_per_5_minutes": 10**9, "cost_per_hour": 10**9}
+    if vendor == "sheets":
+        # The sandbox writes a service account key whose token_uri is its own token endpoint.
+        return {
+            "clock": (lambda: moment) if moment else None,
+            "key_file": DEMO_DIR / "sheets-service-account.json",
+            "reads_per_minute": 100_000,
+        }
     return {
         "now": moment,
         "requests_per_minute": 100_000,
@@ -67,6 +75,7 @@ SANDBOXES: dict[str, str] = {
     "matomo": "connectors.matomo.sandbox:MatomoSandbox",
     "mixpanel": "connectors.mixpanel.sandbox:MixpanelSandbox",
     "amplitude": "connectors.amplitude.sandbox:AmplitudeSandbox",
+    "sheets": "connectors.sheets.sandbox:SheetsSandbox",
 }
 
 

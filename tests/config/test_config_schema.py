@@ -63,7 +63,11 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "AMPLITUDE_API_KEY": "amp-key-7",
         "AMPLITUDE_SECRET_KEY": "amp-secret-8",
     }
-    credentials = {"ga4.json": '{"type": "service_account"}', "sf.key": "PEM-KEY-6"}
+    credentials = {
+        "ga4.json": '{"type": "service_account"}',
+        "sf.key": "PEM-KEY-6",
+        "sheets.json": '{"type": "service_account", "sheets": 7}',
+    }
     for name, text in credentials.items():
         (tmp_path / name).write_text(text)
     environ = EXAMPLE_ENV | vendor_env | {"CREDENTIALS_DIRECTORY": str(tmp_path)}
@@ -79,6 +83,7 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
     assert sorted(s.type for s in config.sources.values()) == [
         "amplitude", "ga4", "hubspot", "manual", "matomo", "mixpanel", "salesforce", "sql",
         "sql", "zendesk",
+        "excel", "ga4", "hubspot", "manual", "salesforce", "sheets", "sql", "sql", "zendesk"
     ]  # fmt: skip
     windows = {m.window.split(":")[0] for m in config.metrics.values()}
     assert {"trailing_28d", "cycle_to_date", "calendar_month", "snapshot", "since"} <= windows

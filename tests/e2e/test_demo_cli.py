@@ -23,6 +23,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from connectors.sheets import data as sheets_data
+from syncd.demo.sample import SEED
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "config" / "demo.yaml"
 AS_OF = "2026-11-21T10:30"  # Europe/Zurich (CET, UTC+1)
@@ -61,7 +64,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         int(url.rsplit(":", 1)[1])
         for url in re.findall(r"https?://127\.0\.0\.1:\d+", result.stdout)
     }
-    assert len(ports) >= 5 and not ports & {8701, 8702, 8703, 8704, 8707, 9466}
+    assert len(ports) >= 5 and not ports & {8701, 8702, 8703, 8704, 8705, 8706, 8707, 8708, 9466}
     written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
     assert all(f"127.0.0.1:{port}" in written for port in ports)
     assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
@@ -107,6 +110,8 @@ DEMO_KRS = {
     "activation-7d": "product",
     # Amplitude sandbox
     "report-sharing": "app",
+    # Google Sheets sandbox
+    "survey-score": "customer_research",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -211,6 +216,13 @@ def test_amplitude_kr_matches_the_raw_events(status: dict) -> None:
     )
 
 
+def test_sheets_kr_is_the_raw_cell_of_the_month(status: dict) -> None:
+    # Daily slot 00:00 on 21 Nov; calendar_month → 1 … 20 Nov; the month's row is dated the 1st.
+    survey = next(s for s in sheets_data.generate(SEED).sheets if s.title == "Survey")
+    (row,) = [r for (r, c), v in survey.cells.items() if c == 1 and v == 46327]  # 2026-11-01
+    assert status["survey-score"]["value"] == survey.cells[(row, 3)]
+
+
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
     kr = status["conversion-rate"]
     assert kr["attainment"] == pytest.approx((kr["value"] - 0.032) / (0.055 - 0.032))
@@ -262,7 +274,7 @@ def test_validate_and_schema(demo_dir: Path) -> None:
     # The example references production secrets: validate checks their syntax only…
     example = REPO / "config" / "example.yaml"
     result = syncd("validate", str(example), cwd=demo_dir)
-    assert "valid: 1 file(s), 4 objectives, 15 key results, 0 warning(s)" in result.stdout
+    assert "valid: 1 file(s), 4 objectives, 16 key results, 0 warning(s)" in result.stdout
     # …and reads them, as a sync would, with --secrets.
     result = syncd("validate", "--secrets", str(example), cwd=demo_dir, check=False)
     assert result.returncode == 2
