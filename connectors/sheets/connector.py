@@ -21,8 +21,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httplib2
 from google.auth.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
-from googleapiclient.discovery import build
-from googleapiclient.model import JsonModel
 
 from connectors.sheets import wire
 from connectors.sheets.auth import build_credentials
@@ -54,21 +52,26 @@ from syncd.http import bad_body, parse_body
 Request = MetricRequest[SpreadsheetQuery]
 
 
-class _Text(JsonModel):  # type: ignore[misc]  # the client's model is untyped
-    """The client's JSON model handing back the body's text: the connector parses it the
-    framework's way (numbers keep their upstream text; an HTML page, an empty or a cut body
-    is a retryable error, where the stock model would hand such a body back as a string)."""
-
-    def deserialize(self, content: bytes | str) -> str:
-        return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-
-
 @functools.lru_cache(maxsize=16)
 def _client(endpoint: str | None) -> tuple[Any, Any]:
     """The Sheets v4 client's ``spreadsheets`` and ``values`` resources for ``endpoint``, built
     once per process from the discovery document the client ships (building them takes about
     a second: the client writes every method's documentation). They hold no connection or
     credentials: each call is made with the calling thread's own HTTP object."""
+    # The client (and google.api_core under it) loads only when a source is read, not when a
+    # config naming a spreadsheet is loaded.
+    from googleapiclient.discovery import build
+    from googleapiclient.model import JsonModel
+
+    class _Text(JsonModel):  # type: ignore[misc]  # the client's model is untyped
+        """The client's JSON model handing back the body's text: the connector parses it the
+        framework's way (numbers keep their upstream text; an HTML page, an empty or a cut
+        body is a retryable error, where the stock model would hand such a body back as a
+        string)."""
+
+        def deserialize(self, content: bytes | str) -> str:
+            return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+
     service = build(
         "sheets",
         wire.VERSION,

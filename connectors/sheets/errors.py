@@ -13,7 +13,6 @@ from urllib.parse import unquote, urlsplit
 
 import httplib2
 from google.auth import exceptions as auth_errors
-from googleapiclient.errors import HttpError
 
 from connectors.sheets.wire import error_words
 from syncd.errors import AuthError, QueryError, SourceError
@@ -34,6 +33,8 @@ def _detail(content: bytes) -> str:
 
 def classify(exc: Exception, *, source: str) -> SourceError | None:
     """The error for an exception of the Sheets client; None when it is not one of its."""
+    from googleapiclient.errors import HttpError  # loaded with the client, not the config
+
     if isinstance(exc, HttpError):
         status = int(exc.resp.status)
         wait = exc.resp.get("retry-after")  # httplib2 lower-cases header names

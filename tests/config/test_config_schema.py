@@ -81,9 +81,8 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "postgresql+psycopg://syncd:db-secret-1@localhost/syncd"
     )
     assert sorted(s.type for s in config.sources.values()) == [
-        "amplitude", "ga4", "hubspot", "manual", "matomo", "mixpanel", "salesforce", "sql",
-        "sql", "zendesk",
-        "excel", "ga4", "hubspot", "manual", "salesforce", "sheets", "sql", "sql", "zendesk"
+        "amplitude", "excel", "ga4", "hubspot", "manual", "matomo", "mixpanel", "salesforce",
+        "sheets", "sql", "sql", "zendesk",
     ]  # fmt: skip
     windows = {m.window.split(":")[0] for m in config.metrics.values()}
     assert {"trailing_28d", "cycle_to_date", "calendar_month", "snapshot", "since"} <= windows
