@@ -140,31 +140,40 @@ class JiraConnector(Connector[JiraSourceConfig, JiraQuery]):
                     "rest_api_version": REST_VERSION[config.deployment],
                     "check_update": False,
                 }
-                client = self.call(
-                    lambda: self._factory(
-                        server=config.base_url,
-                        options=options,
-                        max_retries=0,  # the runner retries, honouring Retry-After
-                        timeout=config.timeout_seconds,
-                        logging=False,
-                        **auth,
-                    ),
-                    what="serverInfo",
-                )
+                try:
+                    client = self._make(options, auth)
+                except QueryError as error:
+                    if "answered 404" not in str(error):
+                        raise
+                    raise self._mismatch("has no Cloud REST API (serverInfo: 404)") from None
                 if (client.deploymentType == CLOUD) != self.cloud:
                     client.close()  # type: ignore[no-untyped-call]
-                    raise self._mismatch(client.deploymentType)
+                    raise self._mismatch(f"says deploymentType {client.deploymentType!r}")
                 self._jira = client
             return self._jira
 
-    def _mismatch(self, deployment: object) -> AuthError:
+    def _make(self, options: dict[str, Any], auth: dict[str, Any]) -> JIRA:
+        config = self.config
+        return self.call(
+            lambda: self._factory(
+                server=config.base_url,
+                options=options,
+                max_retries=0,  # the runner retries, honouring Retry-After
+                timeout=config.timeout_seconds,
+                logging=False,
+                **auth,
+            ),
+            what="serverInfo",
+        )
+
+    def _mismatch(self, found: str) -> AuthError:
         source = self.context.source
         if self.cloud:
             hint = "a Data Center or Server site takes a personal access token (token)"
         else:
             hint = "Jira Cloud takes email + api_token"
         return AuthError(
-            f"{source}: {self.config.base_url} says deploymentType {deployment!r}; {hint}",
+            f"{source}: {self.config.base_url} {found}; {hint}",
             source=source,
         )
 
