@@ -166,14 +166,16 @@ def report(
 
     def body() -> None:
         from syncd.errors import ConfigError, ConfigIssue
+        from syncd.reports.epics import read_epics
         from syncd.reports.review import build_review, render_review
 
         loaded = load(config, read_only=True)
         if cycle not in loaded.config.cycles:
             known = ", ".join(loaded.config.cycles) or "none"
             raise ConfigError(ConfigIssue(f"no cycle {cycle!r}", hint=f"cycles: {known}"))
+        epics = read_epics(loaded)
         with store_for_reading(loaded) as store:
-            review = build_review(loaded, store, cycle, now=moment(as_of, loaded))
+            review = build_review(loaded, store, cycle, now=moment(as_of, loaded), epics=epics)
         _write(render_review(review, format.value), out_path)
 
     guarded(body)

@@ -1,6 +1,6 @@
 """The vendor sandboxes the demo talks to, each on a free local port.
 
-``config/demo.yaml`` names the ports 8701–8704; the demo takes free ones instead (a second demo,
+``config/demo.yaml`` names the ports 8701–8705; the demo takes free ones instead (a second demo,
 or a test run, may hold those) and writes the config with the ports it took (:func:`with_ports`).
 Each is the connector's own wire-level sandbox (its ``sandbox.py``), started only when the demo
 config has a source of that type. With ``--as-of`` their clocks stand still at that moment, so
@@ -24,7 +24,13 @@ from syncd.errors import SyncdError
 DEMO_DIR = Path(".syncd-demo")
 
 
-DEFAULT_PORTS: dict[str, int] = {"ga4": 8701, "salesforce": 8702, "hubspot": 8703, "zendesk": 8704}
+DEFAULT_PORTS: dict[str, int] = {
+    "ga4": 8701,
+    "salesforce": 8702,
+    "hubspot": 8703,
+    "zendesk": 8704,
+    "jira": 8705,
+}
 """The ports ``config/demo.yaml`` names for each vendor's sandbox."""
 
 
@@ -38,6 +44,8 @@ def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
         }
     if vendor == "hubspot":
         return {"search_per_second": 100, "burst_limit": None}
+    if vendor == "jira":
+        return {"now": moment, "deployment": "Cloud"}
     return {
         "now": moment,
         "requests_per_minute": 100_000,
@@ -50,6 +58,7 @@ SANDBOXES: dict[str, str] = {
     "salesforce": "connectors.salesforce.sandbox:SalesforceSandbox",
     "hubspot": "connectors.hubspot.sandbox:HubSpotSandbox",
     "zendesk": "connectors.zendesk.sandbox:ZendeskSandbox",
+    "jira": "connectors.jira.sandbox:JiraSandbox",
 }
 
 

@@ -59,7 +59,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         int(url.rsplit(":", 1)[1])
         for url in re.findall(r"https?://127\.0\.0\.1:\d+", result.stdout)
     }
-    assert len(ports) >= 4 and not ports & {8701, 8702, 8703, 8704, 9466}
+    assert len(ports) >= 5 and not ports & {8701, 8702, 8703, 8704, 8705, 9466}
     written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
     assert all(f"127.0.0.1:{port}" in written for port in ports)
     assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
@@ -99,6 +99,8 @@ DEMO_KRS = {
     "first-reply-time": "support",
     "support-csat": "support",
     "ticket-backlog": "support",
+    # Jira sandbox (Cloud)
+    "escaped-bugs": "delivery",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -148,6 +150,27 @@ def test_warehouse_kr_values_match_the_raw_rows(status: dict, sample: sqlite3.Co
     )
     assert status["onboarding-support-cost"]["value"] == pytest.approx(minutes / 60 * 55)
     assert status["nps"]["value"] == 61.0
+
+
+def test_jira_kr_value_matches_the_raw_issues(status: dict) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from connectors.jira.data import generate
+
+    # Daily slot 00:00 local; trailing 30 days → whole local days 22 Oct … 20 Nov, as JQL
+    # reads them in the account's zone (Europe/Zurich).
+    zurich = ZoneInfo("Europe/Zurich")
+    start, end = datetime(2026, 10, 22, tzinfo=zurich), datetime(2026, 11, 21, tzinfo=zurich)
+    escaped = [
+        issue
+        for issue in generate(20261001).issues
+        if issue.project == "ABC"
+        and issue.issue_type == "Bug"
+        and "escaped" in issue.labels
+        and start <= issue.created_at < end
+    ]
+    assert status["escaped-bugs"]["value"] == len(escaped)
 
 
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:

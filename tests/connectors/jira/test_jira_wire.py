@@ -123,9 +123,9 @@ def test_credentials_of_the_other_deployment_are_named(
     connector = JiraConnector(JiraSourceConfig.model_validate(cloud_auth), fast_context())
     with connector, pytest.raises(AuthError, match="personal access token"):
         first_failure([one(connector)])
-    with connector_for(cloud_sandbox, token=PAT, email=None, api_token=None) as connector:
-        with pytest.raises(AuthError, match="email \\+ api_token"):
-            first_failure([one(connector)])
+    pat_on_cloud = connector_for(cloud_sandbox, token=PAT, email=None, api_token=None)
+    with pat_on_cloud, pytest.raises(AuthError, match="email \\+ api_token"):
+        first_failure([one(pat_on_cloud)])
 
 
 def test_check_names_the_account(sandbox: JiraSandbox) -> None:
