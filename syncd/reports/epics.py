@@ -8,6 +8,7 @@ epics: the review shows why beside them.
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
 
 from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
@@ -24,7 +25,8 @@ class IssueReader(Protocol):
 
 
 def read_epics(loaded: LoadedConfig) -> dict[str, EpicState]:
-    """Initiative id → its epic's state, for every initiative naming one."""
+    """Initiative id → its epic's state, for every initiative naming one (resolution dates
+    in the config's time zone)."""
     config = loaded.config
     wanted = [i for i in config.initiatives if i.jira is not None]
     if not wanted:
@@ -36,11 +38,11 @@ def read_epics(loaded: LoadedConfig) -> dict[str, EpicState]:
             key = initiative.jira
             assert key is not None
             source = initiative.jira_source or (jira[0] if len(jira) == 1 else None)
-            states[initiative.id] = _read(pool, source, key)
+            states[initiative.id] = _read(pool, source, key, config.tz)
     return states
 
 
-def _read(pool: ConnectorPool, source: str | None, key: str) -> EpicState:
+def _read(pool: ConnectorPool, source: str | None, key: str, tz: ZoneInfo) -> EpicState:
     if source is None:
         return EpicState(key, error="no jira source to read it from")
     try:
@@ -55,5 +57,5 @@ def _read(pool: ConnectorPool, source: str | None, key: str) -> EpicState:
         key,
         status=state["status"] or None,
         done=state["category"] == "done",
-        resolved=resolved.date() if resolved is not None else None,
+        resolved=resolved.astimezone(tz).date() if resolved is not None else None,
     )
