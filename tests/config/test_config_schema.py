@@ -58,6 +58,7 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "SF_CLIENT_ID": "sf-client-3",
         "HUBSPOT_TOKEN": "pat-hub-4",
         "ZENDESK_TOKEN": "zd-5",
+        "JIRA_API_TOKEN": "jira-7",
     }
     credentials = {"ga4.json": '{"type": "service_account"}', "sf.key": "PEM-KEY-6"}
     for name, text in credentials.items():
@@ -73,7 +74,7 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "postgresql+psycopg://syncd:db-secret-1@localhost/syncd"
     )
     assert sorted(s.type for s in config.sources.values()) == [
-        "ga4", "hubspot", "manual", "salesforce", "sql", "sql", "zendesk"
+        "ga4", "hubspot", "jira", "manual", "salesforce", "sql", "sql", "zendesk"
     ]  # fmt: skip
     windows = {m.window.split(":")[0] for m in config.metrics.values()}
     assert {"trailing_28d", "cycle_to_date", "calendar_month", "snapshot", "since"} <= windows

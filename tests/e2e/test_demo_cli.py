@@ -224,7 +224,7 @@ def test_validate_and_schema(demo_dir: Path) -> None:
     # The example references production secrets: validate checks their syntax only…
     example = REPO / "config" / "example.yaml"
     result = syncd("validate", str(example), cwd=demo_dir)
-    assert "valid: 1 file(s), 4 objectives, 12 key results, 0 warning(s)" in result.stdout
+    assert "valid: 1 file(s), 4 objectives, 13 key results, 0 warning(s)" in result.stdout
     # …and reads them, as a sync would, with --secrets.
     result = syncd("validate", "--secrets", str(example), cwd=demo_dir, check=False)
     assert result.returncode == 2
