@@ -192,15 +192,17 @@ def report(
     def body() -> None:
         from syncd.archive import with_archive
         from syncd.errors import ConfigError, ConfigIssue
+        from syncd.reports.epics import read_epics
         from syncd.reports.review import build_review, render_review
 
         loaded = load(config, read_only=True)
+        epics = read_epics(loaded)
         with store_for_reading(loaded) as store:
             known = with_archive(loaded, store)
             if cycle not in known.config.cycles:
                 cycles = ", ".join(known.config.cycles) or "none"
                 raise ConfigError(ConfigIssue(f"no cycle {cycle!r}", hint=f"cycles: {cycles}"))
-            review = build_review(known, store, cycle, now=moment(as_of, loaded))
+            review = build_review(known, store, cycle, now=moment(as_of, loaded), epics=epics)
         _write(render_review(review, format.value), out_path)
 
     guarded(body)

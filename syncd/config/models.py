@@ -334,6 +334,14 @@ class Initiative(Strict):
     team: Slug | None = None
     hypothesis: str | None = None
     moves: list[InitiativeMove] = Field(min_length=1)
+    jira: str | None = Field(
+        None,
+        pattern=r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$",
+        description="the Jira epic of this bet, e.g. ABC-123 (`syncd report` shows its status)",
+    )
+    jira_source: str | None = Field(
+        None, description="the jira source to read the epic from, when there are several"
+    )
 
 
 class ProgressSettings(Strict):

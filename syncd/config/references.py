@@ -211,7 +211,24 @@ def _check_parents(
 
 
 def _check_initiatives(checker: _Checker, kr_ids: set[str]) -> None:
+    jira = sorted(
+        name
+        for name, source in checker.names("sources").items()
+        # a source is its typed config here, or a dict when it failed to type
+        if (source.get("type") if isinstance(source, dict) else getattr(source, "type", None))
+        == "jira"
+    )
     for index, initiative in checker.items("initiatives"):
+        named = initiative.get("jira_source")
+        if isinstance(named, str) and named not in jira:
+            checker.missing("jira source", named, jira, ("initiatives", index, "jira_source"))
+        elif initiative.get("jira") is not None and named is None and len(jira) != 1:
+            checker.report(
+                "an initiative's Jira epic needs one jira source"
+                + (f"; there are {len(jira)}" if jira else ", and there is none"),
+                ("initiatives", index, "jira"),
+                "name it with jira_source" if jira else "add a source of type jira",
+            )
         moves = initiative.get("moves")
         for move_index, move in enumerate(moves if isinstance(moves, list) else []):
             if not isinstance(move, dict):

@@ -1,6 +1,6 @@
 """The vendor sandboxes the demo talks to, each on a free local port.
 
-``config/demo.yaml`` names the ports 8701–8708; the demo takes free ones instead (a second demo,
+``config/demo.yaml`` names the ports 8701–8709; the demo takes free ones instead (a second demo,
 or a test run, may hold those) and writes the config with the ports it took (:func:`with_ports`).
 Each is the connector's own wire-level sandbox (its ``sandbox.py``), started only when the demo
 config has a source of that type. With ``--as-of`` their clocks stand still at that moment, so
@@ -33,6 +33,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "mixpanel": 8706,
     "amplitude": 8707,
     "sheets": 8708,
+    "jira": 8709,
 }
 """The ports ``config/demo.yaml`` names for each vendor's sandbox."""
 
@@ -60,6 +61,8 @@ def _options(vendor: str, moment: datetime | None) -> dict[str, Any]:
             "key_file": DEMO_DIR / "sheets-service-account.json",
             "reads_per_minute": 100_000,
         }
+    if vendor == "jira":
+        return {"now": moment, "deployment": "Cloud"}
     return {
         "now": moment,
         "requests_per_minute": 100_000,
@@ -76,6 +79,7 @@ SANDBOXES: dict[str, str] = {
     "mixpanel": "connectors.mixpanel.sandbox:MixpanelSandbox",
     "amplitude": "connectors.amplitude.sandbox:AmplitudeSandbox",
     "sheets": "connectors.sheets.sandbox:SheetsSandbox",
+    "jira": "connectors.jira.sandbox:JiraSandbox",
 }
 
 

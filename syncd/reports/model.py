@@ -71,6 +71,19 @@ class Movement:
 
 
 @dataclass(frozen=True)
+class EpicState:
+    """Where an initiative's Jira epic stands, read when the review is made (not as of its
+    ``as_of``): its status, whether that status is done, and when it was resolved; or why it
+    could not be read (``error``)."""
+
+    key: str
+    status: str | None = None
+    done: bool = False
+    resolved: date | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class InitiativeReview:
     """An initiative (a bet) with the movement of each of its KRs that belongs to the cycle."""
 
@@ -80,6 +93,7 @@ class InitiativeReview:
     start: date
     hypothesis: str | None
     moves: tuple[Movement, ...]
+    epic: EpicState | None = None
 
 
 @dataclass(frozen=True)

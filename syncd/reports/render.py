@@ -20,7 +20,8 @@ JSON shape (``schema: "syncd.review/1"``); times are ISO 8601, numbers are raw (
                                   "start_at", "start_value", "latest_at", "latest_value",
                                   "change", "share_of_expected", "share_of_range",
                                   "slope_before_per_day", "slope_after_per_day",
-                                  "points_before", "points_after"}]}]
+                                  "points_before", "points_after"}],
+                       "epic": {"key", "status", "done", "resolved", "error"} | null}]
     }
 """
 
@@ -37,8 +38,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from syncd import jsonout
 from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress
-from syncd.render import COMMITMENT_TITLES
-from syncd.reports.model import CommitmentSection, Movement, Review
+from syncd.render import COMMITMENT_TITLES, format_band, format_number, format_value
+from syncd.reports.model import CommitmentSection, EpicState, Movement, Review
 
 SCHEMA = "syncd.review/1"
 
@@ -91,6 +92,12 @@ def _section_json(section: CommitmentSection) -> dict[str, Any]:
     }
 
 
+def _epic_json(epic: EpicState | None) -> dict[str, Any] | None:
+    if epic is None:
+        return None
+    return asdict(epic) | {"resolved": _iso(epic.resolved)}
+
+
 def _move_json(move: Movement) -> dict[str, Any]:
     fields = asdict(move)
     fields["start_at"] = _iso(move.start_at)
@@ -128,6 +135,7 @@ def review_json(review: Review) -> dict[str, Any]:
                 "start": _iso(initiative.start),
                 "hypothesis": initiative.hypothesis,
                 "moves": [_move_json(move) for move in initiative.moves],
+                "epic": _epic_json(initiative.epic),
             }
             for initiative in review.initiatives
         ],

@@ -8,7 +8,7 @@ review agrees with ``syncd status``. Committed and aspirational objectives are k
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -17,7 +17,13 @@ from syncd.config.models import Config, KeyResult
 from syncd.errors import ConfigError, ConfigIssue
 from syncd.overview import build_overview
 from syncd.progress import ObjectiveProgress, Point, cycle_bounds, expected
-from syncd.reports.model import Commitment, CommitmentSection, InitiativeReview, Review
+from syncd.reports.model import (
+    Commitment,
+    CommitmentSection,
+    EpicState,
+    InitiativeReview,
+    Review,
+)
 from syncd.reports.movement import movement
 from syncd.reports.render import review_html, review_json_text, review_markdown
 from syncd.store import Store
@@ -29,8 +35,16 @@ TOO_SAFE_SHARE = 0.8
 _TOLERANCE = 1e-9
 
 
-def build_review(loaded: LoadedConfig, store: Store, cycle_id: str, *, now: datetime) -> Review:
-    """Review cycle ``cycle_id`` from the measurements stored up to ``now`` (tz-aware).
+def build_review(
+    loaded: LoadedConfig,
+    store: Store,
+    cycle_id: str,
+    *,
+    now: datetime,
+    epics: Mapping[str, EpicState] | None = None,
+) -> Review:
+    """Review cycle ``cycle_id`` from the measurements stored up to ``now`` (tz-aware);
+    ``epics`` are the initiatives' Jira epics by initiative id (``syncd.reports.epics``).
 
     Raises :class:`~syncd.errors.ConfigError` when the cycle is not configured.
     """
@@ -59,7 +73,9 @@ def build_review(loaded: LoadedConfig, store: Store, cycle_id: str, *, now: date
         aspirational=aspirational,
         targets_too_safe=share is not None and share >= TOO_SAFE_SHARE - _TOLERANCE,
         too_safe_share=TOO_SAFE_SHARE,
-        initiatives=_initiatives(config, store, cycle_id, since=start, until=min(end, now)),
+        initiatives=_initiatives(
+            config, store, cycle_id, since=start, until=min(end, now), epics=epics or {}
+        ),
     )
 
 
@@ -92,7 +108,13 @@ def _section(commitment: Commitment, objectives: Sequence[ObjectiveProgress]) ->
 
 
 def _initiatives(
-    config: Config, store: Store, cycle_id: str, *, since: datetime, until: datetime
+    config: Config,
+    store: Store,
+    cycle_id: str,
+    *,
+    since: datetime,
+    until: datetime,
+    epics: Mapping[str, EpicState],
 ) -> tuple[InitiativeReview, ...]:
     """Initiatives that move at least one KR of the cycle, with those KRs' movement."""
     in_cycle: dict[str, KeyResult] = {
@@ -122,6 +144,7 @@ def _initiatives(
                 start=initiative.start,
                 hypothesis=initiative.hypothesis,
                 moves=tuple(measured),
+                epic=epics.get(initiative.id),
             )
         )
     return tuple(reviews)

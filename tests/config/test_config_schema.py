@@ -62,6 +62,7 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "MIXPANEL_SECRET": "mp-7",
         "AMPLITUDE_API_KEY": "amp-key-7",
         "AMPLITUDE_SECRET_KEY": "amp-secret-8",
+        "JIRA_API_TOKEN": "jira-7",
     }
     credentials = {
         "ga4.json": '{"type": "service_account"}',
@@ -81,8 +82,8 @@ def test_example_loads_without_errors_or_warnings(tmp_path):
         "postgresql+psycopg://syncd:db-secret-1@localhost/syncd"
     )
     assert sorted(s.type for s in config.sources.values()) == [
-        "amplitude", "excel", "ga4", "hubspot", "manual", "matomo", "mixpanel", "salesforce",
-        "sheets", "sql", "sql", "zendesk",
+        "amplitude", "excel", "ga4", "hubspot", "jira", "manual", "matomo", "mixpanel",
+        "salesforce", "sheets", "sql", "sql", "zendesk",
     ]  # fmt: skip
     windows = {m.window.split(":")[0] for m in config.metrics.values()}
     assert {"trailing_28d", "cycle_to_date", "calendar_month", "snapshot", "since"} <= windows

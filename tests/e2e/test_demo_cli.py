@@ -64,7 +64,18 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         int(url.rsplit(":", 1)[1])
         for url in re.findall(r"https?://127\.0\.0\.1:\d+", result.stdout)
     }
-    assert len(ports) >= 5 and not ports & {8701, 8702, 8703, 8704, 8705, 8706, 8707, 8708, 9466}
+    assert len(ports) >= 5 and not ports & {
+        8701,
+        8702,
+        8703,
+        8704,
+        8705,
+        8706,
+        8707,
+        8708,
+        8709,
+        9466,
+    }
     written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
     assert all(f"127.0.0.1:{port}" in written for port in ports)
     assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
@@ -112,6 +123,8 @@ DEMO_KRS = {
     "report-sharing": "app",
     # Google Sheets sandbox
     "survey-score": "customer_research",
+    # Jira sandbox (Cloud)
+    "escaped-bugs": "delivery",
     # the sample warehouse and check-ins
     "onboarding-satisfaction": "warehouse",
     "onboarding-support-cost": "warehouse",
@@ -223,6 +236,27 @@ def test_sheets_kr_is_the_raw_cell_of_the_month(status: dict) -> None:
     assert status["survey-score"]["value"] == survey.cells[(row, 3)]
 
 
+def test_jira_kr_value_matches_the_raw_issues(status: dict) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from connectors.jira.data import generate
+
+    # Daily slot 00:00 local; trailing 30 days → whole local days 22 Oct … 20 Nov, as JQL
+    # reads them in the account's zone (Europe/Zurich).
+    zurich = ZoneInfo("Europe/Zurich")
+    start, end = datetime(2026, 10, 22, tzinfo=zurich), datetime(2026, 11, 21, tzinfo=zurich)
+    escaped = [
+        issue
+        for issue in generate(20261001).issues
+        if issue.project == "ABC"
+        and issue.issue_type == "Bug"
+        and "escaped" in issue.labels
+        and start <= issue.created_at < end
+    ]
+    assert status["escaped-bugs"]["value"] == len(escaped)
+
+
 def test_status_numbers_follow_the_progress_rules(status: dict) -> None:
     kr = status["conversion-rate"]
     assert kr["attainment"] == pytest.approx((kr["value"] - 0.032) / (0.055 - 0.032))
@@ -274,7 +308,7 @@ def test_validate_and_schema(demo_dir: Path) -> None:
     # The example references production secrets: validate checks their syntax only…
     example = REPO / "config" / "example.yaml"
     result = syncd("validate", str(example), cwd=demo_dir)
-    assert "valid: 1 file(s), 4 objectives, 16 key results, 0 warning(s)" in result.stdout
+    assert "valid: 1 file(s), 5 objectives, 17 key results, 0 warning(s)" in result.stdout
     # …and reads them, as a sync would, with --secrets.
     result = syncd("validate", "--secrets", str(example), cwd=demo_dir, check=False)
     assert result.returncode == 2

@@ -31,7 +31,7 @@ def test_key_results_carry_progress_pace_forecast_and_freshness(client: FlaskCli
     document = answer.get_json()
     assert document["generated_at"] == "2026-11-21T09:30:00+00:00"
     krs = by_id(document["key_results"])
-    assert len(krs) == 19
+    assert len(krs) == 20
 
     booking = krs["booking-5d"]
     assert booking["value"] == pytest.approx(0.55)
@@ -69,6 +69,7 @@ def test_objectives_are_grouped_by_cycle_and_team(client: FlaskClient) -> None:
     objectives = client.get("/api/v1/objectives").get_json()["objectives"]
     assert [(o["team"], o["id"]) for o in objectives] == [
         ("customer-success", "win-customers"),
+        ("delivery", "ship-safely"),
         ("growth", "newcomer-onboarding"),
         ("sales", "existing-customers"),
         ("support", "fast-support"),
@@ -122,8 +123,8 @@ def test_unknown_kr_is_a_json_404(client: FlaskClient) -> None:
 def test_sources_report_last_success_and_last_error(client: FlaskClient) -> None:
     sources = by_id(client.get("/api/v1/sources").get_json()["sources"], "name")
     assert list(sources) == [
-        "web", "sales", "crm", "support", "analytics", "product", "app", "warehouse",
-        "customer_research", "research",
+        "web", "sales", "crm", "support", "analytics", "product", "app", "delivery",
+        "warehouse", "customer_research", "research",
     ]  # fmt: skip
     assert sources["web"] == {
         "name": "web",

@@ -116,8 +116,8 @@ def test_dashboard_in_chromium_shows_every_kr(
                 heading = page.locator(f'li[data-kr="{kr.id}"] h4')
                 assert heading.inner_text() == kr.title
                 assert heading.is_visible()
-            assert page.locator("li.kr").count() == 19
-            assert page.locator("li.kr svg").count() == 19
+            assert page.locator("li.kr").count() == 20
+            assert page.locator("li.kr svg").count() == 20
             # The stylesheet applied: the pace marker is positioned absolutely, in its bar.
             marker = page.locator('li[data-kr="booking-5d"] .bar-marker')
             assert marker.evaluate("m => getComputedStyle(m).position") == "absolute"

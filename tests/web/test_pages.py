@@ -41,6 +41,7 @@ def test_every_kr_is_on_the_page_under_its_team_and_cycle(
     )
     assert titles == [
         ("customer-success", "2026-Q4"),
+        ("delivery", "2026-Q4"),
         ("growth", "2026-Q4"),
         ("sales", "2026-Q4"),
         ("support", "2026-Q4"),
@@ -48,8 +49,8 @@ def test_every_kr_is_on_the_page_under_its_team_and_cycle(
     ]
     for _, kr in demo_config.config.key_results():
         assert f'data-kr="{kr.id}"' in page
-    assert page.count('<li class="kr ') == 19
-    assert page.count("<svg") == 19
+    assert page.count('<li class="kr ') == 20
+    assert page.count("<svg") == 20
 
 
 def test_kr_shows_value_range_bar_with_pace_marker_forecast_and_freshness(page: str) -> None:
@@ -147,5 +148,5 @@ def test_blueprint_joins_the_status_listener(demo_config: LoadedConfig, store: S
     client = create_app(Telemetry(), live=[], ready=[], blueprints=[blueprint]).test_client()
     assert client.get("/livez").status_code == 200
     krs = client.get("/api/v1/key-results").get_json()["key_results"]
-    assert len(krs) == 19
+    assert len(krs) == 20
     assert "55 %" in kr_markup(client.get("/").get_data(as_text=True), "booking-5d")
