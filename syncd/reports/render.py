@@ -38,7 +38,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from syncd import jsonout
 from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress
-from syncd.render import COMMITMENT_TITLES, format_band, format_number, format_value
+from syncd.render import COMMITMENT_TITLES
 from syncd.reports.model import CommitmentSection, EpicState, Movement, Review
 
 SCHEMA = "syncd.review/1"
