@@ -28,7 +28,7 @@ WRONG_TOKEN = "pat-na1-wrong-0000-token"
 def sandbox_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """vendor → URL of its running sandbox; the working directory is ``urls["workdir"]``."""
     root = tmp_path_factory.mktemp("check")
-    vendors = {"ga4", "salesforce", "hubspot", "zendesk"}
+    vendors = set(sandboxes.SANDBOXES)  # every vendor the demo reads
     with contextlib.ExitStack() as stack:
         with contextlib.chdir(root):  # the Salesforce sandbox writes its CA to .syncd-demo/
             urls = stack.enter_context(sandboxes.running(vendors, None))
@@ -79,7 +79,12 @@ def test_every_source_is_checked_with_one_line_each(workdir: Path) -> None:
     result = check_sources(cwd=workdir)
     assert result.returncode == 0, result.stdout + result.stderr
     found = lines_by_source(result.stdout)
-    assert list(found) == ["web", "sales", "crm", "support", "warehouse", "research"]
+    assert list(found) == [
+        "web", "sales", "crm", "support", "analytics", "product", "app", "delivery", "warehouse",
+        "customer_research", "research",
+    ]  # fmt: skip
+    for source in ("analytics", "product", "app", "delivery", "customer_research"):
+        assert [line[:2] for line in found[source]] == ["✓ "], found[source]
     assert found["web"] == [
         "✓ web (ga4): GA4 property 123456789: 11 metrics and 6 dimensions readable"
     ]
