@@ -4,36 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
 from zoneinfo import ZoneInfo
+
+from upstream_call import call_upstream
 
 from syncd.abc import ConnectorContext
 from syncd.limits import SourceLimiter
-from syncd.retry import retry_call
-
-
-def call_upstream(
-    fn: Callable[[], Any], context: ConnectorContext, *, what: str, sleep: Any = time.sleep
-) -> Any:
-    """One upstream call as the runner makes it: through the limiter, counted, retried."""
-
-    def attempt() -> Any:
-        if context.limiter is None:
-            context.stats.count_call()
-            return fn()
-        with context.limiter.slot():
-            context.stats.count_call()
-            return fn()
-
-    return retry_call(
-        attempt,
-        policy=context.retry,
-        stats=context.stats,
-        source=context.source,
-        what=what,
-        sleep=sleep,
-    )
 
 
 class FakeClock:

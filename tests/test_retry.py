@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from structlog.testing import capture_logs
+from upstream_call import call_upstream
 
 from syncd.abc import ConnectorContext, RetryPolicy
 from syncd.errors import AuthError, QueryError, RateLimited, TransientSourceError
-from syncd.retry import retry_call
-
-
-def call_upstream(
-    fn: Callable[[], Any], context: ConnectorContext, *, what: str, sleep: Any = time.sleep
-) -> Any:
-    """One upstream call as the runner makes it: through the limiter, counted, retried."""
-
-    def attempt() -> Any:
-        if context.limiter is None:
-            context.stats.count_call()
-            return fn()
-        with context.limiter.slot():
-            context.stats.count_call()
-            return fn()
-
-    return retry_call(
-        attempt,
-        policy=context.retry,
-        stats=context.stats,
-        source=context.source,
-        what=what,
-        sleep=sleep,
-    )
 
 
 def make_context(**policy: float) -> ConnectorContext:
