@@ -11,12 +11,12 @@ from pydantic import ValidationError
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, Objective
-from syncd.store import Store
+from syncd.store.abc import MeasurementStore
 
 log = structlog.get_logger(__name__)
 
 
-def with_archive(loaded: LoadedConfig, store: Store) -> LoadedConfig:
+def with_archive(loaded: LoadedConfig, store: MeasurementStore) -> LoadedConfig:
     """``loaded`` with the cycles and objectives the store knows and the config no longer has.
 
     A retired objective comes back as last configured (its whole definition, KRs included); one

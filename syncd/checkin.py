@@ -12,8 +12,8 @@ from syncd.abc import CheckinSource
 from syncd.config import LoadedConfig
 from syncd.config.models import KeyResult
 from syncd.errors import ConfigError, ConfigIssue, QueryError
-from syncd.store import MeasurementIn, Store
-from syncd.store.tables import CheckIn
+from syncd.store.abc import MeasurementStore
+from syncd.store.records import CheckIn, MeasurementIn
 
 Confidence = Literal["on_track", "at_risk", "off_track"]
 CONFIDENCES: tuple[str, ...] = get_args(Confidence)
@@ -21,7 +21,7 @@ CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 
 def record_checkin(
     loaded: LoadedConfig,
-    store: Store,
+    store: MeasurementStore,
     kr_id: str,
     value: float | None,
     *,

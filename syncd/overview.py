@@ -16,11 +16,12 @@ from syncd.progress import (
     evaluate_objective,
     roll_up,
 )
-from syncd.store import Measurement, Store
+from syncd.store.abc import MeasurementStore
+from syncd.store.records import Measurement
 
 
 def cycle_histories(
-    loaded: LoadedConfig, store: Store, now: datetime
+    loaded: LoadedConfig, store: MeasurementStore, now: datetime
 ) -> dict[str, list[Measurement]]:
     """Every KR's measurements within its cycle up to ``now``: one set-based read per cycle,
     never one query per KR."""
@@ -38,7 +39,7 @@ def cycle_histories(
 
 def build_overview(
     loaded: LoadedConfig,
-    store: Store,
+    store: MeasurementStore,
     now: datetime,
     histories: dict[str, list[Measurement]] | None = None,
 ) -> list[ObjectiveProgress]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import groupby
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -23,6 +23,7 @@ from syncd.config.models import KeyResult
 from syncd.documents import key_result_document, objective_document
 from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment, success_score
+from syncd.store.records import CheckIn, Measurement
 
 BAR_CELLS = 20
 WIDE_TABLE = 150
@@ -46,28 +47,6 @@ COMMITMENT_TITLES = {
 }
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-class MeasurementLike(Protocol):
-    """What :func:`history_table` reads of a stored measurement."""
-
-    window_start: datetime
-    window_end: datetime
-    value: float
-    collected_at: datetime
-    source: str
-    revision: int
-    id: int | None
-    note: str | None
-
-
-class CheckInLike(Protocol):
-    """What :func:`history_table` reads of a stored check-in."""
-
-    at: datetime
-    value: float | None
-    confidence: str | None
-    note: str | None
 
 
 def status_json(
@@ -308,12 +287,12 @@ def _window_text(start: datetime, end: datetime, tz: ZoneInfo | None) -> str:
 
 def history_table(
     kr: KeyResult,
-    measurements: Sequence[MeasurementLike],
+    measurements: Sequence[Measurement],
     console: Console,
     *,
     tz: ZoneInfo | None = None,
     earlier: Mapping[int, Sequence[float]] | None = None,
-    checkins: Sequence[CheckInLike] = (),
+    checkins: Sequence[CheckIn] = (),
 ) -> None:
     """Print a KR's measurements: window, value, attainment, collected_at, source, revision
     (with the values the window had before, from ``earlier`` by measurement id) and note;
@@ -367,7 +346,7 @@ def history_table(
 
 
 def _history_row(
-    kr: KeyResult, row: MeasurementLike, tz: ZoneInfo | None, earlier: Mapping[int, Sequence[float]]
+    kr: KeyResult, row: Measurement, tz: ZoneInfo | None, earlier: Mapping[int, Sequence[float]]
 ) -> tuple[str, str, str, str, str, str, str]:
     if kr.maintain is not None:
         reached = "in band" if kr.maintain.contains(row.value) else "out of band"
@@ -391,7 +370,7 @@ def _history_row(
 
 
 def _checkin_row(
-    kr: KeyResult, checkin: CheckInLike, tz: ZoneInfo | None
+    kr: KeyResult, checkin: CheckIn, tz: ZoneInfo | None
 ) -> tuple[str, str, Text, str]:
     at = checkin.at.astimezone(tz) if tz is not None else checkin.at
     return (

@@ -47,7 +47,7 @@ from syncd.evaluate import DayRule, Evaluated, MetricEvaluator, cycle_bounds
 from syncd.logs import scrub
 from syncd.schedule import parse_duration, parse_schedule
 from syncd.store import MeasurementIn, WriteResult
-from syncd.typing import MeasurementStore
+from syncd.store.abc import SyncStore
 from syncd.windows import local_midnight, parse_window
 
 log = structlog.get_logger("syncd.sync")
@@ -242,9 +242,7 @@ class Syncer:
             slot = bounds.end
         return slot.astimezone(self.tz)
 
-    def settle_bindings(
-        self, store: MeasurementStore, bindings: Sequence[Binding]
-    ) -> list[Binding]:
+    def settle_bindings(self, store: SyncStore, bindings: Sequence[Binding]) -> list[Binding]:
         """Earlier windows within each binding's ``settle`` lag, to be read again."""
         again: list[Binding] = []
         for binding in bindings:
@@ -284,7 +282,7 @@ class Syncer:
 
     def run(
         self,
-        store: MeasurementStore,
+        store: SyncStore,
         as_of: datetime,
         *,
         kr_ids: Iterable[str] | None = None,
@@ -372,7 +370,7 @@ class Syncer:
 
     def backfill(
         self,
-        store: MeasurementStore,
+        store: SyncStore,
         since: date,
         until: datetime,
         *,

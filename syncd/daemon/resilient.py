@@ -28,14 +28,13 @@ from syncd.config.models import Config
 from syncd.daemon.spool import Spool
 from syncd.errors import StoreError
 from syncd.store import Store
-from syncd.store.records import MeasurementIn, WriteResult
-from syncd.store.tables import Measurement
+from syncd.store.records import Measurement, MeasurementIn, WriteResult
 
 log = structlog.get_logger("syncd.daemon")
 
 
 class SpoolingStore:
-    """A :class:`~syncd.typing.MeasurementStore` over a real store and a local spool."""
+    """A :class:`~syncd.store.abc.SyncStore` over a real store and a local spool."""
 
     def __init__(self, store: Store, spool: Spool, config: Config) -> None:
         self.store = store

@@ -50,7 +50,7 @@ from syncd.overview import build_overview
 from syncd.schedule import parse_duration
 from syncd.session import load
 from syncd.store import Store
-from syncd.store.claims import Backoff
+from syncd.store.records import Backoff
 from syncd.sync import Syncer, SyncReport
 from syncd.web import dashboard_blueprint, load_dashboard_data
 

@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from syncd import jsonout
 from syncd.config.models import Config, KeyResult, Objective
 from syncd.errors import ConfigError, ConfigIssue
-from syncd.store import Measurement, Store
-from syncd.store.tables import CheckIn
+from syncd.store.abc import MeasurementStore
+from syncd.store.records import CheckIn, Measurement
 from syncd.windows import local_midnight
 
 FIELDS = (
@@ -49,7 +49,7 @@ FIELDS = (
 
 
 def export_measurements(
-    store: Store,
+    store: MeasurementStore,
     config: Config,
     fmt: Literal["csv", "json"],
     *,
@@ -100,7 +100,7 @@ def _instant(moment: datetime | date | None, tz: ZoneInfo, *, end_of_day: bool) 
 
 
 def _rows(
-    store: Store,
+    store: MeasurementStore,
     chosen: Sequence[tuple[Objective, KeyResult]],
     *,
     since: datetime | None,
@@ -135,7 +135,7 @@ def measurement_row(
 
 
 def export_xlsx(
-    store: Store,
+    store: MeasurementStore,
     config: Config,
     path: Path,
     *,

@@ -26,7 +26,7 @@ from syncd.reports.model import (
 )
 from syncd.reports.movement import movement
 from syncd.reports.render import review_html, review_json_text, review_markdown
-from syncd.store import Store
+from syncd.store.abc import MeasurementStore
 from syncd.windows import local_midnight
 
 TOO_SAFE_SHARE = 0.8
@@ -37,7 +37,7 @@ _TOLERANCE = 1e-9
 
 def build_review(
     loaded: LoadedConfig,
-    store: Store,
+    store: MeasurementStore,
     cycle_id: str,
     *,
     now: datetime,
@@ -109,7 +109,7 @@ def _section(commitment: Commitment, objectives: Sequence[ObjectiveProgress]) ->
 
 def _initiatives(
     config: Config,
-    store: Store,
+    store: MeasurementStore,
     cycle_id: str,
     *,
     since: datetime,

@@ -1,34 +1,47 @@
-"""The measurement store: KR definitions, measurements with revisions, sync runs, and the
-measurements it refused (dead letters).
+"""The store: KR definitions, measurements with revisions, check-ins, sync runs, what lets
+several instances share it, and the measurements it refused (dead letters).
 
-SQLModel tables migrated by Alembic, on SQLite (the default, WAL mode) or PostgreSQL::
+Its concerns are the protocols of :mod:`syncd.store.abc`; :class:`Store` implements them on
+SQLite (the default, WAL mode) or PostgreSQL with SQLModel tables migrated by Alembic, and
+:class:`~syncd.store.memory.MemoryStore` in one process. Reads return the frozen records of
+:mod:`syncd.store.records`::
 
     with Store.open("sqlite:///syncd.db") as store:
         store.sync_definitions(config)
         store.record_measurements([MeasurementIn(...)])
 """
 
-from syncd.store.records import MeasurementIn, Refusal, WriteResult
-from syncd.store.store import Store
-from syncd.store.tables import (
+from syncd.store.records import (
+    Backoff,
+    CheckIn,
     DeadLetter,
-    KeyResultRecord,
+    Delivery,
     Measurement,
+    MeasurementIn,
     MeasurementRevision,
-    ObjectiveRecord,
+    OutgoingMessage,
+    Refusal,
+    StoredCycle,
+    StoredObjective,
     SyncRun,
-    metadata,
+    WriteResult,
 )
+from syncd.store.store import Store
+from syncd.store.tables import metadata
 
 __all__ = [
+    "Backoff",
+    "CheckIn",
     "DeadLetter",
-    "KeyResultRecord",
+    "Delivery",
     "Measurement",
     "MeasurementIn",
     "MeasurementRevision",
-    "ObjectiveRecord",
+    "OutgoingMessage",
     "Refusal",
     "Store",
+    "StoredCycle",
+    "StoredObjective",
     "SyncRun",
     "WriteResult",
     "metadata",

@@ -9,33 +9,17 @@ Each take-over counts an attempt; a failed attempt waits longer before the next 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, Table, and_, func, or_, select, update
 from sqlmodel import Session
 
 from syncd.store.dialect import upsert_insert
+from syncd.store.records import Backoff
 from syncd.store.tables import JobClaim
 
 RETRIED_OUTCOMES = ("failed",)
 """Outcomes whose slot is tried again; a ``partial`` slot measured some KRs and stays done."""
-
-_MAX_DOUBLINGS = 30  # beyond this every real backoff is at its longest anyway
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """When a failed slot may be claimed again: ``first`` after its first failed attempt,
-    doubling with each further one, never more than ``longest``."""
-
-    first: timedelta
-    longest: timedelta
-
-    def after(self, attempts: int) -> timedelta:
-        """The wait after the ``attempts``-th failed attempt."""
-        doublings: int = min(max(attempts - 1, 0), _MAX_DOUBLINGS)
-        return min(self.first * (1 << doublings), self.longest)
 
 
 def _table() -> Table:

@@ -8,7 +8,6 @@ match. Alert states advance by compare-and-set on their generation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -16,20 +15,8 @@ from sqlalchemy import CursorResult, Table, select, update
 from sqlmodel import Session
 
 from syncd.store.dialect import upsert_insert
+from syncd.store.records import OutgoingMessage as OutgoingMessage  # callers import it here
 from syncd.store.tables import AlertState, NotificationDelivery
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """What a delivery row carries: enough to send (or resend) the message on its own."""
-
-    key: str
-    kind: str
-    team: str
-    title: str
-    body: str
-    html: str | None = None
-    data: str | None = None
 
 
 def _states() -> Table:

@@ -1,13 +1,22 @@
-"""What callers hand the store, and what a write reports back."""
+"""syncd's own records of stored state: what callers hand the store, what a write reports
+back, and what a read returns.
+
+Every backend (:mod:`syncd.store.store` on SQL, :mod:`syncd.store.memory`) returns these frozen
+records, never its table rows, so a caller can keep one across a store call, share it between
+threads and compare it by value. Their attribute names are the columns' names. Datetimes are
+tz-aware, in UTC.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import math
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 _TIMES = ("window_start", "window_end", "collected_at")
 
@@ -90,3 +99,182 @@ def _item(row: dict[str, Any]) -> MeasurementIn:
         with contextlib.suppress(ValueError):  # not a number: the store will say so
             row["value"] = float(row["value"])
     return MeasurementIn(**row)
+
+
+# -- what the store's protocols take besides measurements ------------------------------------
+
+
+_MAX_DOUBLINGS = 30  # beyond this every real backoff is at its longest anyway
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """When a failed slot may be claimed again: ``first`` after its first failed attempt,
+    doubling with each further one, never more than ``longest``."""
+
+    first: timedelta
+    longest: timedelta
+
+    def after(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt."""
+        doublings: int = min(max(attempts - 1, 0), _MAX_DOUBLINGS)
+        return min(self.first * (1 << doublings), self.longest)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a delivery carries: enough to send (or resend) the message on its own."""
+
+    key: str
+    kind: str
+    team: str
+    title: str
+    body: str
+    html: str | None = None
+    data: str | None = None
+
+
+# -- what reads return -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The current value of one KR for one window; ``revision`` counts its restatements."""
+
+    id: int
+    key_result_id: str
+    window_start: datetime
+    window_end: datetime
+    value: float
+    collected_at: datetime
+    source: str
+    query_fingerprint: str
+    run_id: str | None
+    note: str | None
+    revision: int
+
+
+@dataclass(frozen=True)
+class MeasurementRevision:
+    """An earlier value of a measurement, kept when a re-read of its window changed it."""
+
+    id: int
+    measurement_id: int
+    revision: int
+    value: float
+    collected_at: datetime
+    source: str
+    query_fingerprint: str
+    run_id: str | None
+    note: str | None
+    superseded_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A person's check-in of a KR: a value (also stored as a measurement), a confidence
+    (``on_track``, ``at_risk``, ``off_track``) and a note; any of them may be absent."""
+
+    id: int
+    key_result_id: str
+    at: datetime
+    recorded_at: datetime
+    value: float | None
+    confidence: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class StoredObjective:
+    """An objective as last configured; ``active`` is False once it left the config.
+    ``definition`` is its whole config as JSON (KRs included), to evaluate it again later."""
+
+    id: str
+    cycle: str
+    title: str
+    team: str
+    level: str
+    commitment: str
+    parent_id: str | None
+    opportunity: str | None
+    owner: str | None
+    definition: str | None
+    active: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredCycle:
+    """A cycle as last configured, kept after it left the config so its review stays
+    possible."""
+
+    id: str
+    start: date
+    end: date
+    active: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    """One sync of one source: when, why, how it ended and what it cost upstream.
+
+    ``finished_at``, ``outcome`` and ``duration_seconds`` stay empty while the run is in flight;
+    ``owner`` is the process that ran it (``host:pid``).
+    """
+
+    id: str
+    source: str
+    trigger: str
+    slot: datetime | None
+    owner: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    error: str | None
+    duration_seconds: float | None
+    upstream_calls: int
+    retries: int
+    requests: int
+    measurements: int
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A measurement the store refused, set aside: ``item`` is the item as JSON
+    (:func:`to_json`), ``attempts`` how often it was refused."""
+
+    id: int
+    key: str
+    key_result_id: str
+    item: str
+    reason: str
+    first_seen: datetime
+    last_seen: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message (an alert or a digest) to one channel, and how its sending went."""
+
+    key: str
+    channel: str
+    kind: str
+    team: str
+    title: str
+    body: str
+    html: str | None
+    data: str | None
+    owner: str
+    claimed_at: datetime
+    lease_until: datetime
+    attempts: int
+    sent_at: datetime | None
+    given_up_at: datetime | None
+    error: str | None
+
+
+def record_of(kind: type[R], row: object) -> R:
+    """The record ``kind`` holding the same-named attributes of ``row`` (a table row)."""
+    return kind(**{field.name: getattr(row, field.name) for field in fields(kind)})  # type: ignore[arg-type]

@@ -17,10 +17,8 @@ and cannot deadlock.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from numbers import Real
 
 from sqlalchemy import Table
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
@@ -29,48 +27,12 @@ from sqlmodel import Session, select
 from syncd.store.dialect import upsert_insert
 from syncd.store.failures import driver_reason
 from syncd.store.records import MeasurementIn, Refusal, WriteResult
+from syncd.store.rules import judge, unknown_key_result
 from syncd.store.tables import Measurement, MeasurementRevision
 
 NATURAL_KEY = ("key_result_id", "window_start", "window_end")
 INSERT_CHUNK = 500
 """Rows per multi-row insert: 10 bind parameters each, far below every database's limit."""
-# Column widths (see tables.Measurement): SQLite would store longer text, PostgreSQL refuses it;
-# checking here refuses the same items on both.
-_TEXT_LIMITS = {"key_result_id": 100, "source": 200, "query_fingerprint": 64, "run_id": 32}
-
-
-def judge(item: MeasurementIn) -> str | None:
-    """Why the store cannot take ``item`` (one line), or None when it looks storable."""
-    value = item.value
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return f"value {value!r} is not a number"
-    if not math.isfinite(value):
-        # NaN never equals itself: it would be stored as a new revision on every sync.
-        return f"value {value} is not a finite number"
-    for name in ("window_start", "window_end", "collected_at"):
-        moment = getattr(item, name)
-        if not isinstance(moment, datetime):
-            return f"{name} {moment!r} is not a datetime"
-        if moment.utcoffset() is None:
-            return f"{name} {moment.isoformat()} is a datetime without a time zone"
-    if item.window_start > item.window_end:
-        return (
-            f"window starts ({item.window_start.isoformat()}) after it ends "
-            f"({item.window_end.isoformat()})"
-        )
-    for name in ("key_result_id", "source", "query_fingerprint", "run_id", "note"):
-        text = getattr(item, name)
-        if text is None and name in ("run_id", "note"):
-            continue
-        if not isinstance(text, str):
-            return f"{name} {text!r} is not text"
-        if "\x00" in text:
-            return f"{name} contains a NUL character"
-        if (limit := _TEXT_LIMITS.get(name)) is not None and len(text) > limit:
-            return f"{name} is {len(text)} characters long (at most {limit})"
-    if not item.key_result_id:
-        return "key_result_id is empty"
-    return None
 
 
 def is_item_fault(exc: SQLAlchemyError) -> bool:
@@ -118,7 +80,7 @@ def record_judged(session: Session, items: Sequence[MeasurementIn], now: datetim
 def _fault_reason(item: MeasurementIn, exc: SQLAlchemyError) -> str:
     reason = driver_reason(exc)
     if "foreign key" in reason.lower():
-        return f"key result {item.key_result_id!r} is not defined in the store"
+        return unknown_key_result(item)
     return reason
 
 

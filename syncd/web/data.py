@@ -16,9 +16,9 @@ from syncd.config.models import Cycle, KeyResult
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
 from syncd.progress import KRProgress, ObjectiveProgress, Status, cycle_bounds, expected
-from syncd.store import Measurement, Store
-from syncd.store.runs import INTERRUPTED
-from syncd.store.tables import SyncRun
+from syncd.store.abc import StateStore
+from syncd.store.liveness import INTERRUPTED
+from syncd.store.records import Measurement, SyncRun
 from syncd.windows import local_midnight
 
 WEEK = timedelta(days=7)
@@ -192,7 +192,7 @@ class DashboardData:
         return tuple(objective for group in self.groups for objective in group.objectives)
 
 
-def load_dashboard_data(loaded: LoadedConfig, store: Store, now: datetime) -> DashboardData:
+def load_dashboard_data(loaded: LoadedConfig, store: StateStore, now: datetime) -> DashboardData:
     """Evaluate every objective at ``now`` (and a week before), read each KR's history and each
     source's runs. Objectives of cycles that have left the config are read from the store and
     kept aside: :meth:`DashboardData.select` shows them when their cycle is asked for."""

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, select, update
 
 from syncd.store import Store
-from syncd.store.claims import Backoff
+from syncd.store.records import Backoff
 from syncd.store.tables import JobClaim
 
 SLOT = datetime(2026, 11, 21, 10, tzinfo=UTC)

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from syncd.config.models import Band
-from syncd.store import KeyResultRecord, ObjectiveRecord
+from syncd.store.tables import KeyResultRecord, ObjectiveRecord
 
 from .helpers import basic_config, config, kr, objective
 
