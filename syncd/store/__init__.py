@@ -11,6 +11,9 @@ SQLite (the default, WAL mode) or PostgreSQL with SQLModel tables migrated by Al
         store.record_measurements([MeasurementIn(...)])
 """
 
+from syncd.store.abc import StateStore
+from syncd.store.memory import SCHEME as MEMORY_SCHEME
+from syncd.store.memory import MemoryStore
 from syncd.store.records import (
     Backoff,
     CheckIn,
@@ -37,12 +40,23 @@ __all__ = [
     "Measurement",
     "MeasurementIn",
     "MeasurementRevision",
+    "MemoryStore",
     "OutgoingMessage",
     "Refusal",
+    "StateStore",
     "Store",
     "StoredCycle",
     "StoredObjective",
     "SyncRun",
     "WriteResult",
     "metadata",
+    "open_store",
 ]
+
+
+def open_store(url: str, *, upgrade: bool = True, owner: str | None = None) -> StateStore:
+    """The store at ``url``: :class:`MemoryStore` for ``memory://[name]``, else :class:`Store`
+    (SQLite or PostgreSQL, migrated to head unless ``upgrade`` is False)."""
+    if url.startswith(MEMORY_SCHEME):
+        return MemoryStore.open(url, owner=owner)
+    return Store.open(url, upgrade=upgrade, owner=owner)

@@ -206,7 +206,7 @@ class RunLog(Protocol):
     def close_interrupted_runs(self) -> list[SyncRun]:
         """Close the open runs whose process is dead as ``interrupted``.
 
-        :return: the runs closed (as they were when still open)
+        :return: the runs it closed
         """
         ...
 

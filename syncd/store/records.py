@@ -226,17 +226,17 @@ class SyncRun:
     id: str
     source: str
     trigger: str
-    slot: datetime | None
-    owner: str | None
     started_at: datetime
-    finished_at: datetime | None
-    outcome: str | None
-    error: str | None
-    duration_seconds: float | None
-    upstream_calls: int
-    retries: int
-    requests: int
-    measurements: int
+    slot: datetime | None = None
+    owner: str | None = None
+    finished_at: datetime | None = None
+    outcome: str | None = None
+    error: str | None = None
+    duration_seconds: float | None = None
+    upstream_calls: int = 0
+    retries: int = 0
+    requests: int = 0
+    measurements: int = 0
 
 
 @dataclass(frozen=True)

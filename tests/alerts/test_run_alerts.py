@@ -10,7 +10,7 @@ import pytest
 from syncd.config import load_config
 from syncd.notify_teams import deliver, detect_events, run_alerts
 from syncd.overview import build_overview
-from syncd.store import Store
+from syncd.store import Store, open_store
 from syncd.store.notifications import OutgoingMessage
 from tests.alerts.conftest import NOW, measure, write_config
 
@@ -23,7 +23,7 @@ def setup(tmp_path, store_url, webhook):
     loaded = write_config(
         tmp_path, {"hook": f'{{url: "json://127.0.0.1:{webhook.port}/okr", teams: [growth]}}'}
     )
-    with Store.open(store_url) as store:
+    with open_store(store_url) as store:
         store.sync_definitions(loaded.config)
         # attainment (60 - 50) / 20 = 0.5, expected 0.5 at NOW: on track
         measure(store, "nps", 60.0, NOW - DAY)
@@ -50,7 +50,7 @@ def test_the_first_run_records_states_and_a_change_alerts_once(setup, webhook, s
     assert store.alert_states()["kr:nps"] == ("at_risk", 1)
     # Again, and after a restart (new config and store objects): nothing new to say.
     assert run_alerts(loaded, store, now=later) == 0
-    with Store.open(store_url) as restarted:
+    with open_store(store_url) as restarted:
         reloaded = load_config(loaded.files[0])
         assert run_alerts(reloaded, restarted, now=later + timedelta(minutes=5)) == 0
     assert len(webhook.requests) == 1

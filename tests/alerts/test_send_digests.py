@@ -8,7 +8,7 @@ import pytest
 
 from syncd.errors import ConfigError
 from syncd.notify_teams import preview_digest, send_due_digests
-from syncd.store import Store
+from syncd.store import open_store
 from tests.alerts.conftest import NOW, measure, write_config
 
 MONDAY_9 = datetime(2026, 11, 16, 9, 5, tzinfo=UTC)  # 5 minutes after the "0 9 * * 1" slot
@@ -19,7 +19,7 @@ def setup(tmp_path, smtp, store_url):
     port, mailbox = smtp
     mail = f"mailto://127.0.0.1:{port}?from=syncd@example.com&to=growth@example.com&mode=insecure"
     loaded = write_config(tmp_path, {"growth-mail": f'{{url: "{mail}", teams: [growth]}}'})
-    with Store.open(store_url) as store:
+    with open_store(store_url) as store:
         store.sync_definitions(loaded.config)
         measure(store, "nps", 60.0, NOW - timedelta(days=1))
         yield loaded, store, mailbox
@@ -71,7 +71,7 @@ def test_the_digest_links_the_teams_dashboard_when_configured(tmp_path, store_ur
     hook = '{url: "json://127.0.0.1:9/hook", teams: [growth]}'
     url = "dashboard_url: https://okr.example.com/syncd/\n"
     loaded = write_config(tmp_path, {"hook": hook}, extra=url)
-    with Store.open(store_url) as store:
+    with open_store(store_url) as store:
         store.sync_definitions(loaded.config)
         preview = preview_digest(loaded, store, "growth", MONDAY_9)
     assert preview.rstrip().endswith(

@@ -24,9 +24,9 @@ from tests.store.helpers import basic_config, item
 
 
 @contextlib.contextmanager
-def spooling(store_url: str, spool_path: Path) -> Iterator[SpoolingStore]:
+def spooling(sql_store_url: str, spool_path: Path) -> Iterator[SpoolingStore]:
     """A spooling store as the daemon builds it, closed (a restart) on leaving."""
-    store = Store.open(store_url)
+    store = Store.open(sql_store_url)
     spool = Spool(spool_path)
     try:
         yield SpoolingStore(store, spool, basic_config())
@@ -35,14 +35,14 @@ def spooling(store_url: str, spool_path: Path) -> Iterator[SpoolingStore]:
         store.close()
 
 
-def values(store_url: str, kr: str) -> list[tuple[int, float, int]]:
+def values(sql_store_url: str, kr: str) -> list[tuple[int, float, int]]:
     """(window end day, value, revision) of a KR's measurements."""
-    with Store.open(store_url) as store:
+    with Store.open(sql_store_url) as store:
         return [(m.window_end.day - 1, m.value, m.revision) for m in store.measurements(kr)]
 
 
-def test_a_refused_item_is_set_aside_and_the_rest_written(store_url, tmp_path):
-    with spooling(store_url, tmp_path / "spool.db") as sink:
+def test_a_refused_item_is_set_aside_and_the_rest_written(sql_store_url, tmp_path):
+    with spooling(sql_store_url, tmp_path / "spool.db") as sink:
         result = sink.record_measurements(
             [item("kr-a", 1.0, 1), item("kr-a", float("nan"), 2), item("ghost", 3.0, 1)]
         )
@@ -54,14 +54,14 @@ def test_a_refused_item_is_set_aside_and_the_rest_written(store_url, tmp_path):
         assert sink.spool.pending() == 0
         assert sink.dead_letter_count() == 2
         assert sink.record_measurements([item("kr-a", 2.0, 2)]) == WriteResult(1, 0, 0)
-    assert values(store_url, "kr-a") == [(1, 1.0, 1), (2, 2.0, 1)]
-    with Store.open(store_url) as store:
+    assert values(sql_store_url, "kr-a") == [(1, 1.0, 1), (2, 2.0, 1)]
+    with Store.open(sql_store_url) as store:
         assert store.dead_letter_count() == 1  # kr-a's window 2 is stored now: resolved
         [ghost] = store.dead_letters()
     assert (ghost.key_result_id, ghost.attempts) == ("ghost", 1)
 
 
-def test_a_poison_batch_left_in_the_spool_drains_and_blocks_nothing(store_url, tmp_path):
+def test_a_poison_batch_left_in_the_spool_drains_and_blocks_nothing(sql_store_url, tmp_path):
     # What an older syncd spooled when the store refused a whole batch for one bad item: every
     # later write replayed it first and failed again, for good.
     spool_path = tmp_path / "spool.db"
@@ -73,7 +73,7 @@ def test_a_poison_batch_left_in_the_spool_drains_and_blocks_nothing(store_url, t
     old.append([item("kr-b", 5.0, 2)], datetime.now(UTC))
     old.close()
 
-    with spooling(store_url, spool_path) as sink:
+    with spooling(sql_store_url, spool_path) as sink:
         assert sink.spool.pending() == 4
         with capture_logs() as events:
             assert sink.record_measurements([item("kr-a", 7.0, 3)]) == WriteResult(1, 0, 0)
@@ -84,15 +84,15 @@ def test_a_poison_batch_left_in_the_spool_drains_and_blocks_nothing(store_url, t
             ("ghost", "key result 'ghost' is not defined in the store"),
         ]
         assert [e["measurements"] for e in events if e["event"] == "spool.replayed"] == [4]
-    assert values(store_url, "kr-b") == [(1, 4.0, 1), (2, 5.0, 1)]
-    assert values(store_url, "kr-a") == [(3, 7.0, 1)]
+    assert values(sql_store_url, "kr-b") == [(1, 4.0, 1), (2, 5.0, 1)]
+    assert values(sql_store_url, "kr-a") == [(3, 7.0, 1)]
 
     # After a restart nothing is replayed again and writes go straight through.
-    with spooling(store_url, spool_path) as sink:
+    with spooling(sql_store_url, spool_path) as sink:
         assert sink.spool.pending() == 0
         assert sink.record_measurements([item("kr-a", 8.0, 4)]) == WriteResult(1, 0, 0)
         assert sink.dead_letter_count() == 2
-    with Store.open(store_url) as store:
+    with Store.open(sql_store_url) as store:
         assert sorted((d.key_result_id, d.attempts) for d in store.dead_letters()) == [
             ("ghost", 1),
             ("kr-a", 1),

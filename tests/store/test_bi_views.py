@@ -1,4 +1,5 @@
-"""The BI views (migration 0007) on SQLite and PostgreSQL: what a BI tool reads."""
+"""The BI views (migration 0007) on SQLite and PostgreSQL: what a BI tool reads. SQL-only
+(``sql_store``): views are SQL."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ VIEWS = ("syncd_kr_history", "syncd_kr_latest", "syncd_objective_scores")
 
 
 @pytest.fixture
-def engine(store: Store, store_url: str) -> Iterator[Engine]:
+def engine(sql_store: Store, sql_store_url: str) -> Iterator[Engine]:
+    store, store_url = sql_store, sql_store_url
     store.sync_definitions(
         config(
             objective(

@@ -7,11 +7,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, update
 
-from syncd.store import Store
+from syncd.store import Store, open_store
 from syncd.store.records import Backoff
-from syncd.store.tables import JobClaim
+from tests.store.backdoor import pass_retry_time
 
 SLOT = datetime(2026, 11, 21, 10, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -38,7 +37,7 @@ def test_an_expired_unfinished_claim_is_taken_over(store):
 
 
 def test_concurrent_claims_have_exactly_one_winner(store_url):
-    stores = [Store.open(store_url) for _ in range(4)]
+    stores = [open_store(store_url) for _ in range(4)]
     barrier = threading.Barrier(len(stores))
     won: list[str] = []
 
@@ -72,24 +71,6 @@ def test_a_job_lock_is_exclusive_across_connections(postgres_url):
             assert after is True
 
 
-def _backoff_of(store_url: str, job: str, slot: datetime) -> timedelta:
-    """How long a failed claim waits, and then let that time pass (move it into the past)."""
-    engine = create_engine(store_url)
-    try:
-        with engine.begin() as connection:
-            table = JobClaim.__table__
-            where = (table.c.job == job, table.c.slot == slot)
-            finished, retry_at = connection.execute(
-                select(table.c.finished_at, table.c.retry_at).where(*where)
-            ).one()
-            connection.execute(
-                update(table).where(*where).values(retry_at=datetime.now(UTC) - timedelta(1))
-            )
-    finally:
-        engine.dispose()
-    return retry_at - finished
-
-
 def test_a_failed_slot_is_claimed_again_once_its_backoff_has_passed(store, store_url):
     job, retry = "warehouse@hourly", Backoff(first=timedelta(minutes=1), longest=LEASE)
     later = SLOT + timedelta(hours=1)
@@ -100,14 +81,14 @@ def test_a_failed_slot_is_claimed_again_once_its_backoff_has_passed(store, store
     # Waiting for its retry time: done for now, for every instance.
     assert store.due_slots(job, [SLOT, later], now_slot=later) == []
     assert store.claim_slot(job, SLOT, "b", LEASE) is False
-    assert _backoff_of(store_url, job, SLOT) == timedelta(minutes=1)
+    assert pass_retry_time(store_url, job, SLOT) == timedelta(minutes=1)
     assert store.due_slots(job, [SLOT, later], now_slot=later) == [SLOT]
     assert store.claim_slot(job, SLOT, "b", LEASE) is True
     assert store.claim_slot(job, SLOT, "a", LEASE) is False  # one taker
     # The second failure waits twice as long.
     assert store.finish_slot(job, SLOT, "b", "failed", retry=retry) is True
     assert store.claim_slot(job, SLOT, "a", LEASE) is False
-    assert _backoff_of(store_url, job, SLOT) == timedelta(minutes=2)
+    assert pass_retry_time(store_url, job, SLOT) == timedelta(minutes=2)
     assert store.claim_slot(job, SLOT, "a", LEASE) is True
     assert store.finish_slot(job, SLOT, "b", "ok") is False  # b no longer holds it
     assert store.finish_slot(job, SLOT, "a", "ok", retry=retry) is True

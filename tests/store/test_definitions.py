@@ -1,26 +1,18 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine
-from sqlmodel import Session, select
 
 from syncd.config.models import Band
 from syncd.store.tables import KeyResultRecord, ObjectiveRecord
 
+from .backdoor import definition_rows
 from .helpers import basic_config, config, kr, objective
 
 
 @pytest.fixture
 def rows(store_url):
-    """Read a table's rows by id, through a connection of its own."""
-    engine = create_engine(store_url)
-
-    def read(model):
-        with Session(engine) as session:
-            return {row.id: row for row in session.exec(select(model))}
-
-    yield read
-    engine.dispose()
+    """Read a table's rows by id, past the store."""
+    return lambda model: definition_rows(store_url, model)
 
 
 def test_definitions_are_upserted_with_their_fields(store, rows):

@@ -1,3 +1,6 @@
+"""Store URLs, drivers and unmigrated stores: how the SQL store fails. SQL-only
+(``sql_store_url``)."""
+
 import re
 from uuid import uuid4
 
@@ -58,8 +61,8 @@ def test_sqlite_path_that_cannot_be_created(tmp_path):
         Store.open(f"sqlite:///{blocker / 'sub' / 'syncd.db'}")
 
 
-def test_a_failing_store_raises_while_a_refused_item_does_not(store_url):
-    with Store.open(store_url, upgrade=False) as unmigrated:
+def test_a_failing_store_raises_while_a_refused_item_does_not(sql_store_url):
+    with Store.open(sql_store_url, upgrade=False) as unmigrated:
         with pytest.raises(StoreError, match="recording measurements failed") as caught:
             unmigrated.record_measurements([item("no-such-kr", 1.0, 1)])
         assert "the store is not migrated" in str(caught.value)
@@ -71,9 +74,9 @@ def test_a_failing_store_raises_while_a_refused_item_does_not(store_url):
     ]
 
 
-def test_using_an_unmigrated_store_says_so(store_url):
+def test_using_an_unmigrated_store_says_so(sql_store_url):
     with (
-        Store.open(store_url, upgrade=False) as store,
+        Store.open(sql_store_url, upgrade=False) as store,
         pytest.raises(StoreError, match="reading runs failed") as caught,
     ):
         store.runs()

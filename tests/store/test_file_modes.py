@@ -1,5 +1,5 @@
 """A SQLite store syncd creates is private to its user (0600, directories 0700), whatever the
-umask of the process that opens it."""
+umask of the process that opens it. SQLite-only."""
 
 from __future__ import annotations
 

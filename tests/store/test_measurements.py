@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from syncd.errors import StoreError
-from syncd.store import MeasurementIn, Store, WriteResult
+from syncd.store import MeasurementIn, WriteResult, open_store
 
 from .helpers import basic_config, day, item
 
@@ -80,9 +80,11 @@ def test_rerunning_a_slot_never_duplicates(kr_store):
     assert kr_store.record_measurements([]) == WriteResult(0, 0, 0)
 
 
-def test_natural_key_is_unique_in_the_schema(kr_store, store_url):
-    kr_store.record_measurements([item("kr-a", 1.0, 1)])
-    engine = create_engine(store_url)
+def test_natural_key_is_unique_in_the_schema(sql_store, sql_store_url):
+    # SQL-only: the schema's own constraint, beside the upsert every backend does.
+    sql_store.sync_definitions(basic_config())
+    sql_store.record_measurements([item("kr-a", 1.0, 1)])
+    engine = create_engine(sql_store_url)
     try:
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(
@@ -100,7 +102,7 @@ def test_natural_key_is_unique_in_the_schema(kr_store, store_url):
 @pytest.mark.parametrize("same_value", [False, True], ids=["different", "same"])
 def test_concurrent_double_write_of_the_same_keys(kr_store, store_url, same_value):
     windows = range(1, 31)
-    stores = [Store.open(store_url, upgrade=False) for _ in range(2)]
+    stores = [open_store(store_url, upgrade=False) for _ in range(2)]
     barrier = threading.Barrier(2)
     results: list[WriteResult] = []
     errors: list[BaseException] = []
@@ -151,11 +153,13 @@ def test_one_bad_item_is_refused_and_the_others_written(kr_store):
     assert [m.value for m in kr_store.measurements("kr-a")] == [1.0]
 
 
-def test_datetimes_round_trip_as_utc(kr_store, store_url):
+def _record_in_zurich(store) -> datetime:
+    """Record kr-a's window from 1 July (CEST) to 1 December 2026 09:30 (CET), Zurich time;
+    returns its end."""
     zurich = ZoneInfo("Europe/Zurich")
     start = datetime(2026, 7, 1, 0, 0, tzinfo=zurich)  # CEST, UTC+2
     end = datetime(2026, 12, 1, 9, 30, tzinfo=zurich)  # CET, UTC+1
-    kr_store.record_measurements(
+    store.record_measurements(
         [
             MeasurementIn(
                 key_result_id="kr-a",
@@ -169,13 +173,23 @@ def test_datetimes_round_trip_as_utc(kr_store, store_url):
             )
         ]
     )
+    return end
+
+
+def test_datetimes_round_trip_as_utc(kr_store):
+    end = _record_in_zurich(kr_store)
     [row] = kr_store.measurements("kr-a", since=end, until=end)
     assert row.window_start == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
     assert row.window_end == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     assert row.window_end.utcoffset() == timedelta(0)
     assert row.window_start.tzinfo == UTC
 
-    engine = create_engine(store_url)
+
+def test_datetimes_are_stored_in_utc(sql_store, sql_store_url):
+    # SQL-only: what the columns hold, as a BI tool reads them.
+    sql_store.sync_definitions(basic_config())
+    _record_in_zurich(sql_store)
+    engine = create_engine(sql_store_url)
     try:
         with engine.connect() as connection:
             if connection.dialect.name == "sqlite":

@@ -1,3 +1,6 @@
+"""Alembic migrations of the SQL store. SQL-only (``sql_store_url``): the in-memory store has
+no schema."""
+
 import shutil
 from pathlib import Path
 
@@ -26,10 +29,10 @@ TABLES = {
 HEAD = "0007"
 
 
-def test_migrations_match_the_models(store_url):
-    with Store.open(store_url):
+def test_migrations_match_the_models(sql_store_url):
+    with Store.open(sql_store_url):
         pass
-    engine = create_engine(store_url)
+    engine = create_engine(sql_store_url)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -48,8 +51,8 @@ def test_migrations_match_the_models(store_url):
         engine.dispose()
 
 
-def test_open_without_upgrade_leaves_an_empty_store_unmigrated(store_url):
-    with Store.open(store_url, upgrade=False) as store:
+def test_open_without_upgrade_leaves_an_empty_store_unmigrated(sql_store_url):
+    with Store.open(sql_store_url, upgrade=False) as store:
         assert store.is_current() is False
         assert store.upgrade() == HEAD
         assert store.is_current() is True
@@ -57,17 +60,17 @@ def test_open_without_upgrade_leaves_an_empty_store_unmigrated(store_url):
         assert store.upgrade() == HEAD
 
 
-def test_a_store_from_a_newer_syncd_is_refused(store_url):
-    with Store.open(store_url):
+def test_a_store_from_a_newer_syncd_is_refused(sql_store_url):
+    with Store.open(sql_store_url):
         pass
-    engine = create_engine(store_url)
+    engine = create_engine(sql_store_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
     with pytest.raises(StoreError, match=r"'9999'.*newer syncd"):
-        Store.open(store_url)
+        Store.open(sql_store_url)
     with pytest.raises(StoreError, match="newer syncd"):
-        Store.open(store_url, upgrade=False)
+        Store.open(sql_store_url, upgrade=False)
 
 
 def test_sqlite_store_creates_its_directory_and_uses_wal(tmp_path):
@@ -106,11 +109,11 @@ def broken_migrations(tmp_path, monkeypatch):
     migrate.script_directory.cache_clear()
 
 
-def test_a_failing_migration_is_a_store_error_and_rolls_back(store_url, broken_migrations):
+def test_a_failing_migration_is_a_store_error_and_rolls_back(sql_store_url, broken_migrations):
     with pytest.raises(StoreError, match="migrating failed for store") as caught:
-        Store.open(store_url)
+        Store.open(sql_store_url)
     assert "no_such_table" in str(caught.value)
-    engine = create_engine(store_url)
+    engine = create_engine(sql_store_url)
     try:
         with engine.connect() as connection:
             # All of the upgrade, the good revisions included, ran in one transaction that was

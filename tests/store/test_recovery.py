@@ -1,5 +1,7 @@
 """A store that refuses writes for a while (read-only file, directory or server) recovers by
-itself: connections that met the refusal are dropped, not reused; ``check_writable`` tells."""
+itself: connections that met the refusal are dropped, not reused; ``check_writable`` tells.
+
+SQL-only (``sql_store``): read-only files, servers and pooled connections."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def _poison_pooled_connection(store: Store) -> None:
             driver.commit()
 
 
-def test_a_connection_that_met_a_read_only_store_is_dropped(store):
+def test_a_connection_that_met_a_read_only_store_is_dropped(sql_store):
+    store = sql_store
     store.sync_definitions(basic_config())
     store.check_writable()
     _poison_pooled_connection(store)
@@ -45,7 +48,8 @@ def test_a_connection_that_met_a_read_only_store_is_dropped(store):
     assert [m.value for m in store.measurements("kr-a")] == [1.0]
 
 
-def test_check_writable_writes_nothing(store):
+def test_check_writable_writes_nothing(sql_store):
+    store = sql_store
     store.check_writable()
     assert store.is_current()
     assert store.upgrade() == migrate.head_revision()

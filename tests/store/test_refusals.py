@@ -80,7 +80,10 @@ def test_a_database_refusal_rolls_back_only_that_item_and_revises_once(kr_store)
     assert kr_store.revisions(first.id) == []
 
 
-def test_a_batch_of_good_items_uses_one_savepoint_not_one_per_item(kr_store):
+def test_a_batch_of_good_items_uses_one_savepoint_not_one_per_item(sql_store):
+    # SQL-only: the statements the SQL store sends.
+    kr_store = sql_store
+    kr_store.sync_definitions(basic_config())
     statements: list[str] = []
 
     def seen(_conn, _cursor, statement, *_args) -> None:

@@ -4,10 +4,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from syncd.errors import StoreError
-from syncd.store import Store
+from syncd.store import StateStore, open_store
+from tests.store.backdoor import update_run
 
 
 def test_run_bookkeeping(store):
@@ -68,20 +68,8 @@ def test_finishing_an_unknown_or_finished_run_fails(store):
 # -- runs left open by a dead process ---------------------------------------------------------
 
 
-def _owned(store_url: str, owner: str) -> Store:
-    return Store.open(store_url, owner=owner)
-
-
-def _set(store_url: str, run_id: str, **values: object) -> None:
-    engine = create_engine(store_url)
-    try:
-        with engine.begin() as connection:
-            assignments = ", ".join(f"{name} = :{name}" for name in values)
-            connection.execute(
-                text(f"UPDATE sync_runs SET {assignments} WHERE id = :id"), {**values, "id": run_id}
-            )
-    finally:
-        engine.dispose()
+def _owned(store_url: str, owner: str) -> StateStore:
+    return open_store(store_url, owner=owner)
 
 
 def test_runs_of_dead_processes_on_this_host_are_closed_as_interrupted(store_url):
@@ -97,7 +85,7 @@ def test_runs_of_dead_processes_on_this_host_are_closed_as_interrupted(store_url
             of_dead._interrupted_closed = of_alive._interrupted_closed = True
             dead_run = of_dead.start_run(source="web", trigger="backfill")
             live_run = of_alive.start_run(source="crm", trigger="backfill")
-        with Store.open(store_url) as restarted:
+        with open_store(store_url) as restarted:
             closed = restarted.close_interrupted_runs()
             assert [run.id for run in closed] == [dead_run]
             by_id = {run.id: run for run in restarted.runs()}
@@ -121,13 +109,13 @@ def test_a_pid_reused_by_a_younger_process_does_not_keep_a_run_open(store_url):
     younger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         # The run started an hour before the process that now has its pid.
-        _set(
+        update_run(
             store_url,
             run_id,
             owner=f"{host}:{younger.pid}",
             started_at=datetime.now(UTC) - timedelta(hours=1),
         )
-        with Store.open(store_url) as restarted:
+        with open_store(store_url) as restarted:
             assert [run.id for run in restarted.close_interrupted_runs()] == [run_id]
     finally:
         younger.kill()
@@ -138,7 +126,7 @@ def test_another_hosts_run_is_closed_only_after_the_lease_and_may_still_finish(s
     with _owned(store_url, "elsewhere.example:4242") as remote:
         remote._interrupted_closed = True
         run_id = remote.start_run(source="web", trigger="schedule")
-        with Store.open(store_url) as local:
+        with open_store(store_url) as local:
             assert local.close_interrupted_runs() == []  # younger than the lease: alive
             local.run_lease = timedelta(0)
             assert [run.id for run in local.close_interrupted_runs()] == [run_id]
@@ -158,13 +146,13 @@ def test_another_hosts_run_is_closed_only_after_the_lease_and_may_still_finish(s
 
 
 def test_the_first_run_recorded_closes_dead_runs_and_own_earlier_incarnations(store_url):
-    with Store.open(store_url) as store:
+    with open_store(store_url) as store:
         store._interrupted_closed = True
         earlier = store.start_run(source="web", trigger="schedule")
         mine = store.start_run(source="crm", trigger="schedule")
     # The same host:pid an hour ago: a restarted container's earlier process.
-    _set(store_url, earlier, started_at=datetime.now(UTC) - timedelta(hours=1))
-    with Store.open(store_url) as store:
+    update_run(store_url, earlier, started_at=datetime.now(UTC) - timedelta(hours=1))
+    with open_store(store_url) as store:
         new = store.start_run(source="web", trigger="schedule")
         outcomes = {run.id: run.outcome for run in store.runs()}
     assert outcomes == {earlier: "interrupted", mine: None, new: None}
