@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 
 from syncd.config.models import Config
 from syncd.store.records import (
@@ -388,7 +388,7 @@ class Lifecycle(Protocol):
     def close(self) -> None:
         """Release the store's connections; what it stored stays."""
 
-    def __enter__(self) -> Lifecycle: ...
+    def __enter__(self) -> Self: ...
 
     def __exit__(
         self,

@@ -14,9 +14,12 @@ import json
 import math
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 _TIMES = ("window_start", "window_end", "collected_at")
 
@@ -277,4 +280,4 @@ class Delivery:
 
 def record_of(kind: type[R], row: object) -> R:
     """The record ``kind`` holding the same-named attributes of ``row`` (a table row)."""
-    return kind(**{field.name: getattr(row, field.name) for field in fields(kind)})  # type: ignore[arg-type]
+    return kind(**{field.name: getattr(row, field.name) for field in fields(kind)})

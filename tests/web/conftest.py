@@ -18,7 +18,8 @@ from sqlmodel import Session
 
 from syncd.config import LoadedConfig, load_config
 from syncd.store import Store
-from syncd.store.records import MeasurementIn, SyncRun
+from syncd.store.records import MeasurementIn
+from syncd.store.tables import SyncRun
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 ZURICH = ZoneInfo("Europe/Zurich")
