@@ -12,6 +12,7 @@ from syncd.abc import CheckinSource
 from syncd.config import LoadedConfig
 from syncd.config.models import KeyResult
 from syncd.errors import ConfigError, ConfigIssue, QueryError
+from syncd.lookup import find_kr
 from syncd.store import MeasurementIn, Store
 from syncd.store.tables import CheckIn
 
@@ -36,13 +37,7 @@ def record_checkin(
     between -100 and 100) are enforced. A confidence or a note alone fits any KR.
     """
     config = loaded.config
-    try:
-        _objective, key_result = config.key_result(kr_id)
-    except KeyError:
-        known = ", ".join(kr.id for _, kr in config.key_results())
-        raise ConfigError(
-            ConfigIssue(f"no key result with id {kr_id!r}", hint=f"known: {known}")
-        ) from None
+    _objective, key_result = find_kr(config, kr_id)
     if confidence is not None and confidence not in CONFIDENCES:
         raise ConfigError(
             ConfigIssue(

@@ -118,9 +118,10 @@ def dry_sync(loaded: LoadedConfig, now: datetime, kr: list[str] | None) -> None:
     from syncd.sync import Syncer
 
     syncer = Syncer(loaded)
-    bindings, skipped = syncer.plan(now, kr_ids=kr)
+    plan = syncer.planner.plan(now, kr_ids=kr)  # no store: no settle re-reads
+    skipped = list(plan.skipped)
     with ConnectorPool(syncer.config.sources, syncer.tz) as pool:
-        results, sources = syncer.collect(bindings, pool)
+        results, sources = syncer.collect(plan, pool)
     print_results([r for r in results if r.ok] + [r for r in results if not r.ok], skipped)
     failed = len([r for r in results if not r.ok])
     calls = sum(outcome.stats.calls for outcome in sources.values())

@@ -13,9 +13,10 @@ from syncd import registry
 from syncd.archive import with_archive
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult
+from syncd.cycles import cycle_bounds
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
-from syncd.progress import KRProgress, ObjectiveProgress, Status, cycle_bounds, expected
+from syncd.progress import KRProgress, ObjectiveProgress, Status, expected
 from syncd.store import Measurement, Store
 from syncd.store.runs import INTERRUPTED
 from syncd.store.tables import SyncRun
@@ -331,7 +332,8 @@ def _kr_view(
     loaded: LoadedConfig,
 ) -> KRView:
     tz = loaded.config.tz
-    start, end = cycle_bounds(cycle, tz)
+    bounds = cycle_bounds(cycle, tz)
+    start, end = bounds.start, bounds.end
     history = tuple(
         HistoryPoint(
             window_start=row.window_start,

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from syncd.errors import StoreError
 from syncd.formatting import format_value
 from syncd.logs import scrub
+from syncd.lookup import kr_not_found
 from syncd.web import api
 from syncd.web.auth import SESSION_COOKIE, authorized, safe_next, session_value
 from syncd.web.charts import history_chart
@@ -203,7 +204,7 @@ def _find(data: DashboardData, kr_id: str) -> KRView:
     """A KR of any known cycle, past ones included."""
     view = data.select(cycle=_cycle_of(data, kr_id)).key_results.get(kr_id)
     if view is None:
-        abort(404, description=f"no key result {kr_id!r} is configured")
+        abort(404, description=kr_not_found(kr_id))
     return view
 
 
