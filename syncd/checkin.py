@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Literal, get_args
 
 from syncd import registry
 from syncd.abc import CheckinSource
@@ -13,11 +12,9 @@ from syncd.config import LoadedConfig
 from syncd.config.models import KeyResult
 from syncd.errors import ConfigError, ConfigIssue, QueryError
 from syncd.lookup import find_kr
+from syncd.status import CONFIDENCES
 from syncd.store import MeasurementIn, Store
 from syncd.store.tables import CheckIn
-
-Confidence = Literal["on_track", "at_risk", "off_track"]
-CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 
 
 def record_checkin(

@@ -16,15 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from syncd.config.models import Band, Cycle, KeyResult, Objective, Pacing, ProgressSettings
 from syncd.cycles import cycle_bounds
 from syncd.schedule import parse_schedule
+from syncd.status import Status
 from syncd.windows import local_midnight
-
-Status = Literal["on_track", "at_risk", "off_track", "achieved", "not_started", "stale"]
 
 # Thresholds are compared with this tolerance so that a gap a person computes as exactly 0.10
 # (e.g. 0.5 - 0.4, which is 0.0999… in binary floating point) sits on the documented side.

@@ -22,7 +22,8 @@ from rich.text import Text
 from syncd.config.models import KeyResult
 from syncd.documents import key_result_document, objective_document
 from syncd.formatting import format_band, format_number, format_value
-from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment, success_score
+from syncd.progress import KRProgress, ObjectiveProgress, attainment, success_score
+from syncd.status import Status, status_label
 
 BAR_CELLS = 20
 WIDE_TABLE = 150
@@ -109,7 +110,7 @@ def ago(moment: datetime | None, now: datetime) -> str:
 
 def status_text(status: Status) -> Text:
     """The status word, coloured."""
-    return Text(status.replace("_", " "), style=STATUS_STYLES[status])
+    return Text(status_label(status), style=STATUS_STYLES[status])
 
 
 def _score_text(value: float | None) -> str:

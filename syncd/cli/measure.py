@@ -178,7 +178,8 @@ def backfill(
 
 
 class Confidence(StrEnum):
-    """The owner's judgement of a KR (``syncd.checkin.CONFIDENCES``)."""
+    """The owner's judgement of a KR (``syncd.status.CONFIDENCES``; this module may not import
+    it at import time)."""
 
     on_track = "on_track"
     at_risk = "at_risk"
@@ -224,6 +225,7 @@ def checkin(
     def body() -> None:
         from syncd.checkin import record_checkin
         from syncd.session import opened_store
+        from syncd.status import status_label
 
         loaded = load(config, read_only=True)
         check_krs(loaded, [kr])
@@ -232,7 +234,7 @@ def checkin(
         with opened_store(loaded) as store:
             record_checkin(loaded, store, kr, value, at=when, note=note, confidence=chosen)
         said = [f"{value:g}"] if value is not None else []
-        said += [f"confidence {chosen.replace('_', ' ')}"] if chosen else []
+        said += [f"confidence {status_label(chosen)}"] if chosen else []
         said += ["note"] if note else []
         out.print(
             f"[green]✓[/] {escape(kr)}: {', '.join(said)} at {when.isoformat()}", highlight=False

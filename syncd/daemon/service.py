@@ -41,9 +41,9 @@ from syncd.daemon.instance import InstanceLock
 from syncd.daemon.jobs import SlotTrigger
 from syncd.daemon.resilient import SpoolingStore
 from syncd.daemon.spool import Spool
+from syncd.daemon.systemd import Notifier, Watchdog
 from syncd.errors import ConfigError, StoreError, SyncdError
 from syncd.logs import scrub
-from syncd.notify import Notifier, Watchdog
 from syncd.notify_teams import run_alerts, send_due_digests
 from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
 from syncd.overview import build_overview

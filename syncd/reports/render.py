@@ -40,6 +40,7 @@ from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress
 from syncd.render import COMMITMENT_TITLES
 from syncd.reports.model import CommitmentSection, EpicState, Movement, Review
+from syncd.status import status_label
 
 SCHEMA = "syncd.review/1"
 
@@ -187,7 +188,7 @@ def _range(kr: KRProgress) -> str:
 
 
 def _status(status: str) -> str:
-    return status.replace("_", " ")
+    return status_label(status)
 
 
 def _md(text: object) -> str:

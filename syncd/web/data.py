@@ -16,7 +16,8 @@ from syncd.config.models import Cycle, KeyResult
 from syncd.cycles import cycle_bounds
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
-from syncd.progress import KRProgress, ObjectiveProgress, Status, expected
+from syncd.progress import KRProgress, ObjectiveProgress, expected
+from syncd.status import STATUS_ORDER, Status
 from syncd.store import Measurement, Store
 from syncd.store.runs import INTERRUPTED
 from syncd.store.tables import SyncRun
@@ -255,16 +256,6 @@ def _checkin_types(types: set[str]) -> set[str]:
         except Exception:  # an unloadable connector shows up as failing runs instead
             continue
     return found
-
-
-STATUS_ORDER: tuple[Status, ...] = (
-    "off_track",
-    "at_risk",
-    "on_track",
-    "achieved",
-    "stale",
-    "not_started",
-)
 
 
 def summary(

@@ -10,16 +10,8 @@ from zoneinfo import ZoneInfo
 from syncd.formatting import format_band, format_number, format_value
 from syncd.progress import KRProgress, ObjectiveProgress, success_score
 from syncd.render import ago
+from syncd.status import STATUS_LABELS
 from syncd.web.data import KRView, SourceHealth
-
-STATUS_LABELS = {
-    "on_track": "on track",
-    "at_risk": "at risk",
-    "off_track": "off track",
-    "achieved": "achieved",
-    "stale": "stale",
-    "not_started": "not started",
-}
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 

@@ -25,12 +25,12 @@ from syncd.errors import StoreError
 from syncd.formatting import format_value
 from syncd.logs import scrub
 from syncd.lookup import kr_not_found
+from syncd.status import STATUS_LABELS
 from syncd.web import api
 from syncd.web.auth import SESSION_COOKIE, authorized, safe_next, session_value
 from syncd.web.charts import history_chart
 from syncd.web.data import DashboardData, KRView, UnknownFilter
 from syncd.web.present import (
-    STATUS_LABELS,
     kr_card,
     local_time,
     objective_bar,
