@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from syncd.errors import StoreError
-from syncd.formatting import format_value
+from syncd.formatting import format_score, format_value
 from syncd.logs import scrub
 from syncd.lookup import kr_not_found
 from syncd.status import STATUS_LABELS
@@ -35,7 +35,6 @@ from syncd.web.present import (
     local_time,
     objective_bar,
     objective_label,
-    score_text,
     source_summary,
 )
 
@@ -143,7 +142,7 @@ def dashboard_blueprint(
             charts=charts,
             objective_label=objective_label,
             objective_bar=objective_bar,
-            score_text=score_text,
+            score_text=format_score,
             local_time=local_time,
             source_summary=source_summary,
             status_labels=STATUS_LABELS,
