@@ -245,6 +245,17 @@ class Planner:
             for (sources, spec), kr_ids in grouped.items()
         }
 
+    def requests_by_job(self, plan: Plan) -> dict[str, dict[str, tuple[Request, ...]]]:
+        """``plan``'s requests as the daemon's jobs ask them: per job key, per source, the
+        distinct requests of that job's KRs. A one-shot pass (``syncd sync``, ``backfill``)
+        asks :attr:`Plan.requests`, the union: a request two jobs share is asked once there
+        and once per job in the daemon, whose jobs fire, claim and fail apart."""
+        job_of = {kr_id: job.key for job in self.jobs().values() for kr_id in job.kr_ids}
+        grouped: dict[str, list[Binding]] = {}
+        for binding in plan.bindings:
+            grouped.setdefault(job_of[binding.kr.id], []).append(binding)
+        return {key: requests_by_source(self.evaluator, found) for key, found in grouped.items()}
+
     def metric_binding(self, name: str, as_of: datetime) -> MetricBinding | str:
         """Metric ``name`` over its window at ``as_of`` in the cycle containing that day; or
         why it cannot be measured."""

@@ -109,6 +109,41 @@ def test_a_daemon_job_plans_the_same_bindings_as_a_sync_of_every_kr(write_config
         assert alone.bindings == tuple(b for b in whole.bindings if b.kr.id in job.kr_ids)
 
 
+def test_the_requests_of_each_daemon_job_and_of_a_whole_pass(write_config):
+    loaded = write_config(CONFIG)
+    planner = Planner(loaded.config)
+    whole = planner.plan(AS_OF)
+
+    per_job = planner.requests_by_job(whole)
+
+    seven_days = (datetime(2026, 11, 14, tzinfo=ZURICH), MIDNIGHT)
+    shape = {
+        job: {
+            source: [(r.window.start, r.window.end) for r in asked] for source, asked in by.items()
+        }
+        for job, by in per_job.items()
+    }
+    assert shape == {
+        "web@daily": {"web": [seven_days]},
+        "crm+web@daily": {"crm": [seven_days], "web": [seven_days]},
+        "crm@hourly": {
+            "crm": [
+                (
+                    datetime(2026, 11, 14, 10, tzinfo=ZURICH),
+                    datetime(2026, 11, 21, 10, tzinfo=ZURICH),
+                )
+            ]
+        },
+    }
+    # The pass asks the union once: web's seven days serve both daily jobs.
+    union = {
+        source: {r.key for by in per_job.values() for r in by.get(source, ())}
+        for source in whole.requests
+    }
+    assert union == {source: {r.key for r in asked} for source, asked in whole.requests.items()}
+    assert len(whole.requests["web"]) == 1
+
+
 def test_settle_windows_are_handed_in_and_bound_like_any_window(write_config):
     loaded = write_config(CONFIG)
     planner = Planner(loaded.config)
