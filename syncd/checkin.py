@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Literal, get_args
 
 from syncd import registry
 from syncd.abc import CheckinSource
 from syncd.config import LoadedConfig
 from syncd.config.models import KeyResult
 from syncd.errors import ConfigError, ConfigIssue, QueryError
+from syncd.lookup import find_kr
+from syncd.status import CONFIDENCES
 from syncd.store.abc import MeasurementStore
 from syncd.store.records import CheckIn, MeasurementIn
-
-Confidence = Literal["on_track", "at_risk", "off_track"]
-CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 
 
 def record_checkin(
@@ -36,13 +34,7 @@ def record_checkin(
     between -100 and 100) are enforced. A confidence or a note alone fits any KR.
     """
     config = loaded.config
-    try:
-        _objective, key_result = config.key_result(kr_id)
-    except KeyError:
-        known = ", ".join(kr.id for _, kr in config.key_results())
-        raise ConfigError(
-            ConfigIssue(f"no key result with id {kr_id!r}", hint=f"known: {known}")
-        ) from None
+    _objective, key_result = find_kr(config, kr_id)
     if confidence is not None and confidence not in CONFIDENCES:
         raise ConfigError(
             ConfigIssue(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from syncd import registry
@@ -261,8 +261,3 @@ def _combined_fingerprint(requests: list[MetricRequest[QueryModel]]) -> str:
     if len(parts) == 1:
         return parts[0].split(":", 1)[1]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-def cycle_bounds(start: date, end: date, tz: ZoneInfo) -> Window:
-    """The cycle as a window: first day 00:00 to the day after the last, local time."""
-    return Window(local_midnight(start, tz), local_midnight(end + timedelta(days=1), tz))

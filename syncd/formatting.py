@@ -1,6 +1,8 @@
 """Numbers, currencies and dates as the configured ``locale`` writes them (Babel, CLDR data).
 
-The one place the CLI, the dashboard, the report and the digest format a number. Units:
+The one place the CLI, the dashboard, the report and the digest format a number, a KR's range
+and score, and how long ago something happened; none of them formats through another's
+renderer. Units:
 ``percent`` means the value is a fraction (0.4 is shown as 40 %); ``%`` (or ``pp``) means it
 already is in percent points (3.2 is shown as 3.2 %); a three-letter upper-case code (CHF,
 EUR, USD) is a currency, placed and grouped as the locale writes money (``de_CH``:
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -33,6 +35,11 @@ from babel.numbers import (
 from syncd.config.models import Band
 
 DEFAULT_LOCALE = "en"
+COMMITMENT_TITLES = {
+    "committed": "Committed objectives (100 % expected)",
+    "aspirational": "Aspirational objectives (60-70 % counts as success)",
+}
+"""The heading of each commitment's section (CLI status, review report)."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CODE_GLUED = re.compile(r"([A-Z]{3})(?=[-\d])")
 
@@ -144,3 +151,39 @@ def format_day(day: date | datetime, tz: ZoneInfo | None = None) -> str:
     if isinstance(day, datetime) and tz is not None:
         day = day.astimezone(tz)
     return _tidy(babel_format_date(day, "EEE d MMM y", locale=_parsed(_locale)))
+
+
+def is_currency(unit: str | None) -> bool:
+    """Whether ``unit`` is a three-letter currency code (CHF, EUR, USD)."""
+    return unit is not None and _CURRENCY.match(unit) is not None
+
+
+def format_range(
+    band: Band | None, unit: str | None, baseline: float | None, target: float | None
+) -> str:
+    """A KR's range: ``40 % → 70 %``, ``CHF 86,000 → 107,500`` (the code once), or its band
+    (``≤ 150 tickets``)."""
+    if band is not None:
+        return format_band(band, unit)
+    if is_currency(unit) and baseline is not None and target is not None:
+        return f"{unit} {format_number(baseline)} → {format_number(target)}"
+    return f"{format_value(baseline, unit)} → {format_value(target, unit)}"
+
+
+def format_score(value: float | None) -> str:
+    """A score with two decimals (never ``-0.00``), or ``-``."""
+    return "-" if value is None else f"{value + 0.0:.2f}"
+
+
+def format_ago(moment: datetime | None, now: datetime) -> str:
+    """``just now``, ``12 min ago``, ``5 h ago``, ``3 days ago``; ``never`` for none."""
+    if moment is None:
+        return "never"
+    seconds = (now.astimezone(UTC) - moment.astimezone(UTC)).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"

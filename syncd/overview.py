@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from syncd.config import LoadedConfig
-from syncd.evaluate import cycle_bounds
+from syncd.cycles import cycle_bounds
 from syncd.progress import (
     KRProgress,
     ObjectiveProgress,
@@ -32,7 +32,7 @@ def cycle_histories(
     found: dict[str, list[Measurement]] = {}
     for cycle_id, kr_ids in by_cycle.items():
         cycle = config.cycles[cycle_id]
-        bounds = cycle_bounds(cycle.start, cycle.end, config.tz)
+        bounds = cycle_bounds(cycle, config.tz)
         found.update(store.histories(kr_ids, since=bounds.start, until=min(bounds.end, now)))
     return found
 

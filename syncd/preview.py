@@ -1,7 +1,10 @@
-"""``syncd preview``: run one KR's or metric's query now, store nothing.
+"""``syncd preview``: measure one KR or metric now, as a sync would, and store nothing.
 
 An analyst checks a binding before it goes live: the window it resolves to, the upstream
-requests it makes (as the connector describes them, secrets left out) and the value.
+requests it makes (as the connector describes them, secrets left out) and the value. A KR is
+planned like any pass (:mod:`syncd.planner`: its cycle, its day rule, the present-only guard)
+for the moment itself rather than its schedule's slot; a metric over the cycle containing that
+moment. Both are collected and evaluated by :func:`syncd.sync.measure`.
 """
 
 from __future__ import annotations
@@ -9,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncd.abc import CollectResult, RequestKey, Window
-from syncd.collect import ConnectorPool, collect_from_source
+from syncd.abc import Window
+from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
 from syncd.errors import ConfigError, ConfigIssue
 from syncd.evaluate import Evaluated
 from syncd.logs import scrub
-from syncd.sync import Syncer
-from syncd.windows import parse_window
+from syncd.planner import Binding, MetricBinding, Planner, requests_by_source
+from syncd.sync import measure
 
 
 @dataclass(frozen=True)
@@ -32,66 +35,45 @@ class Preview:
     upstream_calls: int
 
 
-def run_preview(loaded: LoadedConfig, target: str, now: datetime) -> Preview:
-    """Resolve ``target`` (a KR id or a metric name) at ``now`` and ask its sources."""
+def run_preview(
+    loaded: LoadedConfig, target: str, now: datetime, *, present: datetime | None = None
+) -> Preview:
+    """Measure ``target`` (a KR id or a metric name) at ``now``, with ``present`` (default
+    ``now``) the moment it really is, and ask its sources."""
     config = loaded.config
-    metric_name, cycle_name = target, None
-    kr_ids = {kr.id for _, kr in config.key_results()}
-    if target in kr_ids:
-        objective, key_result = config.key_result(target)
-        if key_result.metric is None:
-            raise ConfigError(ConfigIssue(f"{target} has no metric: its values come by check-in"))
-        metric_name, cycle_name = key_result.metric, objective.cycle
-    elif target not in config.metrics:
+    planner = Planner(config)
+    bound: Binding | MetricBinding | str
+    if target in {kr.id for _, kr in config.key_results()}:
+        plan = planner.plan(now, kr_ids=[target], per_schedule=False, present=present)
+        bound = plan.bindings[0] if plan.bindings else dict(plan.skipped)[target]
+        metric_name = config.key_result(target)[1].metric or ""
+    elif target in config.metrics:
+        bound = planner.metric_binding(target, now)
+        metric_name = target
+    else:
         raise ConfigError(
             ConfigIssue(
                 f"{target!r} is neither a key result id nor a metric name",
                 hint="metrics: " + ", ".join(sorted(config.metrics)),
             )
         )
-    metric = config.metrics[metric_name]
-    if not Syncer(loaded).pulls(metric):
-        raise ConfigError(
-            ConfigIssue(f"{metric_name} reads a manual source: its values come by check-in")
-        )
-    if cycle_name is None:
-        cycle_name = next(
-            (name for name, c in config.cycles.items() if c.start <= now.date() <= c.end), None
-        )
-    if cycle_name is None:
-        raise ConfigError(
-            ConfigIssue(
-                f"no cycle contains {now.date()}, so the window of {metric_name} is undefined",
-                hint="preview a KR id instead, or pass --as-of with a moment inside a cycle",
-            )
-        )
-    cycle = config.cycles[cycle_name]
-    syncer = Syncer(loaded)
-    window = parse_window(metric.window).resolve(now, config.tz, cycle.start, cycle.end)
-    running_day = config.key_result(target)[1].running_day if target in kr_ids else False
-    decided = syncer.days(metric, window, running_day=running_day)
-    if isinstance(decided, str):
-        raise ConfigError(ConfigIssue(f"{target}: {decided}"))
-    window, days = decided
-    evaluator = syncer.evaluator
-    requests = evaluator.requests(metric, window, days)
-    results: dict[RequestKey, CollectResult] = {}
-    calls = 0
-    described: list[tuple[str, str]] = []
+    if isinstance(bound, str):
+        raise ConfigError(ConfigIssue(f"{target}: {bound}"))
+    requests = requests_by_source(planner.evaluator, [bound])
     with ConnectorPool(config.sources, config.tz) as pool:
-        for source in sorted({request.source for request in requests}):
-            mine = [request for request in requests if request.source == source]
-            outcome = collect_from_source(pool, source, mine)
-            results.update(outcome.results)
-            calls += outcome.stats.calls
-            if outcome.error is None:
-                described += [(source, scrub(pool.get(source).describe(r))) for r in mine]
+        ((_, evaluated),), outcomes = measure(planner.evaluator, pool, [bound], requests)
+        described = [
+            (source, scrub(pool.get(source).describe(request)))
+            for source, asked in requests.items()
+            if outcomes[source].error is None
+            for request in asked
+        ]
     return Preview(
         target=target,
         metric=metric_name,
-        window_spec=metric.window,
-        window=window,
+        window_spec=bound.metric.window,
+        window=bound.window,
         requests=tuple(described),
-        evaluated=evaluator.evaluate(metric, window, results, days),
-        upstream_calls=calls,
+        evaluated=evaluated,
+        upstream_calls=sum(outcome.stats.calls for outcome in outcomes.values()),
     )

@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from syncd.config.models import Band, Cycle, KeyResult, Objective, Pacing, ProgressSettings
+from syncd.cycles import cycle_bounds
 from syncd.schedule import parse_schedule
+from syncd.status import Status
 from syncd.windows import local_midnight
-
-Status = Literal["on_track", "at_risk", "off_track", "achieved", "not_started", "stale"]
 
 # Thresholds are compared with this tolerance so that a gap a person computes as exactly 0.10
 # (e.g. 0.5 - 0.4, which is 0.0999… in binary floating point) sits on the documented side.
@@ -38,13 +37,6 @@ class Point:
     value: float
     collected_at: datetime
     source: str | None = None
-
-
-def cycle_bounds(cycle: Cycle, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """``[first day 00:00, day after the last day 00:00)`` in local time, as UTC instants."""
-    start = local_midnight(cycle.start, tz).astimezone(UTC)
-    end = local_midnight(cycle.end + timedelta(days=1), tz).astimezone(UTC)
-    return start, end
 
 
 def attainment(value: float, baseline: float, target: float) -> float:
@@ -71,7 +63,8 @@ def expected(as_of: datetime, cycle: Cycle, tz: ZoneInfo, pacing: Pacing | None 
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
-    start, end = cycle_bounds(cycle, tz)
+    bounds = cycle_bounds(cycle, tz)
+    start, end = bounds.start, bounds.end
     moment = min(max(as_of.astimezone(UTC), start), end)
     if pacing is None:
         return (moment - start) / (end - start)
@@ -92,7 +85,8 @@ def expected(as_of: datetime, cycle: Cycle, tz: ZoneInfo, pacing: Pacing | None 
 
 def cycle_points(points: Sequence[Point], cycle: Cycle, tz: ZoneInfo) -> list[Point]:
     """The points whose slot lies within the cycle, oldest slot first."""
-    start, end = cycle_bounds(cycle, tz)
+    bounds = cycle_bounds(cycle, tz)
+    start, end = bounds.start, bounds.end
     inside = [p for p in points if start <= p.at.astimezone(UTC) <= end]
     return sorted(inside, key=lambda p: (p.at, p.collected_at))
 
@@ -105,7 +99,8 @@ def forecast(points: Sequence[Point], cycle: Cycle, tz: ZoneInfo) -> float | Non
     inside = cycle_points(points, cycle, tz)
     if len({p.at for p in inside}) < 2:
         return None
-    start, end = cycle_bounds(cycle, tz)
+    bounds = cycle_bounds(cycle, tz)
+    start, end = bounds.start, bounds.end
     xs = [(p.at.astimezone(UTC) - start).total_seconds() for p in inside]
     ys = [p.value for p in inside]
     slope, intercept = statistics.linear_regression(xs, ys)
@@ -179,7 +174,7 @@ def is_stale(
     Judged at ``now``, or at the cycle's end once the cycle is over: measurements stop with the
     cycle, and a closed cycle's final numbers are not stale.
     """
-    _, end = cycle_bounds(cycle, tz)
+    end = cycle_bounds(cycle, tz).end
     reference = min(now.astimezone(UTC), end)
     return reference - newest_collected.astimezone(UTC) > 2 * parse_schedule(kr.schedule).interval
 

@@ -1,15 +1,15 @@
 """What ``syncd status`` and ``syncd history`` print: JSON for machines, rich tables for people.
 
-Numbers and units are formatted by :mod:`syncd.formatting`, in the configured locale
-(``format_number``, ``format_value`` and ``format_band`` are re-exported from there).
+Numbers, units, ranges, scores and ages are formatted by :mod:`syncd.formatting`, in the
+configured locale, the same as on the dashboard, in the review report and in digests; this
+module only lays them out for a terminal.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,8 +21,15 @@ from rich.text import Text
 
 from syncd.config.models import KeyResult
 from syncd.documents import key_result_document, objective_document
-from syncd.formatting import format_band, format_number, format_value
-from syncd.progress import KRProgress, ObjectiveProgress, Status, attainment, success_score
+from syncd.formatting import (
+    COMMITMENT_TITLES,
+    format_ago,
+    format_range,
+    format_score,
+    format_value,
+)
+from syncd.progress import KRProgress, ObjectiveProgress, attainment, success_score
+from syncd.status import Status, status_label
 from syncd.store.records import CheckIn, Measurement
 
 BAR_CELLS = 20
@@ -40,13 +47,6 @@ STATUS_STYLES: dict[str, str] = {
     "stale": "magenta",
     "not_started": "dim",
 }
-
-COMMITMENT_TITLES = {
-    "committed": "Committed objectives (100 % expected)",
-    "aspirational": "Aspirational objectives (60-70 % counts as success)",
-}
-
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def status_json(
@@ -72,36 +72,9 @@ def progress_bar(share: float | None, expected: float, cells: int = BAR_CELLS) -
     return bar[:marker] + "│" + bar[marker:]
 
 
-def ago(moment: datetime | None, now: datetime) -> str:
-    """``just now``, ``12 min ago``, ``5 h ago``, ``3 days ago``; ``never`` for none."""
-    if moment is None:
-        return "never"
-    seconds = (now.astimezone(UTC) - moment.astimezone(UTC)).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 48 * 3600:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} days ago"
-
-
 def status_text(status: Status) -> Text:
     """The status word, coloured."""
-    return Text(status.replace("_", " "), style=STATUS_STYLES[status])
-
-
-def _score_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def _range_text(kr: KRProgress) -> str:
-    if kr.band is not None:
-        return format_band(kr.band, kr.unit)
-    if kr.unit is not None and _CURRENCY.match(kr.unit) and None not in (kr.baseline, kr.target):
-        assert kr.baseline is not None and kr.target is not None
-        return f"{kr.unit} {format_number(kr.baseline)} → {format_number(kr.target)}"
-    return f"{format_value(kr.baseline, kr.unit)} → {format_value(kr.target, kr.unit)}"
+    return Text(status_label(status), style=STATUS_STYLES[status])
 
 
 def _progress_text(kr: KRProgress) -> str:
@@ -153,7 +126,7 @@ def _add_objective(table: Table, objective: ObjectiveProgress, now: datetime) ->
         "",
         "",
         objective_bar(objective),
-        Text(_score_text(objective.score), style="bold"),
+        Text(format_score(objective.score), style="bold"),
         status_text(objective.status),
         "",
         "",
@@ -162,12 +135,12 @@ def _add_objective(table: Table, objective: ObjectiveProgress, now: datetime) ->
         table.add_row(
             f"  {kr.title}",
             format_value(kr.value, kr.unit),
-            _range_text(kr),
+            format_range(kr.band, kr.unit, kr.baseline, kr.target),
             _progress_text(kr),
-            _score_text(kr.score),
+            format_score(kr.score),
             status_text(kr.status),
             _forecast_text(kr),
-            ago(kr.collected_at, now),
+            format_ago(kr.collected_at, now),
         )
 
 
@@ -230,7 +203,7 @@ def _stacked(title: str, groups: Groups, console: Console, now: datetime) -> Non
         line(Text(""))
         line(Text(f"{cycle} · {team}", style="bold cyan"))
         for objective in members:
-            score = Text(f"score {_score_text(objective.score)}", style="bold")
+            score = Text(f"score {format_score(objective.score)}", style="bold")
             for packed in _pack(
                 [Text(objective.title, style="bold"), score, status_text(objective.status)],
                 width,
@@ -248,10 +221,10 @@ def _kr_fields(kr: KRProgress, now: datetime) -> tuple[list[Text], list[Text]]:
     """The numbers (value, range, score, status) and the progress (bar, forecast, freshness)."""
     value = format_value(kr.value, kr.unit)
     numbers = [
-        Text(f"{value} ({_range_text(kr)})"),
-        Text(f"score {_score_text(kr.score)}"),
+        Text(f"{value} ({format_range(kr.band, kr.unit, kr.baseline, kr.target)})"),
+        Text(f"score {format_score(kr.score)}"),
         status_text(kr.status),
-        Text(f"updated {ago(kr.collected_at, now)}", style="dim"),
+        Text(f"updated {format_ago(kr.collected_at, now)}", style="dim"),
     ]
     progress = [Text(_progress_text(kr)), Text(f"forecast {_forecast_text(kr)}")]
     return numbers, progress

@@ -11,9 +11,9 @@ import pytest
 from rich.console import Console
 
 from syncd.config.models import Band, KeyResult
+from syncd.formatting import format_ago
 from syncd.progress import KRProgress, ObjectiveProgress
 from syncd.render import (
-    ago,
     format_value,
     history_table,
     progress_bar,
@@ -209,13 +209,13 @@ def test_progress_bar_places_the_expected_marker():
 
 
 def test_ago():
-    assert ago(NOW - timedelta(seconds=30), NOW) == "just now"
-    assert ago(NOW - timedelta(minutes=12, seconds=40), NOW) == "12 min ago"
-    assert ago(NOW - timedelta(hours=3), NOW) == "3 h ago"
-    assert ago(NOW - timedelta(days=3, hours=1), NOW) == "3 days ago"
-    assert ago(None, NOW) == "never"
+    assert format_ago(NOW - timedelta(seconds=30), NOW) == "just now"
+    assert format_ago(NOW - timedelta(minutes=12, seconds=40), NOW) == "12 min ago"
+    assert format_ago(NOW - timedelta(hours=3), NOW) == "3 h ago"
+    assert format_ago(NOW - timedelta(days=3, hours=1), NOW) == "3 days ago"
+    assert format_ago(None, NOW) == "never"
     zurich = (NOW - timedelta(minutes=5)).astimezone(ZoneInfo("Europe/Zurich"))
-    assert ago(zurich, NOW) == "5 min ago"
+    assert format_ago(zurich, NOW) == "5 min ago"
 
 
 def test_status_colours():

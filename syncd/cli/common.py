@@ -7,7 +7,6 @@ imports what it needs inside its body.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -166,23 +165,16 @@ def moment(as_of: str | None, loaded: LoadedConfig) -> datetime:
 
 def suggestion(name: str, known: Iterable[str]) -> str:
     """``did you mean 'x'?`` when a known name is close, else where to list them."""
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    return f"did you mean {close[0]!r}?" if close else "list them with `syncd status`"
+    from syncd.lookup import suggestion as suggest
+
+    return suggest(name, known)
 
 
 def check_krs(loaded: LoadedConfig, kr_ids: Iterable[str] | None) -> None:
     """Every id names a configured KR, or a ConfigError with one did-you-mean per unknown id."""
-    from syncd.errors import ConfigError, ConfigIssue
+    from syncd.lookup import require_krs
 
-    known = {kr.id for _, kr in loaded.config.key_results()}
-    unknown = sorted(set(kr_ids or ()) - known)
-    if unknown:
-        raise ConfigError(
-            [
-                ConfigIssue(f"no key result with id {kr_id!r}", hint=suggestion(kr_id, known))
-                for kr_id in unknown
-            ]
-        )
+    require_krs(loaded.config, kr_ids)
 
 
 @contextmanager

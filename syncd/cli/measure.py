@@ -118,9 +118,10 @@ def dry_sync(loaded: LoadedConfig, now: datetime, kr: list[str] | None) -> None:
     from syncd.sync import Syncer
 
     syncer = Syncer(loaded)
-    bindings, skipped = syncer.plan(now, kr_ids=kr)
+    plan = syncer.planner.plan(now, kr_ids=kr)  # no store: no settle re-reads
+    skipped = list(plan.skipped)
     with ConnectorPool(syncer.config.sources, syncer.tz) as pool:
-        results, sources = syncer.collect(bindings, pool)
+        results, sources = syncer.collect(plan, pool)
     print_results([r for r in results if r.ok] + [r for r in results if not r.ok], skipped)
     failed = len([r for r in results if not r.ok])
     calls = sum(outcome.stats.calls for outcome in sources.values())
@@ -177,7 +178,8 @@ def backfill(
 
 
 class Confidence(StrEnum):
-    """The owner's judgement of a KR (``syncd.checkin.CONFIDENCES``)."""
+    """The owner's judgement of a KR (``syncd.status.CONFIDENCES``; this module may not import
+    it at import time)."""
 
     on_track = "on_track"
     at_risk = "at_risk"
@@ -223,6 +225,7 @@ def checkin(
     def body() -> None:
         from syncd.checkin import record_checkin
         from syncd.session import opened_store
+        from syncd.status import status_label
 
         loaded = load(config, read_only=True)
         check_krs(loaded, [kr])
@@ -231,7 +234,7 @@ def checkin(
         with opened_store(loaded) as store:
             record_checkin(loaded, store, kr, value, at=when, note=note, confidence=chosen)
         said = [f"{value:g}"] if value is not None else []
-        said += [f"confidence {chosen.replace('_', ' ')}"] if chosen else []
+        said += [f"confidence {status_label(chosen)}"] if chosen else []
         said += ["note"] if note else []
         out.print(
             f"[green]✓[/] {escape(kr)}: {', '.join(said)} at {when.isoformat()}", highlight=False

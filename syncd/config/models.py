@@ -26,6 +26,7 @@ from pydantic import (
 from syncd.abc import QueryModel, SourceConfig
 from syncd.exposure import exposed_without_token, is_loopback
 from syncd.schedule import parse_duration, parse_schedule
+from syncd.status import Status
 from syncd.windows import check_date, parse_window
 
 LARGEST_NUMBER = 1e15
@@ -421,7 +422,7 @@ class DaemonSettings(Strict):
         return self
 
 
-AlertStatus = Literal["on_track", "at_risk", "off_track", "achieved", "not_started", "stale"]
+AlertStatus = Status
 
 
 class NotificationChannel(Strict):

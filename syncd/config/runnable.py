@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from syncd.config.models import Config
 from syncd.config.sourcemap import KeyPath, SourceMap
+from syncd.cycles import cycle_bounds
 from syncd.errors import ConfigIssue
 from syncd.schedule import parse_schedule
-from syncd.windows import local_midnight
 
 
 def unrunnable_issues(config: Config, positions: SourceMap) -> list[ConfigIssue]:
@@ -20,8 +20,8 @@ def unrunnable_issues(config: Config, positions: SourceMap) -> list[ConfigIssue]
         cycle = config.cycles.get(objective.cycle)
         if cycle is None:
             continue  # reported by the reference checks
-        start = local_midnight(cycle.start, tz)
-        end = local_midnight(cycle.end + timedelta(days=1), tz)
+        bounds = cycle_bounds(cycle, tz)
+        start, end = bounds.start, bounds.end
         for kr_index, kr in enumerate(objective.key_results):
             schedule = parse_schedule(kr.schedule)
             if schedule.step is not None and schedule.step <= timedelta(days=1):

@@ -1,56 +1,18 @@
-"""The daemon's jobs: the KRs that are measured together, and when.
+"""When the daemon's jobs fire.
 
-A job is one set of sources on one schedule ("source × schedule"; a KR whose derived metric
-reads two sources makes a job of both). Its identity, ``warehouse@hourly``, is what instances
-claim slots of and lock on, so it must be the same for every instance with the same config.
+A job (:class:`syncd.planner.Job`, planned by :meth:`syncd.planner.Planner.jobs`) is one set of
+sources on one schedule ("source × schedule"; a KR whose derived metric reads two sources makes
+a job of both).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 
-from syncd.config.models import Config
-from syncd.evaluate import MetricEvaluator
-from syncd.schedule import Schedule, parse_schedule
-from syncd.sync import Syncer
-
-
-@dataclass(frozen=True)
-class Job:
-    """KRs measured together: same sources, same schedule."""
-
-    key: str
-    schedule: Schedule
-    sources: tuple[str, ...]
-    kr_ids: tuple[str, ...]
-
-
-def plan_jobs(config: Config, syncer: Syncer) -> dict[str, Job]:
-    """Every pulled KR grouped into jobs; manual KRs and KRs without a metric need none."""
-    evaluator = MetricEvaluator(config)
-    grouped: dict[tuple[tuple[str, ...], str], list[str]] = {}
-    for _objective, kr in config.key_results():
-        if kr.metric is None:
-            continue
-        metric = config.metrics[kr.metric]
-        if not syncer.pulls(metric):
-            continue
-        sources = tuple(sorted(evaluator.sources(metric)))
-        schedule = parse_schedule(kr.schedule).spec
-        grouped.setdefault((sources, schedule), []).append(kr.id)
-    return {
-        f"{'+'.join(sources)}@{spec}": Job(
-            key=f"{'+'.join(sources)}@{spec}",
-            schedule=parse_schedule(spec),
-            sources=sources,
-            kr_ids=tuple(kr_ids),
-        )
-        for (sources, spec), kr_ids in grouped.items()
-    }
+from syncd.schedule import Schedule
 
 
 class SlotTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 ships no type hints

@@ -38,15 +38,16 @@ from syncd.abc import Connector
 from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
 from syncd.daemon.instance import InstanceLock
-from syncd.daemon.jobs import Job, SlotTrigger, plan_jobs
+from syncd.daemon.jobs import SlotTrigger
 from syncd.daemon.resilient import SpoolingStore
 from syncd.daemon.spool import Spool
+from syncd.daemon.systemd import Notifier, Watchdog
 from syncd.errors import ConfigError, StoreError, SyncdError
 from syncd.logs import scrub
-from syncd.notify import Notifier, Watchdog
 from syncd.notify_teams import run_alerts, send_due_digests
 from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
 from syncd.overview import build_overview
+from syncd.planner import Job
 from syncd.schedule import parse_duration
 from syncd.session import load
 from syncd.store import Store
@@ -227,7 +228,7 @@ class Daemon:
         config = loaded.config
         self.loaded = loaded
         self.syncer = Syncer(loaded)
-        self.jobs: dict[str, Job] = plan_jobs(config, self.syncer)
+        self.jobs: dict[str, Job] = self.syncer.planner.jobs()
         self.pool = ConnectorPool(config.sources, config.tz)
         for source in config.sources.values():
             plugin = registry.load_connector(source.type)

@@ -23,6 +23,7 @@ from syncd.notify_teams.channels import channels_for
 from syncd.notify_teams.outbox import OWNER, deliver_message, retry_due
 from syncd.overview import build_overview
 from syncd.progress import KRProgress, ObjectiveProgress
+from syncd.status import status_label
 from syncd.store import Store, SyncRun
 from syncd.store.notifications import OutgoingMessage
 from syncd.store.runs import INTERRUPTED
@@ -73,7 +74,7 @@ class Event:
 
 
 def _words(status: str) -> str:
-    return status.replace("_", " ")
+    return status_label(status)
 
 
 def source_states(runs: Sequence[SyncRun]) -> dict[str, tuple[str, SyncRun]]:

@@ -25,22 +25,15 @@ from syncd.formatting import format_day, format_number, format_share, format_val
 from syncd.notify_teams.channels import channels_for
 from syncd.notify_teams.outbox import OWNER, deliver_message, retry_due
 from syncd.overview import build_overview
-from syncd.progress import KRProgress, ObjectiveProgress, Status, success_score
+from syncd.progress import KRProgress, ObjectiveProgress, success_score
 from syncd.schedule import parse_duration, parse_schedule
+from syncd.status import Status, status_label
 from syncd.store import Store
 from syncd.store.notifications import OutgoingMessage
 
 DIGEST = "digest"
 WEEK = timedelta(days=7)
 _POINT_UNITS = {"percent": 100.0, "%": 1.0, "pp": 1.0}
-_WORDS: dict[str, str] = {
-    "on_track": "on track",
-    "at_risk": "at risk",
-    "off_track": "off track",
-    "achieved": "achieved",
-    "stale": "stale",
-    "not_started": "not started",
-}
 
 
 def percent(share: float) -> str:
@@ -78,7 +71,7 @@ class DigestLine:
 
     @property
     def status_text(self) -> str:
-        return _WORDS[self.status]
+        return status_label(self.status)
 
     @property
     def change_text(self) -> str:
@@ -121,7 +114,7 @@ class DigestLine:
         """``Lea Meier says at risk: “campaign slipped”``, or ``None`` without a check-in."""
         if self.confidence is None and not self.note:
             return None
-        said = _WORDS.get(self.confidence or "", "")
+        said = status_label(self.confidence or "")
         note = f"“{self.note}”" if self.note else ""
         return f"{self.owner or 'the owner'} says {said}{': ' if said and note else ''}{note}"
 
@@ -171,7 +164,7 @@ def _render(template: str, digest: Digest) -> str:
 def _attention(kr: KRProgress, commitment: str) -> str | None:
     """What needs a look, in plain words: how far along against the pace, staleness, or a
     forecast short of success (100 % committed; 60 % aspirational)."""
-    words = _WORDS[kr.status]
+    words = status_label(kr.status)
     if kr.status in ("off_track", "at_risk"):
         if kr.attainment is None:
             return f"{words}, out of its band"

@@ -17,7 +17,6 @@ with those keys, absent values as ``null``. Rows are streamed: nothing holds the
 from __future__ import annotations
 
 import csv
-import difflib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from syncd import jsonout
 from syncd.config.models import Config, KeyResult, Objective
-from syncd.errors import ConfigError, ConfigIssue
+from syncd.lookup import require_krs
 from syncd.store.abc import MeasurementStore
 from syncd.store.records import CheckIn, Measurement
 from syncd.windows import local_midnight
@@ -79,15 +78,8 @@ def _chosen(config: Config, kr_ids: Sequence[str] | None) -> list[tuple[Objectiv
     every = config.key_results()
     if kr_ids is None:
         return every
+    require_krs(config, kr_ids)
     by_id = {kr.id: (objective, kr) for objective, kr in every}
-    unknown = [kr_id for kr_id in kr_ids if kr_id not in by_id]
-    if unknown:
-        issues = []
-        for kr_id in unknown:
-            close = difflib.get_close_matches(kr_id, list(by_id), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "see `syncd status` for the KR ids"
-            issues.append(ConfigIssue(f"no key result {kr_id!r} in the configuration", hint=hint))
-        raise ConfigError(issues)
     return [by_id[kr_id] for kr_id in dict.fromkeys(kr_ids)]
 
 

@@ -27,7 +27,6 @@ JSON shape (``schema: "syncd.review/1"``); times are ISO 8601, numbers are raw (
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -36,15 +35,21 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from syncd import jsonout
-from syncd.formatting import format_band, format_number, format_value
+from syncd.formatting import (
+    COMMITMENT_TITLES,
+    format_number,
+    format_range,
+    format_score,
+    format_value,
+    is_currency,
+)
 from syncd.progress import KRProgress
-from syncd.render import COMMITMENT_TITLES
 from syncd.reports.model import CommitmentSection, EpicState, Movement, Review
+from syncd.status import status_label
 
 SCHEMA = "syncd.review/1"
 
 _POINT_UNITS = ("percent", "%", "pp")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def _iso(moment: datetime | date | None) -> str | None:
@@ -150,11 +155,6 @@ def review_json_text(review: Review) -> str:
 # -- filters shared by the Markdown and HTML templates ----------------------------------------
 
 
-def _score(value: float | None) -> str:
-    # Adding 0.0 turns a clamped -0.0 into 0.0, which would otherwise print as "-0.00".
-    return "-" if value is None else f"{value + 0.0:.2f}"
-
-
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{round(value * 100) + 0} %"
 
@@ -171,7 +171,7 @@ def _signed(value: float | None, unit: str | None, *, fine: bool = False) -> str
     number = f"{magnitude:.2g}" if fine and 0 < magnitude < 1 else format_number(magnitude)
     if unit in _POINT_UNITS:
         return f"{sign}{number} pp"
-    if unit is not None and _CURRENCY.match(unit):
+    if is_currency(unit):
         return f"{sign}{unit} {number}"
     return f"{sign}{number} {unit}" if unit else f"{sign}{number}"
 
@@ -181,13 +181,11 @@ def _per_day(value: float | None, unit: str | None) -> str:
 
 
 def _range(kr: KRProgress) -> str:
-    if kr.band is not None:
-        return format_band(kr.band, kr.unit)
-    return f"{format_value(kr.baseline, kr.unit)} → {format_value(kr.target, kr.unit)}"
+    return format_range(kr.band, kr.unit, kr.baseline, kr.target)
 
 
 def _status(status: str) -> str:
-    return status.replace("_", " ")
+    return status_label(status)
 
 
 def _md(text: object) -> str:
@@ -210,7 +208,7 @@ def _environment(*, html: bool) -> Environment:
     )
     env.filters.update(
         value=format_value,
-        score=_score,
+        score=format_score,
         share=_share,
         signed=_signed,
         per_day=_per_day,

@@ -14,9 +14,10 @@ from typing import Literal
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Config, KeyResult
+from syncd.cycles import cycle_bounds
 from syncd.errors import ConfigError, ConfigIssue
 from syncd.overview import build_overview
-from syncd.progress import ObjectiveProgress, Point, cycle_bounds, expected
+from syncd.progress import ObjectiveProgress, Point, expected
 from syncd.reports.model import (
     Commitment,
     CommitmentSection,
@@ -56,7 +57,8 @@ def build_review(
         )
     cycle = config.cycles[cycle_id]
     tz = config.tz
-    start, end = cycle_bounds(cycle, tz)
+    bounds = cycle_bounds(cycle, tz)
+    start, end = bounds.start, bounds.end
     objectives = [o for o in build_overview(loaded, store, now) if o.cycle == cycle_id]
     committed = _section("committed", objectives)
     aspirational = _section("aspirational", objectives)

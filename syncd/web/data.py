@@ -13,9 +13,11 @@ from syncd import registry
 from syncd.archive import with_archive
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, KeyResult
+from syncd.cycles import cycle_bounds
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
-from syncd.progress import KRProgress, ObjectiveProgress, Status, cycle_bounds, expected
+from syncd.progress import KRProgress, ObjectiveProgress, expected
+from syncd.status import STATUS_ORDER, Status
 from syncd.store.abc import StateStore
 from syncd.store.liveness import INTERRUPTED
 from syncd.store.records import Measurement, SyncRun
@@ -256,16 +258,6 @@ def _checkin_types(types: set[str]) -> set[str]:
     return found
 
 
-STATUS_ORDER: tuple[Status, ...] = (
-    "off_track",
-    "at_risk",
-    "on_track",
-    "achieved",
-    "stale",
-    "not_started",
-)
-
-
 def summary(
     overview: Sequence[ObjectiveProgress], views: dict[str, KRView], now: datetime
 ) -> Summary:
@@ -331,7 +323,8 @@ def _kr_view(
     loaded: LoadedConfig,
 ) -> KRView:
     tz = loaded.config.tz
-    start, end = cycle_bounds(cycle, tz)
+    bounds = cycle_bounds(cycle, tz)
+    start, end = bounds.start, bounds.end
     history = tuple(
         HistoryPoint(
             window_start=row.window_start,

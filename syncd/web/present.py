@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from syncd.formatting import format_band, format_number, format_value
+from syncd.formatting import (
+    format_ago,
+    format_range,
+    format_score,
+    format_value,
+)
 from syncd.progress import KRProgress, ObjectiveProgress, success_score
-from syncd.render import ago
+from syncd.status import STATUS_LABELS
 from syncd.web.data import KRView, SourceHealth
-
-STATUS_LABELS = {
-    "on_track": "on track",
-    "at_risk": "at risk",
-    "off_track": "off track",
-    "achieved": "achieved",
-    "stale": "stale",
-    "not_started": "not started",
-}
-
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -78,12 +71,7 @@ def bar(progress: KRProgress) -> Bar:
 
 def range_text(progress: KRProgress) -> str:
     """``40 % → 70 %``, ``CHF 86,000 → 107,500``, or the band (``≤ 150 tickets``)."""
-    if progress.band is not None:
-        return format_band(progress.band, progress.unit)
-    unit, baseline, target = progress.unit, progress.baseline, progress.target
-    if unit is not None and _CURRENCY.match(unit) and baseline is not None and target is not None:
-        return f"{unit} {format_number(baseline)} → {format_number(target)}"
-    return f"{format_value(baseline, unit)} → {format_value(target, unit)}"
+    return format_range(progress.band, progress.unit, progress.baseline, progress.target)
 
 
 def forecast_text(progress: KRProgress) -> str:
@@ -103,22 +91,17 @@ def freshness(view: KRView, now: datetime) -> str:
     if collected is None:
         return "no data yet"
     if view.source == "manual" or view.source_types == ("manual",):
-        return f"checked in by hand {ago(collected, now)}"
+        return f"checked in by hand {format_ago(collected, now)}"
     names = (view.source or "").split("+")
     origin = " + ".join(
         f"{name} ({kind})" if kind != name else name
         for name, kind in zip(names, view.source_types, strict=False)
     )
     return (
-        f"updated {ago(collected, now)} from {origin}"
+        f"updated {format_ago(collected, now)} from {origin}"
         if origin
-        else f"updated {ago(collected, now)}"
+        else f"updated {format_ago(collected, now)}"
     )
-
-
-def score_text(value: float | None) -> str:
-    """Two decimals, or ``-``."""
-    return "-" if value is None else f"{value:.2f}"
 
 
 def week_change(view: KRView) -> str | None:
@@ -145,7 +128,7 @@ def kr_card(view: KRView, now: datetime) -> KRCard:
         value=format_value(progress.value, progress.unit),
         range=range_text(progress),
         bar=bar(progress),
-        score=score_text(progress.score),
+        score=format_score(progress.score),
         status=progress.status,
         status_label=STATUS_LABELS[progress.status],
         forecast=forecast_text(progress),
@@ -155,7 +138,7 @@ def kr_card(view: KRView, now: datetime) -> KRCard:
         confidence=confidence,
         confidence_label=STATUS_LABELS.get(confidence or ""),
         note=progress.note,
-        checked_in=ago(progress.checked_in_at, now) if progress.checked_in_at else None,
+        checked_in=format_ago(progress.checked_in_at, now) if progress.checked_in_at else None,
         week=week_change(view),
     )
 
@@ -193,5 +176,5 @@ def source_summary(source: SourceHealth, now: datetime) -> str:
     if source.last_run_at is None:
         return "no runs yet"
     if source.failing:
-        return f"{source.last_outcome} {ago(source.last_run_at, now)}"
-    return f"ok {ago(source.last_success_at, now)}"
+        return f"{source.last_outcome} {format_ago(source.last_run_at, now)}"
+    return f"ok {format_ago(source.last_success_at, now)}"

@@ -22,19 +22,19 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from syncd.errors import StoreError
-from syncd.formatting import format_value
+from syncd.formatting import format_score, format_value
 from syncd.logs import scrub
+from syncd.lookup import kr_not_found
+from syncd.status import STATUS_LABELS
 from syncd.web import api
 from syncd.web.auth import SESSION_COOKIE, authorized, safe_next, session_value
 from syncd.web.charts import history_chart
 from syncd.web.data import DashboardData, KRView, UnknownFilter
 from syncd.web.present import (
-    STATUS_LABELS,
     kr_card,
     local_time,
     objective_bar,
     objective_label,
-    score_text,
     source_summary,
 )
 
@@ -142,7 +142,7 @@ def dashboard_blueprint(
             charts=charts,
             objective_label=objective_label,
             objective_bar=objective_bar,
-            score_text=score_text,
+            score_text=format_score,
             local_time=local_time,
             source_summary=source_summary,
             status_labels=STATUS_LABELS,
@@ -203,7 +203,7 @@ def _find(data: DashboardData, kr_id: str) -> KRView:
     """A KR of any known cycle, past ones included."""
     view = data.select(cycle=_cycle_of(data, kr_id)).key_results.get(kr_id)
     if view is None:
-        abort(404, description=f"no key result {kr_id!r} is configured")
+        abort(404, description=kr_not_found(kr_id))
     return view
 
 

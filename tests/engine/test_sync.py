@@ -223,8 +223,10 @@ def test_sources_that_only_know_the_present_are_not_asked_for_past_snapshots(
     # one a source that only knows the present may answer (read at 10:30, stored for 00:00).
     assert {r.binding.slot for r in report.results} == {datetime(2026, 11, 21, tzinfo=UTC)}
     assert report.skipped == []  # the last day's pass had nothing to skip
-    past = syncer.plan(datetime(2026, 11, 20, tzinfo=UTC), kr_ids=["open-now"], present=AS_OF)
-    assert past[1] == [
+    past = syncer.planner.plan(
+        datetime(2026, 11, 20, tzinfo=UTC), kr_ids=["open-now"], present=AS_OF
+    )
+    assert list(past.skipped) == [
         (
             "open-now",
             "web reads only the present state for this query, so it cannot tell a snapshot "
@@ -246,7 +248,7 @@ def _stored(store) -> list[tuple]:
 def test_values_are_the_same_with_and_without_the_optimisations(
     write_config, tmp_path, monkeypatch, daily_connector
 ):
-    from syncd import collect, sync
+    from syncd import collect, planner, sync
     from syncd.store import Store, writes
 
     loaded = write_config(CONFIG)
@@ -269,7 +271,9 @@ def test_values_are_the_same_with_and_without_the_optimisations(
     )
     monkeypatch.setattr(writes, "INSERT_CHUNK", 1)
     monkeypatch.setattr(
-        sync._Slots, "slot", lambda self, spec, at: sync.parse_schedule(spec).slot(at, self._tz)
+        planner._Slots,
+        "slot",
+        lambda self, spec, at: planner.parse_schedule(spec).slot(at, self._tz),
     )
     plain = two_passes("plain.db")
     assert optimised == plain

@@ -153,3 +153,11 @@ def test_markdown_mid_cycle_says_so(store):
     assert "as of 2026-11-16 00:00 UTC · 50 % of the cycle elapsed · cycle still running" in text
     # revenue's only measurement (Dec 1) is after Nov 16: nothing has reached 1.0 yet.
     assert "0 of 3 aspirational key results (0 %) reached score 1.0 so far" in text
+
+
+def test_a_currency_range_reads_as_on_the_dashboard_and_in_the_cli(review):
+    """Changed by the one formatting module: the report wrote the code on both ends
+    (``CHF 1,000 → CHF 2,000``); CLI, dashboard and report now share ``format_range``."""
+    text = render_review(review, "md")
+    assert "| Revenue (`revenue`) | CHF 1,000 → 2,000 |" in text
+    assert "CHF 2,000 |" not in text

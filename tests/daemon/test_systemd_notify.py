@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from structlog.testing import capture_logs
 
-from syncd.notify import Notifier, Watchdog
+from syncd.daemon.systemd import Notifier, Watchdog
 
 
 def receive(sock: socket.socket, timeout: float = 1.0) -> bytes:
