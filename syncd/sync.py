@@ -47,6 +47,7 @@ from syncd.evaluate import DayRule, Evaluated, MetricEvaluator, cycle_bounds
 from syncd.logs import scrub
 from syncd.schedule import parse_duration, parse_schedule
 from syncd.store import MeasurementIn, WriteResult
+from syncd.store.quota import shared_quota
 from syncd.typing import MeasurementStore
 from syncd.windows import local_midnight, parse_window
 
@@ -115,6 +116,13 @@ class Syncer:
         self.evaluator = MetricEvaluator(self.config)
         self.retry = retry
         self._defined_in: set[int] = set()
+
+    def pool(self) -> ConnectorPool:
+        """A pool of the configured sources' connectors. On a PostgreSQL store each vendor
+        account's rate limit is shared by every instance on it (``syncd.store.quota``); on
+        SQLite each process keeps its own."""
+        quota = shared_quota(self.config.store.get_secret_value())
+        return ConnectorPool(self.config.sources, self.tz, self.retry, quota=quota)
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -308,7 +316,7 @@ class Syncer:
         if not bindings:
             return report
         own_pool = pool is None
-        pool = pool or ConnectorPool(self.config.sources, self.tz, self.retry)
+        pool = pool or self.pool()
         sources = sorted({r.source for b in bindings for r in b.requests(self.evaluator)})
         run_ids = {
             source: store.start_run(source=source, trigger=trigger, slot=as_of)
@@ -383,7 +391,7 @@ class Syncer:
         """One measurement per day from ``since`` to ``until``: the window history, rebuilt."""
         total = SyncReport(trigger="backfill")
         day = since
-        with ConnectorPool(self.config.sources, self.tz, self.retry) as pool:
+        with self.pool() as pool:
             while True:
                 as_of = min(local_midnight(day + timedelta(days=1), self.tz), until)
                 # Whole past days are measured at their end; the last, partial day at the

@@ -22,8 +22,9 @@ TABLES = {
     "dead_letters",
     "cycles",
     "checkins",
+    "quota_windows",
 }
-HEAD = "0007"
+HEAD = "0008"
 
 
 def test_migrations_match_the_models(store_url):
