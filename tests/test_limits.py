@@ -9,8 +9,13 @@ from zoneinfo import ZoneInfo
 
 from upstream_call import call_upstream
 
+from connectors.hubspot import HubSpotConnector, HubSpotSourceConfig
+from connectors.mixpanel.config import MixpanelSourceConfig
+from connectors.mixpanel.connector import MixpanelConnector
+from connectors.zendesk.config import ZendeskSourceConfig
+from connectors.zendesk.connector import ZendeskConnector
 from syncd.abc import ConnectorContext
-from syncd.limits import SlidingWindow, SourceLimiter, quota_key, window_shape
+from syncd.limits import SlidingWindow, SourceLimiter, quota_key, url_account, window_shape
 
 
 class FakeClock:
@@ -164,3 +169,28 @@ def test_concurrency_bound_holds_under_threads() -> None:
     for thread in threads:
         thread.join()
     assert peak == 2
+
+
+def test_a_url_names_an_account_without_its_credentials() -> None:
+    named = url_account("https://bot:s3cret@acme.zendesk.com:8443/api/")
+    assert named == "acme.zendesk.com:8443/api"
+    assert url_account("https://acme.atlassian.net") == "acme.atlassian.net"
+
+
+def test_connectors_name_their_accounts_without_secrets() -> None:
+    zendesk = ZendeskSourceConfig.model_validate(
+        {"type": "zendesk", "subdomain": "acme", "email": "ops@acme.example", "token": "s3cret"}
+    )
+    assert ZendeskConnector.quota_account(zendesk) == "acme.zendesk.com"
+    mixpanel = MixpanelSourceConfig.model_validate(
+        {
+            "type": "mixpanel",
+            "project_id": 42,
+            "username": "bot",
+            "secret": "s3cret",
+            "timezone": "UTC",
+        }
+    )
+    assert MixpanelConnector.quota_account(mixpanel) == "project-42"
+    hubspot = HubSpotSourceConfig.model_validate({"type": "hubspot", "token": "pat-s3cret"})
+    assert HubSpotConnector.quota_account(hubspot) is None  # only its token tells the portal
