@@ -366,6 +366,15 @@ class Connector(SourcePlugin[ConfigT, QueryT]):
             concurrency=config.concurrency or cls.default_concurrency,
         )
 
+    @classmethod
+    def quota_account(cls, config: SourceConfig) -> str | None:
+        """The vendor account whose quota the source spends, in non-secret words (a host, an
+        instance, a project or property id), or None when the config does not tell (the
+        default): the source's name then stands for it. Sources of one type naming the same
+        account share one rate window among all instances on a PostgreSQL store (see
+        ``syncd.limits.quota_key``). Never a secret: it is stored as it is."""
+        return None
+
     def __init__(self, config: ConfigT, context: ConnectorContext) -> None:
         self.config = config
         self.context = context

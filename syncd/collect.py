@@ -75,6 +75,7 @@ from syncd.errors import (
     SourceError,
     TransientSourceError,
 )
+from syncd.limits import QuotaShare, quota_key
 from syncd.logs import scrub
 
 log = structlog.get_logger("syncd.collect")
@@ -284,17 +285,24 @@ def _describe(connector: AnyConnector, request: AnyRequest) -> str:
 
 
 class ConnectorPool:
-    """Opens each source's connector on first use and closes them all at the end."""
+    """Opens each source's connector on first use and closes them all at the end.
+
+    With ``quota`` (a PostgreSQL store's shared windows, see :meth:`syncd.sync.Syncer.pool`)
+    each rate-limited source counts its calls in its vendor account's window, shared with
+    every instance on the store; the pool closes it with the connectors."""
 
     def __init__(
         self,
         sources: Mapping[str, SourceConfig],
         tz: ZoneInfo,
         retry: RetryPolicy | None = None,
+        *,
+        quota: QuotaShare | None = None,
     ) -> None:
         self._sources = sources
         self._tz = tz
         self._retry = retry or RetryPolicy()
+        self._quota = quota
         self._open: dict[str, AnyConnector] = {}
         self._lock = threading.Lock()
 
@@ -309,11 +317,12 @@ class ConnectorPool:
                         "`syncd checkin`, there is nothing to pull",
                         source=source,
                     )
+                limiter = connector_cls.limiter_for(config)
+                if self._quota is not None:
+                    account = connector_cls.quota_account(config)
+                    self._quota.share(limiter, quota_key(config.type, account, source))
                 context = ConnectorContext(
-                    source=source,
-                    timezone=self._tz,
-                    retry=self._retry,
-                    limiter=connector_cls.limiter_for(config),
+                    source=source, timezone=self._tz, retry=self._retry, limiter=limiter
                 )
                 self._open[source] = connector_cls(config, context)
             return self._open[source]
@@ -321,11 +330,14 @@ class ConnectorPool:
     def close(self) -> None:
         with self._lock:
             opened, self._open = self._open, {}
+            quota, self._quota = self._quota, None
         for name, connector in opened.items():
             try:
                 connector.close()
             except Exception as exc:  # a connector that fails to close must not hide results
                 log.warning("connector.close_failed", source=name, error=exc)
+        if quota is not None:
+            quota.close()
 
     def __enter__(self) -> ConnectorPool:
         return self

@@ -25,6 +25,7 @@ from syncd.logs import scrub
 from syncd.planner import Binding, Measured, Plan, Planner, Request, SettleRead, backfill_moments
 from syncd.store import MeasurementIn, WriteResult
 from syncd.store.abc import SyncStore
+from syncd.store.quota import shared_quota
 
 log = structlog.get_logger("syncd.sync")
 
@@ -107,6 +108,13 @@ class Syncer:
         self.retry = retry
         self._defined_in: set[int] = set()
 
+    def pool(self) -> ConnectorPool:
+        """A pool of the configured sources' connectors. On a PostgreSQL store each vendor
+        account's rate limit is shared by every instance on it (``syncd.store.quota``); on
+        SQLite each process keeps its own."""
+        quota = shared_quota(self.config.store.get_secret_value())
+        return ConnectorPool(self.config.sources, self.tz, self.retry, quota=quota)
+
     def collect(
         self, plan: Plan, pool: ConnectorPool
     ) -> tuple[list[KRResult], dict[str, SourceOutcome]]:
@@ -152,7 +160,7 @@ class Syncer:
         if not plan.bindings:
             return report
         own_pool = pool is None
-        pool = pool or ConnectorPool(self.config.sources, self.tz, self.retry)
+        pool = pool or self.pool()
         run_ids = {
             source: store.start_run(source=source, trigger=trigger, slot=as_of)
             for source in plan.sources
@@ -225,7 +233,7 @@ class Syncer:
     ) -> SyncReport:
         """One measurement per day from ``since`` to ``until``: the window history, rebuilt."""
         total = SyncReport(trigger="backfill")
-        with ConnectorPool(self.config.sources, self.tz, self.retry) as pool:
+        with self.pool() as pool:
             for day, as_of, per_schedule in backfill_moments(since, until, self.tz):
                 report = self.run(
                     store,

@@ -25,6 +25,7 @@ from syncd.abc import (
     QueryTraits,
     RawValue,
     RequestKey,
+    SourceConfig,
     ValueKind,
 )
 from syncd.errors import QueryError, SourceError, TransientSourceError
@@ -64,6 +65,12 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
 
     config_model = Ga4SourceConfig
     query_model = Ga4Query
+
+    @classmethod
+    def quota_account(cls, config: SourceConfig) -> str | None:
+        """The property (``property-123456789``): GA4's quota is per property."""
+        assert isinstance(config, Ga4SourceConfig)
+        return f"property-{config.property}"
 
     @classmethod
     def metric_collectors(cls) -> Sequence[object]:

@@ -98,7 +98,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
     @classmethod
     def limiter_for(cls, config: SourceConfig) -> SourceLimiter:
         """``rate_limit`` when set, else one call every ``1 / search_requests_per_second``
-        seconds (a bucket of one: HubSpot counts searches over any sliding second)."""
+        seconds (a window of one call: HubSpot counts searches over any sliding second)."""
         rate = getattr(config, "search_requests_per_second", None)
         if config.rate_limit is not None or not rate:
             return super().limiter_for(config)

@@ -55,9 +55,11 @@ from syncd.abc import (
     QueryTraits,
     RateLimit,
     RawValue,
+    SourceConfig,
     ValueKind,
 )
 from syncd.errors import AuthError, QueryError, SourceError
+from syncd.limits import url_account
 
 Request = MetricRequest[JiraQuery]
 Json = dict[str, Any]
@@ -90,6 +92,12 @@ class JiraConnector(Connector[JiraSourceConfig, JiraQuery]):
     # numbers for API-token traffic; 10 calls a second, 2 at a time, stays well inside both.
     default_rate_limit = RateLimit(requests=10, per_seconds=1)
     default_concurrency = 2
+
+    @classmethod
+    def quota_account(cls, config: SourceConfig) -> str | None:
+        """The site (``acme.atlassian.net``)."""
+        assert isinstance(config, JiraSourceConfig)
+        return url_account(str(config.url))
 
     def __init__(
         self,

@@ -29,11 +29,13 @@ from syncd.abc import (
     QueryTraits,
     RawValue,
     RequestKey,
+    SourceConfig,
     ValueKind,
 )
 from syncd.errors import QueryError, SourceError
 from syncd.evaluate import DayRule
 from syncd.http import Json
+from syncd.limits import url_account
 
 Request = MetricRequest[MatomoQuery]
 Answers = dict[RequestKey, RawValue | QueryError]
@@ -111,6 +113,12 @@ class MatomoConnector(Connector[MatomoSourceConfig, MatomoQuery]):
     # Matomo documents no request limit; a custom range is archived on demand, which is heavy
     # on the instance, so at most two calls run at once.
     default_concurrency = 2
+
+    @classmethod
+    def quota_account(cls, config: SourceConfig) -> str | None:
+        """The Matomo instance (``analytics.example.org``)."""
+        assert isinstance(config, MatomoSourceConfig)
+        return url_account(str(config.url))
 
     def __init__(
         self,

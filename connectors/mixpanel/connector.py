@@ -35,6 +35,7 @@ from syncd.abc import (
     QueryTraits,
     RateLimit,
     RawValue,
+    SourceConfig,
     UpstreamFloat,
     ValueKind,
 )
@@ -53,6 +54,12 @@ class MixpanelConnector(Connector[MixpanelSourceConfig, MixpanelQuery]):
     query_model = MixpanelQuery
     default_rate_limit: ClassVar[RateLimit | None] = RateLimit(requests=60, per_seconds=3600)
     default_concurrency: ClassVar[int] = 5
+
+    @classmethod
+    def quota_account(cls, config: SourceConfig) -> str | None:
+        """The project (``project-123``): Mixpanel's query limits are per project."""
+        assert isinstance(config, MixpanelSourceConfig)
+        return f"project-{config.project_id}"
 
     def __init__(
         self,

@@ -19,8 +19,16 @@ from connectors.salesforce.errors import (
     refuse_bad_answers,
 )
 from connectors.salesforce.quota import QuotaGuard
-from syncd.abc import Connector, ConnectorContext, MetricRequest, QueryTraits, RawValue
+from syncd.abc import (
+    Connector,
+    ConnectorContext,
+    MetricRequest,
+    QueryTraits,
+    RawValue,
+    SourceConfig,
+)
 from syncd.errors import AuthError, QueryError, SourceError
+from syncd.limits import url_account
 
 # simple-salesforce (and requests) load when the first call is made, never with a config that
 # names a salesforce source (`syncd status` stays fast).
@@ -45,6 +53,16 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
 
     config_model = SalesforceSourceConfig
     query_model = SalesforceQuery
+
+    @classmethod
+    def quota_account(cls, config: SourceConfig) -> str | None:
+        """The org: its instance's host, else its My Domain login; None behind the generic
+        login hosts (login, test), which every org shares."""
+        assert isinstance(config, SalesforceSourceConfig)
+        if config.instance_url is not None:
+            return url_account(config.instance_url)
+        domain = config.login_domain
+        return None if domain in ("login", "test") else domain
 
     def __init__(self, config: SalesforceSourceConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)

@@ -44,7 +44,7 @@ from syncd.abc import (
     ValueKind,
 )
 from syncd.errors import QueryError
-from syncd.limits import SourceLimiter
+from syncd.limits import SourceLimiter, url_account
 
 EXPORTED = ("tickets", "first_reply_time", "full_resolution_time")
 BACKLOG = "status>new status<hold"
@@ -67,6 +67,12 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
 
     config_model = ZendeskSourceConfig
     query_model = ZendeskQuery
+
+    @classmethod
+    def quota_account(cls, config: SourceConfig) -> str | None:
+        """The account's host (``acme.zendesk.com``): Zendesk's budget is per account."""
+        assert isinstance(config, ZendeskSourceConfig)
+        return url_account(config.base_url)
 
     def __init__(
         self,

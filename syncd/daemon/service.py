@@ -229,7 +229,7 @@ class Daemon:
         self.loaded = loaded
         self.syncer = Syncer(loaded)
         self.jobs: dict[str, Job] = self.syncer.planner.jobs()
-        self.pool = ConnectorPool(config.sources, config.tz)
+        self.pool = self.syncer.pool()
         for source in config.sources.values():
             plugin = registry.load_connector(source.type)
             if issubclass(plugin, Connector):

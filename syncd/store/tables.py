@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Double, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -252,3 +253,21 @@ class DeadLetter(StoreModel, table=True):
     first_seen: datetime = Field(sa_type=UTCDateTime)
     last_seen: datetime = Field(sa_type=UTCDateTime)
     attempts: int = 1
+
+
+class QuotaWindow(StoreModel, table=True):
+    """The latest call starts against one vendor account's rate limit, shared by every instance
+    on a PostgreSQL store (see ``syncd.store.quota``); on SQLite it stays empty.
+
+    ``account`` is the connector's non-secret account key (``hubspot:source:crm``,
+    ``zendesk:acme``); ``starts`` the reserved start times (epoch seconds, database clock) of
+    the latest calls, oldest first, as many as the largest limit asked of it.
+    """
+
+    __tablename__ = "quota_windows"
+
+    account: str = Field(primary_key=True, sa_type=String(200))
+    starts: list[float] = Field(
+        sa_column=Column(ARRAY(Double()).with_variant(JSON(), "sqlite"), nullable=False)
+    )
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -25,8 +25,9 @@ TABLES = {
     "dead_letters",
     "cycles",
     "checkins",
+    "quota_windows",
 }
-HEAD = "0007"
+HEAD = "0008"
 
 
 def test_migrations_match_the_models(sql_store_url):

@@ -313,7 +313,7 @@ def test_the_documented_limits_are_the_defaults() -> None:
     assert MixpanelConnector.default_rate_limit == RateLimit(requests=60, per_seconds=3600)
     assert MixpanelConnector.default_concurrency == 5
     limiter = MixpanelConnector.limiter_for(source_config("http://127.0.0.1:1"))
-    assert limiter._capacity == 60 and limiter._rate == pytest.approx(60 / 3600)
+    assert (limiter.requests, limiter.per_seconds) == (60, 3600)
     assert limiter._in_flight._value == 5  # type: ignore[attr-defined]
 
 
