@@ -18,7 +18,7 @@ from syncd.store import Store
 
 def measured(store_url: str, kr: str) -> list[tuple[datetime, float, int]]:
     """(window end, value, revision) of each stored measurement of ``kr``."""
-    with Store.open(store_url) as store:
+    with Store.open(store_url, upgrade=False) as store:
         return sorted((m.window_end, m.value, m.revision) for m in store.measurements(kr))
 
 
@@ -43,7 +43,7 @@ def impossible(values: Iterable[float], *, count: bool) -> list[float]:
 
 
 def open_runs(store_url: str) -> int:
-    with Store.open(store_url) as store:
+    with Store.open(store_url, upgrade=False) as store:
         return sum(run.finished_at is None for run in store.runs(limit=1000))
 
 
@@ -102,19 +102,24 @@ def read(path: Path) -> str:
 
 def slot_state(store_url: str, job: str) -> dict[datetime, tuple[int, str | None]]:
     """Each claimed slot of ``job``: attempts and last outcome."""
-    with Store.open(store_url) as store:
+    with Store.open(store_url, upgrade=False) as store:
         return store.slot_attempts(job)
 
 
 def settled_since(store_url: str, job: str, moment: datetime, step: timedelta) -> bool:
-    """Whether a slot after ``moment`` is measured and every claimed slot ended ``ok``."""
+    """Whether a slot after ``moment`` is measured, and every slot up to it was claimed and
+    ended ``ok``."""
     state = slot_state(store_url, job)
-    return (
-        bool(state)
-        and max(state) >= moment + step
-        and all(outcome == "ok" for _, outcome in state.values())
-    )
+    if not state or max(state) < moment + step:
+        return False
+    gaps, _ = missing_and_duplicated(list(state), step)  # a slot skipped, not yet caught up
+    return not gaps and all(outcome == "ok" for _, outcome in state.values())
 
 
 def events_named(events: Iterable[dict[str, object]], name: str) -> list[dict[str, object]]:
     return [e for e in events if e.get("event") == name]
+
+
+def listed(slots: list[datetime]) -> str:
+    """`` (12:00:05, …)`` for a non-empty list of slots, else nothing."""
+    return f" ({', '.join(s.strftime('%H:%M:%S') for s in slots)})" if slots else ""

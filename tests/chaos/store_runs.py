@@ -89,7 +89,8 @@ def check(scenario: Scenario, run: StoreRun, extra: list[tuple[str, str, bool]])
     replayed = sum(e["measurements"] for e in inv.events_named(run.events, "spool.replayed"))
     scenario.expect(
         "nothing lost: every slot stored",
-        f"{len(set(ends))} slots, {len(missing)} missing; {spooled} spooled, {replayed} replayed",
+        f"{len(set(ends))} slots, {len(missing)} missing{inv.listed(missing)}; "
+        f"{spooled} spooled, {replayed} replayed",
         not missing and set(ends) == set(state) and spooled >= 1 and replayed >= 1,
     )
     scenario.expect(

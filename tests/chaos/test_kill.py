@@ -54,7 +54,7 @@ class KillRun(BackgroundRun):
         self.logs = "".join(inv.read(d.log_path) + inv.read(d.out_path) for d in self.daemons)
 
     def open_runs_of(self, pid: int) -> list[str]:
-        with Store.open(self.store_url) as store:
+        with Store.open(self.store_url, upgrade=False) as store:
             return [
                 run.id
                 for run in store.runs(limit=1000)
@@ -76,14 +76,14 @@ def test_killed_daemons_lose_nothing_and_leave_nothing_open(scenario, background
     ends = [end for end, _, _ in rows]
     missing, duplicated = inv.missing_and_duplicated(ends, STEP)
     state = inv.slot_state(run.store_url, JOB)
-    with Store.open(run.store_url) as store:
+    with Store.open(run.store_url, upgrade=False) as store:
         runs = {r.id: r for r in store.runs(limit=1000)}
     closed = {
         run_id for e in inv.events_named(run.events, "runs.interrupted") for run_id in e["runs"]
     }
     scenario.expect(
         "nothing lost: every slot stored",
-        f"{len(set(ends))} slots, {len(missing)} missing",
+        f"{len(set(ends))} slots, {len(missing)} missing{inv.listed(missing)}",
         not missing and set(ends) == set(state),
     )
     scenario.expect(
