@@ -18,7 +18,7 @@ EMAIL = "ops@acme.example"
 SECRET = "zd-chaos-4f1d9b7e-token"
 COUNT_PATH = "/api/v2/search/count.json"
 JOB = "support@every 5s"
-RETRIED = {  # each transient fault armed, and what its retry logs
+RETRIED = {  # each transient fault armed, and what its retry (or its run's failure) says
     "429": "answered 429",
     "503": "answered 503",
     "cut body": "peer closed connection",
@@ -136,17 +136,16 @@ def test_a_faulty_upstream_loses_nothing_and_stores_nothing_wrong(scenario, back
         f"{len(wrong)} wrong of {len(rows)}, {len(inv.impossible(values, count=True))} impossible",
         not wrong and not inv.impossible(values, count=True),
     )
-    retried_kinds = {
-        kind
+    met = [
+        str(event.get("error", ""))
         for event in run.events
         if event.get("event") == "upstream.retry"
-        for kind, text in RETRIED.items()
-        if text in event.get("error", "")
-    }
+    ] + [r.error or "" for r in failed]
+    handled = {kind for kind, text in RETRIED.items() if any(text in m for m in met)}
     scenario.expect(
-        "transient faults retried within the run",
-        f"retried: {', '.join(sorted(retried_kinds))}",
-        retried_kinds == set(RETRIED),
+        "transient faults retried (or the run failed, caught up)",
+        f"met: {', '.join(sorted(handled))}",
+        handled == set(RETRIED),
     )
     scenario.expect(
         "each failure recorded with its reason",
