@@ -120,26 +120,26 @@ def postgres_digest(engine: Engine) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def syncd(
-    workdir: Path, name: str, url: str, attempts: list[tuple[str, dict[str, str]]], command: str
+def sync(
+    workdir: Path, name: str, url: str, attempts: list[tuple[str, dict[str, str]]]
 ) -> dict[str, Any]:
-    """``syncd COMMAND`` on a config with one KR per attempt (``k0``, ``k1``…): exit code,
-    output, and what each KR stored."""
+    """``syncd sync`` on a config with one KR per attempt (``k0``, ``k1``…): exit code, output,
+    and what each KR stored."""
     today = datetime.now(UTC).date()
     store = workdir / f"{name}.db"
-    text_ = HEAD.format(
+    yaml = HEAD.format(
         store=store, url=url, start=today - timedelta(days=5), end=today + timedelta(days=5)
     )
-    text_ += "".join(
+    yaml += "".join(
         METRIC.format(n=n, sql=json.dumps(sql), params=json.dumps(params))
         for n, (sql, params) in enumerate(attempts)
     )
-    text_ += OBJECTIVE + "".join(KR.format(n=n) for n in range(len(attempts)))
+    yaml += OBJECTIVE + "".join(KR.format(n=n) for n in range(len(attempts)))
     config = workdir / f"{name}.yaml"
-    config.write_text(text_)
+    config.write_text(yaml)
     env = {**os.environ, "COLUMNS": "80", "CHAOS_PG_PASSWORD": SECRET}
     done = subprocess.run(
-        [sys.executable, "-m", "syncd", command, "-c", str(config)],
+        [sys.executable, "-m", "syncd", "sync", "-c", str(config)],
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -195,14 +195,13 @@ def test_injection_attempts_write_nothing(tmp_path, scenario):
         }
         before = {"sqlite": sqlite_digest(urls["sqlite"]), "postgresql": postgres_digest(warehouse)}
         calls = [
-            (f"validate-{n}", urls["sqlite"], [(sql, {})], "sync")
+            (f"smuggled-{n}", urls["sqlite"], [(sql, {})])
             for n, sql in enumerate(SMUGGLED.values())
         ] + [
             (
                 f"sync-{backend}",
                 urls[backend],
                 [(sql, params) for sql, params, where in AT_RUN_TIME.values() if backend in where],
-                "sync",
             )
             for backend in ("sqlite", "postgresql")
         ]
@@ -210,7 +209,7 @@ def test_injection_attempts_write_nothing(tmp_path, scenario):
             results = dict(
                 zip(
                     [call[0] for call in calls],
-                    pool.map(lambda call: syncd(tmp_path, *call), calls),
+                    pool.map(lambda call: sync(tmp_path, *call), calls),
                     strict=True,
                 )
             )
@@ -222,9 +221,9 @@ def test_injection_attempts_write_nothing(tmp_path, scenario):
         admin.dispose()
 
     unexpected = [
-        f"{attempt}: exit {results[f'validate-{n}']['code']}"
+        f"{attempt}: exit {results[f'smuggled-{n}']['code']}"
         for n, attempt in enumerate(SMUGGLED)
-        if results[f"validate-{n}"]["code"] != 2 or results[f"validate-{n}"]["stored"]
+        if results[f"smuggled-{n}"]["code"] != 2 or results[f"smuggled-{n}"]["stored"]
     ]
     for backend in ("sqlite", "postgresql"):
         result = results[f"sync-{backend}"]
