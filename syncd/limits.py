@@ -40,6 +40,11 @@ class SourceLimiter:
         self._in_flight = threading.BoundedSemaphore(concurrency)
         self.waited = 0.0  # seconds spent waiting for the rate limit, for tests and stats
 
+    @property
+    def rate(self) -> float | None:
+        """The sustained rate in calls per second; None when the source sets none."""
+        return self._rate
+
     def _take_token(self) -> float:
         """Take a token if one is there; else how long until one is."""
         with self._lock:
