@@ -27,11 +27,6 @@ Filter = dict[str, Any]
 Properties = dict[str, Any]
 
 
-def evaluable(groups: Sequence[Sequence[Filter]]) -> bool:
-    """Whether every filter of ``groups`` can be evaluated locally."""
-    return all(item["operator"] in LOCAL_OPERATORS for group in groups for item in group)
-
-
 def properties_of(groups: Iterable[Sequence[Filter]]) -> set[str]:
     """The properties ``groups`` read."""
     return {item["propertyName"] for group in groups for item in group}
