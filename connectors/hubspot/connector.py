@@ -190,7 +190,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
             shared = Strategy(
                 f"one scan of {object_type}",
                 [local],
-                calls=min(limit, math.ceil(known / PAGE_SIZE)) if known else limit,
+                calls=limit if known is None else min(limit, max(1, math.ceil(known / PAGE_SIZE))),
                 rows=known if known is not None else limit * PAGE_SIZE,
                 answer=self.fetch_scan,
             )
