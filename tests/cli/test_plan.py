@@ -11,22 +11,29 @@ def test_plan_prints_each_source_its_strategy_and_the_floor(workspace: Path) -> 
     # The workspace has one HubSpot request (two KRs share the deals metric) and two SQL ones
     # (the booking rate's operands; the signups KR asks the same numerator again).
     result = run("plan", "--as-of", AS_OF, cwd=workspace)
-    lines = result.stdout.splitlines()
-    assert all(len(line) <= 80 for line in lines)
-    assert lines[0] == "crm (hubspot): 1 requests, 1 calls (one each: 1)"
-    # HubSpot is paced at 4 searches/s: max(1 × 0.1 / 4, 1 / 4) = 0.25 s.
-    assert lines[1] == "  floor 0.25 s (4 in flight, 4/s, 100 ms a call)"
-    assert lines[2] == "  - one call per batch: 1 call, 1 requests"
-    assert "warehouse (sql): 2 requests, 2 calls (one each: 2)" in lines
-    assert lines[-1] == "cycle floor: 0.25 s (the slowest source, crm)"
+    assert result.stdout.splitlines() == [
+        "crm (hubspot): 1 requests, 1 calls (one each: 1)",
+        # HubSpot is paced at 4 searches/s: max(1 × 0.1 / 4, 1 / 4) = 0.25 s.
+        "  floor 0.25 s (4 in flight, 4/s, 100 ms a call)",
+        "  - search each: 1 call, 1 requests",
+        # a scan is estimated at scan_max_pages (10) pages of 200 until one has run
+        "      instead of one scan of deals: 10 calls, 2000 rows",
+        "warehouse (sql): 2 requests, 1 calls (one each: 2)",
+        # 1 call × 0.1 s / 4 in flight = 0.025 s
+        "  floor 0.03 s (4 in flight, no rate limit, 100 ms a call)",
+        "  - statements united: 1 call, 2 requests",
+        "      instead of statement each: 2 calls",
+        "cycle floor: 0.25 s (the slowest source, crm)",
+    ]
     assert result.stderr == ""
 
 
 def test_the_floor_follows_the_latency(workspace: Path) -> None:
-    lines = run("plan", "--as-of", AS_OF, "--latency", "1", cwd=workspace).stdout.splitlines()
-    # SQL: 2 calls × 1 s / 4 in flight = 0.5 s, now slower than HubSpot's 0.25 s.
-    assert "  floor 0.50 s (4 in flight, no rate limit, 1000 ms a call)" in lines
-    assert lines[-1] == "cycle floor: 0.50 s (the slowest source, warehouse)"
+    lines = run("plan", "--as-of", AS_OF, "--latency", "3", cwd=workspace).stdout.splitlines()
+    # HubSpot: max(1 × 3 / 4, 1 / 4) = 0.75 s; SQL: 1 call × 3 s / 4 in flight = 0.75 s.
+    assert "  floor 0.75 s (4 in flight, 4/s, 3000 ms a call)" in lines
+    assert "  floor 0.75 s (4 in flight, no rate limit, 3000 ms a call)" in lines
+    assert lines[-1] == "cycle floor: 0.75 s (the slowest source, crm)"
 
 
 def test_a_bad_config_is_exit_2_in_one_line(tmp_path: Path) -> None:
