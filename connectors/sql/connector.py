@@ -87,10 +87,12 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
             event.listen(engine, "connect", _sqlite_query_only)
         return engine
 
-    def _prepare(self, connection: Connection) -> None:
+    def _prepare(self, connection: Connection, statements: int = 1) -> None:
+        """Read-only; on PostgreSQL the statement timeout, ``timeout_seconds`` for each of the
+        ``statements`` a union holds."""
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET TRANSACTION READ ONLY"))
-            timeout_ms = str(math.ceil(self.config.timeout_seconds * 1000))
+            timeout_ms = str(math.ceil(self.config.timeout_seconds * statements * 1000))
             connection.execute(
                 text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": timeout_ms}
             )
@@ -131,7 +133,8 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
         self, requests: Sequence[MetricRequest[SqlQuery]]
     ) -> Sequence[Sequence[Strategy[SqlQuery]]]:
         """A statement each, or up to 25 statements in one ``UNION ALL`` (each one's first two
-        rows tagged with its place, so every request is judged as it would be alone)."""
+        rows tagged with its place, so every request is judged as it would be alone; on
+        PostgreSQL the union may take ``timeout_seconds`` for each statement it holds)."""
         if not requests:
             return []
         each = Strategy("statement each", [[r] for r in requests], calls=len(requests))
@@ -160,7 +163,7 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
         sql = "\nUNION ALL\n".join(members)
         what = f"{len(batch)} SELECTs united"
         try:
-            columns, rows = self.call(lambda: self._rows(sql, params), what=what)
+            columns, rows = self.call(lambda: self._rows(sql, params, len(batch)), what=what)
         except QueryError:
             return super().fetch_batch(batch)
         if len(columns) != 2:
@@ -176,10 +179,12 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
                 answers[request.key] = error
         return answers
 
-    def _rows(self, sql: str, params: dict[str, BoundValue]) -> tuple[list[str], list[Any]]:
+    def _rows(
+        self, sql: str, params: dict[str, BoundValue], statements: int
+    ) -> tuple[list[str], list[Any]]:
         with self.engine.connect() as connection:
             try:
-                self._prepare(connection)
+                self._prepare(connection, statements)
                 result = connection.execute(text(sql), params)
                 try:
                     return list(result.keys()), [tuple(row) for row in result.fetchall()]
