@@ -16,7 +16,8 @@ each in its own process (wall of the work, CPU and peak RSS of the process):
 (c) ``floor`` per source: max(requests × latency / concurrency, requests / rate limit) for the
     requests syncd chose, with the vendor's limits; the cycle's floor is the slowest source's.
 
-Upstream requests are counted by the sandboxes (SQL: statements executed).
+Upstream requests are counted by the sandboxes (SQL: statements executed); the ``syncd s`` row
+is each source's collect time in the syncd run (the sandboxes share this process's CPU).
 """
 
 from __future__ import annotations
