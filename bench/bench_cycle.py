@@ -16,7 +16,8 @@ each in its own process (wall of the work, CPU and peak RSS of the process):
 (c) ``floor`` per source: max(requests × latency / concurrency, requests / rate limit) for the
     requests syncd chose, with the vendor's limits; the cycle's floor is the slowest source's.
 
-Upstream requests are counted by the sandboxes (SQL: statements executed).
+Upstream requests are counted by the sandboxes (SQL: statements executed); the ``syncd s`` row
+is each source's collect time in the syncd run (the sandboxes share this process's CPU).
 """
 
 from __future__ import annotations
@@ -116,10 +117,18 @@ def run_syncd(config_path: Path, workdir: Path) -> dict[str, Any]:
         report = Syncer(loaded).run(store, AS_OF)
     wall = time.perf_counter() - started
     calls: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     for source, outcome in report.sources.items():
         calls[VENDOR_OF.get(source, source)] = outcome.stats.calls
+        seconds[VENDOR_OF.get(source, source)] = outcome.duration
     values = {r.binding.kr.id: r.evaluated.value for r in report.results}
-    return {"wall": wall, "calls": calls, "values": values, "failed": len(report.failures)}
+    return {
+        "wall": wall,
+        "calls": calls,
+        "seconds": seconds,
+        "values": values,
+        "failed": len(report.failures),
+    }
 
 
 class Baseline:
@@ -501,6 +510,12 @@ def report(
             + "".join(f"{counts.get(v, 0):>11}" for v in vendors)
             + f"{sum(counts.values()):>9}"
         )
+    seconds = syncd.get("seconds", {})
+    print(
+        f"{'syncd s':<10}"
+        + "".join(f"{seconds.get(v, 0):>11.2f}" for v in vendors)
+        + f"{max(seconds.values(), default=0):>9.2f}"
+    )
     print(
         f"{'floor s':<10}"
         + "".join(f"{floors.get(v, 0):>11.2f}" for v in vendors)

@@ -12,6 +12,8 @@ A **connector** pulls numbers from one kind of upstream system. It is one folder
        ▼
     Connector.fetch(request)                  one request → one raw value
     Connector.batches + fetch_batch(batch)    many requests → one upstream exchange
+    Connector.strategies(requests)            alternative ways, each with its estimated
+                                              cost; the framework takes the cheapest
        │
        ▼
     syncd.http.RestClient / Connector.call    one error table, pacing, call counting
@@ -229,6 +231,37 @@ RawValue = int | float | str | Decimal
 """What a connector returns for a request, as the upstream sent it; the runner checks it."""
 
 
+AnswerBatch = Callable[
+    [Sequence[MetricRequest[QueryT]]], Mapping[RequestKey, RawValue | SourceError]
+]
+"""How a strategy answers one batch: per request key a value, or the error failing that
+request only (a ``QueryError``, or a source's refusal such as its quota used up)."""
+
+
+@dataclass(frozen=True)
+class Strategy(Generic[QueryT]):
+    """One way to answer a group of requests, with its estimated upstream cost.
+
+    A connector offers alternatives for the same group (:meth:`Connector.strategies`); the
+    framework (``syncd.cost``) takes the cheapest, so the choice is made in one place. ``calls``
+    counts upstream calls (pages included); ``rows`` the records they transfer (a tiebreak:
+    fewer calls always wins). Each of ``batches`` goes to ``answer`` (default
+    :meth:`Connector.fetch_batch`) and is retried as one; every strategy of a group must give
+    the same values.
+    """
+
+    name: str
+    batches: Sequence[Sequence[MetricRequest[QueryT]]]
+    calls: int
+    rows: int = 0
+    answer: AnswerBatch[QueryT] | None = field(default=None, compare=False)
+
+    @property
+    def requests(self) -> int:
+        """How many requests the strategy answers."""
+        return sum(len(batch) for batch in self.batches)
+
+
 @dataclass(frozen=True)
 class Observation:
     """The answer to a request: a checked number, and the upstream request in words."""
@@ -391,6 +424,16 @@ class Connector(SourcePlugin[ConfigT, QueryT]):
         """Group requests into upstream exchanges; each group goes to :meth:`fetch_batch` (and
         is retried as one). Default: one request per exchange."""
         return [[request] for request in requests]
+
+    def strategies(
+        self, requests: Sequence[MetricRequest[QueryT]]
+    ) -> Sequence[Sequence[Strategy[QueryT]]]:
+        """Ways to answer ``requests``: for each group of them, its alternative
+        :class:`Strategy`s with their estimated cost (the first being the plain one); the
+        framework answers each group with its cheapest. Groups must not overlap and together
+        cover ``requests``. Default: one group, answered by :meth:`batches`, a call each."""
+        batches = [list(batch) for batch in self.batches(requests)]
+        return [[Strategy("one call per batch", batches, calls=len(batches))]] if batches else []
 
     def fetch_batch(
         self, batch: Sequence[MetricRequest[QueryT]]

@@ -50,8 +50,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from syncd import registry
+from syncd import cost, registry
 from syncd.abc import (
+    AnswerBatch,
     CollectResult,
     Connector,
     ConnectorContext,
@@ -170,11 +171,16 @@ def _classified(connector: AnyConnector, exc: Exception) -> SourceError:
 
 
 def run_connector(
-    connector: AnyConnector, requests: Sequence[AnyRequest], *, concurrency: int = 1
+    connector: AnyConnector,
+    requests: Sequence[AnyRequest],
+    *,
+    concurrency: int = 1,
+    choose: cost.Chooser = cost.cheapest,
 ) -> SourceOutcome:
     """Answer ``requests`` (one source's) through ``connector``, up to ``concurrency`` batches
     in flight (default one after another, in the order asked); never raises a source's
-    failure. Duplicate requests (same key) are asked once."""
+    failure. Duplicate requests (same key) are asked once. Each group of the connector's
+    strategies is answered the way ``choose`` takes (default: the cheapest)."""
     context = connector.context
     source = context.source
     outcome = SourceOutcome(source=source)
@@ -223,13 +229,13 @@ def run_connector(
             failed = outcome.error
         return failed if isinstance(failed, _FAILS_THE_SOURCE) else None
 
-    def run_batch(batch: Sequence[AnyRequest]) -> None:
+    def run_batch(batch: Sequence[AnyRequest], answer: AnswerBatch[Any]) -> None:
         if (failed := source_failed()) is not None:
             settle_all(batch, None, failed)  # the source failed meanwhile: not asked
             return
         try:
             try:
-                answers = connector.fetch_batch(batch)
+                answers = answer(batch)
             except Exception as exc:
                 raise _classified(connector, exc) from exc
         except SourceError as error:
@@ -242,21 +248,24 @@ def run_connector(
 
     token = run_stats.set(outcome.stats)
     try:
+        batches: list[tuple[list[AnyRequest], AnswerBatch[Any]]] = []
         try:
-            batches = [list(batch) for batch in connector.batches(unique)]
+            for choice in cost.plan(connector, unique, choose).choices:
+                answer = choice.chosen.answer or connector.fetch_batch
+                batches += [(list(batch), answer) for batch in choice.chosen.batches]
         except Exception as exc:
             batches = []
             outcome.error = _classified(connector, exc)
         workers = min(len(batches), concurrency)
         if workers <= 1:
-            for batch in batches:
-                run_batch(batch)
+            for batch, answer in batches:
+                run_batch(batch, answer)
         else:
             # Each worker runs in a copy of this context, so its calls count in this run.
             with ThreadPoolExecutor(workers, thread_name_prefix=f"syncd-{source}") as executor:
                 futures = [
-                    executor.submit(contextvars.copy_context().run, run_batch, batch)
-                    for batch in batches
+                    executor.submit(contextvars.copy_context().run, run_batch, batch, answer)
+                    for batch, answer in batches
                 ]
                 for future in futures:
                     future.result()

@@ -158,6 +158,13 @@ class SourceLimiter:
         """Count this source's calls in ``window`` (shared with other instances) from now on."""
         self.window = window
 
+    @property
+    def rate(self) -> float | None:
+        """The sustained rate in calls per second; None when the source sets none."""
+        if self.requests is None or self.per_seconds is None:
+            return None
+        return self.requests / self.per_seconds
+
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Wait for the rate limit and a free concurrency slot, then hold the slot."""

@@ -26,6 +26,7 @@ from syncd.abc import (
     RawValue,
     RequestKey,
     SourceConfig,
+    Strategy,
     ValueKind,
 )
 from syncd.errors import QueryError, SourceError, TransientSourceError
@@ -183,18 +184,51 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
         self, requests: Sequence[MetricRequest[Ga4Query]]
     ) -> Iterable[Sequence[MetricRequest[Ga4Query]]]:
         """One batch per Data API call: the requests of up to 5 merged reports of a property."""
+        return self._batches(requests, union_metrics=False)
+
+    def _batches(
+        self, requests: Sequence[MetricRequest[Ga4Query]], *, union_metrics: bool
+    ) -> list[list[MetricRequest[Ga4Query]]]:
         singles = [[r] for r in requests if r.window.is_snapshot]
         items = [self._item(r) for r in requests if not r.window.is_snapshot]
         calls = [
             [item.request for report in reports for item in report.items]
-            for _, reports in batches(plan_reports(items))
+            for _, reports in batches(plan_reports(items, union_metrics=union_metrics))
         ]
         return [*calls, *singles]
+
+    def strategies(
+        self, requests: Sequence[MetricRequest[Ga4Query]]
+    ) -> Sequence[Sequence[Strategy[Ga4Query]]]:
+        """Reports keyed by each date range's exact metric set, or by the union of the
+        metrics of a property, dimensions and filter over up to 4 date ranges; a call per
+        ``batchRunReports`` of up to 5 reports either way."""
+        if not requests:
+            return []
+        exact = self._batches(requests, union_metrics=False)
+        union = self._batches(requests, union_metrics=True)
+        return [
+            [
+                Strategy("exact metric sets", exact, calls=len(exact)),
+                Strategy("union of metrics", union, calls=len(union), answer=self.fetch_union),
+            ]
+        ]
+
+    def fetch_union(
+        self, batch: Sequence[MetricRequest[Ga4Query]]
+    ) -> Mapping[RequestKey, RawValue | QueryError]:
+        """:meth:`fetch_batch` with reports keyed by the union of their metrics."""
+        return self._fetch(batch, union_metrics=True)
 
     def fetch_batch(
         self, batch: Sequence[MetricRequest[Ga4Query]]
     ) -> Mapping[RequestKey, RawValue | QueryError]:
         """The raw metric values (GA4's strings) of one ``runReport``/``batchRunReports``."""
+        return self._fetch(batch, union_metrics=False)
+
+    def _fetch(
+        self, batch: Sequence[MetricRequest[Ga4Query]], *, union_metrics: bool
+    ) -> Mapping[RequestKey, RawValue | QueryError]:
         answers: Answers = {}
         items: list[Item] = []
         for request in batch:
@@ -206,7 +240,7 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
                 answers[request.key] = empty
             else:
                 items.append(item)
-        for prop, reports in batches(plan_reports(items)):
+        for prop, reports in batches(plan_reports(items, union_metrics=union_metrics)):
             try:
                 answers.update(self._run(prop, reports))
             except QueryError as refused:

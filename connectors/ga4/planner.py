@@ -85,8 +85,11 @@ def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
         yield values[index : index + size]
 
 
-def plan_reports(items: list[Item]) -> list[PlannedReport]:
-    """The fewest reports answering every item, in a deterministic order."""
+def plan_reports(items: list[Item], *, union_metrics: bool = False) -> list[PlannedReport]:
+    """Reports answering every item, in a deterministic order: each date range's exact metric
+    set per report, or (``union_metrics``, reports without dimensions) the union of a group's
+    metrics asked over up to 4 of its ranges at once (GA4 answers every metric for every
+    range; the combinations nobody asked cost nothing)."""
     groups: dict[tuple[str, tuple[str, ...], str], list[Item]] = defaultdict(list)
     for item in items:
         canonical = json.dumps(item.query.filter, sort_keys=True)
@@ -96,6 +99,20 @@ def plan_reports(items: list[Item]) -> list[PlannedReport]:
         by_range: dict[DateSpan, list[Item]] = defaultdict(list)
         for item in members:
             by_range[item.dates].append(item)
+        if union_metrics and not dimensions:
+            union = sorted({item.query.metric for item in members})
+            for names in _chunks(union, MAX_METRICS):
+                for group in _chunks(sorted(by_range), MAX_DATE_RANGES):
+                    report = PlannedReport(prop, dimensions, members[0].query.filter, names, group)
+                    report.items = [
+                        item
+                        for span in group
+                        for item in by_range[span]
+                        if item.query.metric in names
+                    ]
+                    if report.items:
+                        reports.append(report)
+            continue
         # metric chunk → the ranges asking exactly that chunk
         by_chunk: dict[tuple[str, ...], list[DateSpan]] = defaultdict(list)
         for span in sorted(by_range):

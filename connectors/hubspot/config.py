@@ -72,6 +72,14 @@ class HubSpotSourceConfig(SourceConfig):
         "account (null: no pacing; a framework rate_limit, when set, replaces it)",
     )
 
+    scan_max_pages: int = Field(
+        10,
+        ge=0,
+        description="answer many requests over one object type from one shared search of at "
+        "most this many pages of 200 records, evaluated locally, when that is fewer calls "
+        "than a search each (0: always a search each)",
+    )
+
     @field_validator("endpoint")
     @classmethod
     def _http_url(cls, endpoint: str) -> str:

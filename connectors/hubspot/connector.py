@@ -14,7 +14,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from connectors.hubspot import scan
 from connectors.hubspot.auth import AccessTokens, Grant
 from connectors.hubspot.client import Apis, build_apis, build_tokens_api
-from connectors.hubspot.config import HubSpotQuery, HubSpotSourceConfig
+from connectors.hubspot.config import MAX_FILTER_GROUPS, HubSpotQuery, HubSpotSourceConfig
 from connectors.hubspot.errors import (
     TOKEN_EXCHANGE,
     VENDOR,
@@ -41,7 +42,9 @@ from syncd.abc import (
     MetricRequest,
     QueryTraits,
     RawValue,
+    RequestKey,
     SourceConfig,
+    Strategy,
     UpstreamFloat,
     ValueKind,
 )
@@ -91,6 +94,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         self._apis: tuple[str, Apis] | None = None
         self._tokens_api: TokensApi | None = None
         self._pipelines: dict[str, list[PipelineInfo]] = {}
+        self._scanned: dict[str, int] = {}  # records the last scan of each object type read
         self._lock = threading.Lock()
 
     # ---- what the framework asks -------------------------------------------------------------
@@ -137,10 +141,14 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         bounds = self._bounds(request)
         if query.aggregate == "count":
             return self._count(query, bounds, resolved)
-        values = [
-            self._decimal(query, record_id, raw)
-            for record_id, raw in self._values(query, bounds, resolved)
-        ]
+        return self._aggregate(request, self._values(query, bounds, resolved))
+
+    def _aggregate(
+        self, request: MetricRequest[HubSpotQuery], pairs: list[tuple[str, Any]]
+    ) -> RawValue:
+        """sum/avg/min/max of the (record id, property text) pairs, read strictly."""
+        query = request.query
+        values = [self._decimal(query, record_id, raw) for record_id, raw in pairs]
         if query.aggregate == "sum":
             return sum((number for number, _ in values), Decimal(0))
         if not values:
@@ -153,6 +161,95 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
             return sum((number for number, _ in values), Decimal(0)) / len(values)
         pick = min if query.aggregate == "min" else max
         return pick(values, key=lambda pair: pair[0])[1]
+
+    def strategies(
+        self, requests: Sequence[MetricRequest[HubSpotQuery]]
+    ) -> Sequence[Sequence[Strategy[HubSpotQuery]]]:
+        """Per object type: a search each, or one shared paged search of the union of the
+        requests (200 records a page) with each request's filters evaluated locally
+        (:mod:`connectors.hubspot.scan`). The scan is estimated at the pages the object's
+        last scan read, else at ``scan_max_pages``, which it never exceeds (beyond it, or
+        beyond HubSpot's 10,000-result cap, the requests are searched one by one)."""
+        by_object: dict[str, list[MetricRequest[HubSpotQuery]]] = {}
+        for request in requests:
+            by_object.setdefault(request.query.object, []).append(request)
+        options: list[list[Strategy[HubSpotQuery]]] = []
+        for object_type, group in by_object.items():
+            local = [r for r in group if _scannable(r.query)]
+            alone = [r for r in group if not _scannable(r.query)]
+            if alone:
+                options.append([Strategy("search each", [[r] for r in alone], calls=len(alone))])
+            if not local:
+                continue
+            each = Strategy("search each", [[r] for r in local], calls=len(local))
+            known = self._scanned.get(object_type)
+            limit = self.config.scan_max_pages
+            if limit == 0:
+                options.append([each])
+                continue
+            shared = Strategy(
+                f"one scan of {object_type}",
+                [local],
+                calls=limit if known is None else min(limit, max(1, math.ceil(known / PAGE_SIZE))),
+                rows=known if known is not None else limit * PAGE_SIZE,
+                answer=self.fetch_scan,
+            )
+            options.append([each, shared])
+        return options
+
+    def fetch_scan(
+        self, batch: Sequence[MetricRequest[HubSpotQuery]]
+    ) -> Mapping[RequestKey, RawValue | SourceError]:
+        """Answer requests over one object type from one paged search of their union."""
+        answers: dict[RequestKey, RawValue | SourceError] = {}
+        prepared: list[tuple[MetricRequest[HubSpotQuery], list[list[dict[str, Any]]]]] = []
+        for request in batch:
+            try:
+                bounds = self._bounds(request)
+                groups = filter_groups(request.query, bounds, self._resolved(request.query))
+            except QueryError as error:
+                answers[request.key] = error
+                continue
+            prepared.append((request, groups))
+        if not prepared:
+            return answers
+        first_query = prepared[0][0].query
+        union = _union_groups([request for request, _ in prepared], self._bounds)
+        wanted = scan.properties_of(group for _, groups in prepared for group in groups)
+        wanted |= {r.query.property for r, _ in prepared if r.query.property is not None}
+        properties = sorted(wanted)
+        page = self._search(first_query, union, limit=PAGE_SIZE, after=None, properties=properties)
+        total = self._total(first_query, page)
+        self._scanned[first_query.object] = total
+        if total > RESULT_CAP or math.ceil(total / PAGE_SIZE) > self.config.scan_max_pages:
+            log.info("hubspot.scan_too_large", source=self.context.source, total=total)
+            answers.update(super().fetch_batch([request for request, _ in prepared]))
+            return answers
+        records = list(page.records)
+        while page.after is not None:
+            page = self._search(
+                first_query, union, limit=PAGE_SIZE, after=page.after, properties=properties
+            )
+            records += page.records
+        if len(records) != total:
+            raise TransientSourceError(
+                f"{self.context.source}: {len(records)} {first_query.object} arrived but the "
+                f"search announced {total}: records changed while paging",
+                source=self.context.source,
+            )
+        for request, groups in prepared:
+            matching = [(rid, props) for rid, props in records if scan.matches(groups, props)]
+            try:
+                if request.query.aggregate == "count":
+                    answers[request.key] = len(matching)
+                else:
+                    name = request.query.property or ""
+                    answers[request.key] = self._aggregate(
+                        request, [(rid, props.get(name)) for rid, props in matching]
+                    )
+            except QueryError as error:
+                answers[request.key] = error
+        return answers
 
     def check(self) -> str:
         """Read the deal pipelines: proves the token, the endpoint and the CRM read scope."""
@@ -450,3 +547,35 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
         if not math.isfinite(float(number)):
             raise QueryError(f"{where} {raw!r}, not a finite number", source=self.context.source)
         return number, raw
+
+
+def _scannable(query: HubSpotQuery) -> bool:
+    """Whether a request's own filters can be evaluated locally."""
+    filters = [*query.filters, *(item for group in query.any_of for item in group)]
+    return all(item.operator in scan.LOCAL_OPERATORS for item in filters)
+
+
+def _union_groups(
+    requests: Sequence[MetricRequest[HubSpotQuery]],
+    bounds_of: Callable[[MetricRequest[HubSpotQuery]], MsRange | None],
+) -> list[list[dict[str, Any]]]:
+    """Filter groups every record any request can match: per date property, the span from
+    the earliest start to the latest end (at most HubSpot's five groups); no group (the
+    whole object) when a request has no window or there are more date properties."""
+    spans: dict[str, tuple[int, int]] = {}
+    for request in requests:
+        bounds = bounds_of(request)
+        prop = request.query.date_property
+        if bounds is None or prop is None:
+            return []
+        low, high = spans.get(prop, (bounds.start, bounds.end))
+        spans[prop] = (min(low, bounds.start), max(high, bounds.end))
+    if len(spans) > MAX_FILTER_GROUPS:
+        return []
+    return [
+        [
+            {"propertyName": prop, "operator": "GTE", "value": str(low)},
+            {"propertyName": prop, "operator": "LT", "value": str(high)},
+        ]
+        for prop, (low, high) in sorted(spans.items())
+    ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -17,6 +17,7 @@ from connectors.salesforce.errors import (
     SessionExpired,
     classify,
     refuse_bad_answers,
+    status_error,
 )
 from connectors.salesforce.quota import QuotaGuard
 from syncd.abc import (
@@ -25,9 +26,11 @@ from syncd.abc import (
     MetricRequest,
     QueryTraits,
     RawValue,
+    RequestKey,
     SourceConfig,
+    Strategy,
 )
-from syncd.errors import AuthError, QueryError, SourceError
+from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
 from syncd.limits import url_account
 
 # simple-salesforce (and requests) load when the first call is made, never with a config that
@@ -39,6 +42,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 Record = dict[str, Any]
+COMPOSITE_BATCH_LIMIT = 25
+DEFAULT_BATCH_SIZE = 2000
+"""Subrequests in one composite batch call (Salesforce REST API, Composite Batch)."""
 
 
 class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
@@ -173,16 +179,123 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
     def fetch(self, request: MetricRequest[SalesforceQuery]) -> RawValue:
         """The request's number: ``totalSize`` for ``COUNT()``, else its value column."""
         records, total = self._records(self.render(request))
+        return self._value(request, records, total)
+
+    def _value(
+        self, request: MetricRequest[SalesforceQuery], records: list[Record], total: RawValue
+    ) -> RawValue:
         if request.query.counts_records:
             return total
         return reduce_records(request.query, records, source=self.context.source)
 
+    def strategies(
+        self, requests: Sequence[MetricRequest[SalesforceQuery]]
+    ) -> Sequence[Sequence[Strategy[SalesforceQuery]]]:
+        """A query each, or the queries packed up to 25 into composite batch calls
+        (``POST /services/data/vXX.X/composite/batch``); pages beyond the first are read
+        alike either way. A composite subrequest takes no ``Sforce-Query-Options`` header, so
+        with a ``batch_size`` below Salesforce's default of 2000 every query goes alone."""
+        if not requests:
+            return []
+        each = Strategy("query each", [[r] for r in requests], calls=len(requests))
+        if self.config.batch_size != DEFAULT_BATCH_SIZE:
+            return [[each]]
+        chunks = [
+            list(requests[i : i + COMPOSITE_BATCH_LIMIT])
+            for i in range(0, len(requests), COMPOSITE_BATCH_LIMIT)
+        ]
+        learn_usage = self.quota.usage is None and len(requests) > 1
+        composite = Strategy(
+            "composite batch",
+            chunks,
+            calls=len(chunks) + learn_usage,
+            answer=self.fetch_composite,
+        )
+        return [[each, composite]]
+
+    def fetch_composite(
+        self, batch: Sequence[MetricRequest[SalesforceQuery]]
+    ) -> Mapping[RequestKey, RawValue | SourceError]:
+        """Up to 25 SOQL queries in one composite batch call; a subrequest Salesforce refuses
+        fails its own request only. Each subrequest counts against the daily allocation, so
+        a batch never holds more than ``max_api_share`` still allows (until Salesforce has
+        reported the usage, the first query goes alone)."""
+        answers: dict[RequestKey, RawValue | SourceError] = {}
+        if self.quota.usage is None and len(batch) > 1:
+            answers.update(super().fetch_batch(batch[:1]))
+            batch = batch[1:]
+        allowed = self.quota.allowance()
+        if allowed is not None and allowed < len(batch):
+            refused = self.quota.refusal() or self.quota.share_used()
+            answers.update((request.key, refused) for request in batch[allowed:])
+            batch = batch[:allowed]
+        if batch:
+            answers.update(self._composite(batch))
+        return answers
+
+    def _composite(
+        self, batch: Sequence[MetricRequest[SalesforceQuery]]
+    ) -> dict[RequestKey, RawValue | SourceError]:
+        if len(batch) > COMPOSITE_BATCH_LIMIT:
+            raise ValueError(f"a composite batch holds at most {COMPOSITE_BATCH_LIMIT} queries")
+        version = self.config.api_version
+        urls = [f"v{version}/query/?{urlencode({'q': self.render(r)})}" for r in batch]
+        body = {
+            "haltOnError": False,
+            "batchRequests": [{"method": "GET", "url": url} for url in urls],
+        }
+        timeout = self.config.timeout_seconds
+        what = f"composite batch of {len(batch)} SOQL queries"
+        answer: Any = self._sdk(
+            lambda sf: sf.restful("composite/batch", method="POST", json=body, timeout=timeout),
+            what=what,
+        )
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(batch):
+            raise TransientSourceError(
+                f"{self.context.source}: Salesforce answered the {what} without one result "
+                "per subrequest",
+                source=self.context.source,
+            )
+        answers: dict[RequestKey, RawValue | SourceError] = {}
+        for request, result, url in zip(batch, results, urls, strict=True):
+            try:
+                page = self._subresult(result, url)
+                records, total = self._rest_of(page)
+                answers[request.key] = self._value(request, records, total)
+            except QueryError as error:
+                answers[request.key] = error
+        return answers
+
+    def _subresult(self, result: Any, url: str) -> Any:
+        """A subrequest's query page, or its error mapped as a call's would be (a refused query
+        fails its request, the allocation used up pauses the source, a server error retries
+        the batch)."""
+        status = result.get("statusCode") if isinstance(result, dict) else None
+        body = result.get("result") if isinstance(result, dict) else None
+        if status == 200 and isinstance(body, dict) and "records" in body:
+            return body
+        raise status_error(
+            status if isinstance(status, int) else 502,
+            body,
+            path=url.split("?")[0],
+            source=self.context.source,
+            pause=self._pause,
+        )
+
     def _records(self, soql: str) -> tuple[list[Record], RawValue]:
-        options: dict[str, Any] = {
+        page: Any = self._sdk(lambda sf: sf.query(soql, **self._query_options()), what="SOQL query")
+        return self._rest_of(page)
+
+    def _query_options(self) -> dict[str, Any]:
+        return {
             "headers": {"Sforce-Query-Options": f"batchSize={self.config.batch_size}"},
             "timeout": self.config.timeout_seconds,
         }
-        page: Any = self._sdk(lambda sf: sf.query(soql, **options), what="SOQL query")
+
+    def _rest_of(self, page: Any) -> tuple[list[Record], RawValue]:
+        """The records of a first query page and of the pages after it."""
+        options = self._query_options()
         records = list(page["records"])
         while not page["done"]:
             path = self._next_page(str(page["nextRecordsUrl"]))

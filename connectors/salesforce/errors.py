@@ -141,24 +141,47 @@ def _answer_error(
     if 200 <= status < 300:
         problem = "an empty body" if not answer.text.strip() else "an HTML page instead of JSON"
         return bad_body(source=source, vendor=VENDOR, what=answer.path, problem=problem)
+    return status_error(
+        status,
+        body,
+        text=answer.text,
+        path=answer.path,
+        source=source,
+        pause=pause,
+        wait=retry_after(answer.headers),
+    )
+
+
+def status_error(
+    status: int,
+    body: Any,
+    *,
+    text: str = "",
+    path: str,
+    source: str,
+    pause: Callable[[str], ApiAllocationExhausted],
+    wait: float | None = None,
+) -> SourceError:
+    """The syncd error for an error status and REST error body, of a call or of a composite
+    subrequest (whose ``path`` is its URL)."""
     code = error_code(body)
-    message = error_message(body, answer.text)
+    message = error_message(body, text)
     detail = f"{code}: {message}" if code else message
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
         return pause(f"{source}: Salesforce refused the call: REQUEST_LIMIT_EXCEEDED: {message}")
-    if status == 401 and answer.path != TOKEN_PATH:
+    if status == 401 and path != TOKEN_PATH:
         return SessionExpired(
-            f"{source}: Salesforce answered 401 to {answer.path} ({detail})", source=source
+            f"{source}: Salesforce answered 401 to {path} ({detail})", source=source
         )
-    if answer.path == TOKEN_PATH and 400 <= status < 500 and status not in (408, 429):
+    if path == TOKEN_PATH and 400 <= status < 500 and status not in (408, 429):
         return AuthError(f"{source}: Salesforce login failed ({status}): {detail}", source=source)
     error = error_for_status(
         status,
         source=source,
         vendor=VENDOR,
-        where=answer.path,
+        where=path,
         detail=detail,
-        wait=retry_after(answer.headers),
+        wait=wait,
     )
     if code == "INVALID_QUERY_FILTER_OPERATOR" and "dateTime" in message:
         error.args = (f"{error}; use {{window_start:datetime}}/{{window_end:datetime}} there",)

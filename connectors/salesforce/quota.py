@@ -9,6 +9,7 @@ instance (a new run) honours a pause an earlier one started.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -51,11 +52,17 @@ class QuotaGuard:
 
     def check(self) -> None:
         """Raise :class:`ApiAllocationExhausted` when the source must not call now."""
+        refusal = self.refusal()
+        if refusal is not None:
+            raise refusal
+
+    def refusal(self) -> ApiAllocationExhausted | None:
+        """Why the source must not call now (paused, or its share used), else None."""
         with _pauses_lock:
             until = _pauses.get(self.key)
         now = self.clock()
         if until is not None and now < until:
-            raise ApiAllocationExhausted(
+            return ApiAllocationExhausted(
                 f"{self.source}: paused after REQUEST_LIMIT_EXCEEDED for another "
                 f"{until - now:.0f} s",
                 retry_after=until - now,
@@ -63,12 +70,26 @@ class QuotaGuard:
             )
         usage = self.usage
         if usage is not None and usage.total > 0 and usage.used >= self.max_share * usage.total:
-            raise ApiAllocationExhausted(
-                f"{self.source}: {usage.used} of the org's {usage.total} daily API requests are "
-                f"used; syncd stops at {self.max_share:.0%} (max_api_share)",
-                retry_after=self.pause_seconds,
-                source=self.source,
-            )
+            return self.share_used()
+        return None
+
+    def share_used(self) -> ApiAllocationExhausted:
+        """The error of a call beyond ``max_share`` of the allocation."""
+        usage = self.usage or ApiUsage(0, 0)
+        return ApiAllocationExhausted(
+            f"{self.source}: {usage.used} of the org's {usage.total} daily API requests are "
+            f"used; syncd stops at {self.max_share:.0%} (max_api_share)",
+            retry_after=self.pause_seconds,
+            source=self.source,
+        )
+
+    def allowance(self) -> int | None:
+        """How many more API requests the share allows; None before Salesforce reported the
+        usage."""
+        usage = self.usage
+        if usage is None or usage.total <= 0:
+            return None
+        return max(0, math.ceil(self.max_share * usage.total) - usage.used)
 
     def pause(self, message: str) -> ApiAllocationExhausted:
         """Pause the source after ``REQUEST_LIMIT_EXCEEDED``; returns the error to raise."""

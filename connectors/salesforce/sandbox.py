@@ -10,6 +10,9 @@ Wire behaviour follows the REST API documentation:
   :mod:`connectors.salesforce.soql` over :mod:`connectors.salesforce.data`; more than
   ``batchSize`` rows (``Sforce-Query-Options``, 200…2000, default 2000) are paged through
   ``nextRecordsUrl`` (``/services/data/vXX.X/query/<locator>-<offset>``);
+- ``POST /services/data/vXX.X/composite/batch`` with ``{"batchRequests": [{"method": "GET",
+  "url": "vXX.X/query/?q=…"}, …], "haltOnError": …}`` (at most 25 subrequests) answers
+  ``{"hasErrors": …, "results": [{"statusCode": …, "result": …}, …]}`` in order;
 - every REST response carries ``Sforce-Limit-Info: api-usage=<used>/<max>``; past the daily
   allocation the answer is 403 ``REQUEST_LIMIT_EXCEEDED``; an unknown or expired token gets 401
   ``INVALID_SESSION_ID``; REST errors are ``[{"message": …, "errorCode": …}]``.
@@ -55,6 +58,10 @@ from syncd.testing.sandbox import Fault, Faults, LocalServer
 
 API_VERSIONS = ("58.0", "59.0", "60.0", "61.0", "62.0")
 _DATA_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/(?P<rest>.*)$")
+_SUBREQUEST_URL = re.compile(
+    r"^/?(?:services/data/)?v(?P<version>\d+\.\d)/(?P<rest>[^?]*)(?:\?(?P<query>.*))?$"
+)
+COMPOSITE_BATCH_LIMIT = 25
 _MORE = re.compile(r"^(?P<kind>query|queryAll)/(?P<locator>01g[A-Za-z0-9]+)-(?P<offset>\d+)$")
 _JWT_AUDIENCES = re.compile(
     r"^https://(login|test)\.salesforce\.com$|^https://[a-z0-9-]+\.my\.salesforce\.com$"
@@ -347,6 +354,53 @@ class SalesforceSandbox(LocalServer):
             return 200, {"DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining}}
         return 404, _rest_error("NOT_FOUND", "The requested resource does not exist")
 
+    def composite_batch(self, version: str, body: str) -> tuple[int, Any]:
+        """Answer ``POST /services/data/vXX.X/composite/batch``: up to 25 GET subrequests, each
+        answered as its own REST call would be, in order; ``hasErrors`` when one failed. A
+        malformed body is a 400 with no subrequest run (haltOnError is accepted: reads never
+        fail half-way)."""
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return 400, _rest_error("JSON_PARSER_ERROR", "The request body is not JSON")
+        subrequests = document.get("batchRequests") if isinstance(document, dict) else None
+        if not isinstance(subrequests, list) or not subrequests:
+            return 400, _rest_error("INVALID_BATCH_REQUEST", "batchRequests is required")
+        if len(subrequests) > COMPOSITE_BATCH_LIMIT:
+            return 400, _rest_error(
+                "INVALID_BATCH_REQUEST",
+                f"A batch can contain at most {COMPOSITE_BATCH_LIMIT} subrequests",
+            )
+        parsed: list[tuple[str, str, dict[str, list[str]]]] = []
+        for item in subrequests:
+            url = item.get("url") if isinstance(item, dict) else None
+            match = _SUBREQUEST_URL.match(url) if isinstance(url, str) else None
+            if match is None or item.get("method") != "GET":
+                return 400, _rest_error("INVALID_BATCH_REQUEST", f"Invalid subrequest: {item}")
+            sub_version = match.group("version")
+            if sub_version not in API_VERSIONS or float(sub_version) > float(version):
+                return 400, _rest_error(
+                    "INVALID_BATCH_REQUEST",
+                    f"Subrequest version {sub_version} is not available in batch v{version}",
+                )
+            parsed.append((sub_version, match.group("rest"), parse_qs(match.group("query") or "")))
+        results: list[dict[str, Any]] = []
+        failed = False
+        for index, (sub_version, rest, query) in enumerate(parsed):
+            # Each subrequest counts against the allocation (the batch itself was counted).
+            if index and not self.count_api_call():
+                status, payload = (
+                    403,
+                    _rest_error("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+                )
+            else:
+                status, payload = self.rest(sub_version, rest, query, {})
+            if isinstance(payload, RawJson):
+                payload = json.loads(payload)
+            results.append({"statusCode": status, "result": payload})
+            failed = failed or status >= 400
+        return 200, {"hasErrors": failed, "results": results}
+
     def _query(self, version: str, soql: str, headers: Mapping[str, str]) -> tuple[int, Any]:
         today = self.today or datetime.now(UTC).date()
         try:
@@ -505,7 +559,8 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
                 self._send(status, payload, truncate=truncate)
                 return
             match = _DATA_PATH.match(parts.path)
-            if match is None or method != "GET":
+            composite = match is not None and match.group("rest").rstrip("/") == "composite/batch"
+            if match is None or method != ("POST" if composite else "GET"):
                 self._send(404, _rest_error("NOT_FOUND", "The requested resource does not exist"))
                 return
             if match.group("version") not in API_VERSIONS:
@@ -521,9 +576,12 @@ def _handler(sandbox: SalesforceSandbox) -> type[BaseHTTPRequestHandler]:
                     extra={"Sforce-Limit-Info": sandbox.limit_info()},
                 )
                 return
-            status, payload = sandbox.rest(
-                match.group("version"), match.group("rest"), query, dict(self.headers.items())
-            )
+            if composite:
+                status, payload = sandbox.composite_batch(match.group("version"), body)
+            else:
+                status, payload = sandbox.rest(
+                    match.group("version"), match.group("rest"), query, dict(self.headers.items())
+                )
             self._send(
                 status,
                 payload,

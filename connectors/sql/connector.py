@@ -10,7 +10,9 @@ source a role that may only read (docs/ops.md).
 from __future__ import annotations
 
 import math
+import re
 import threading
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,12 +25,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.sql.binding import BoundValue, bind_values
 from connectors.sql.config import SqlQuery, SqlSourceConfig
 from connectors.sql.errors import classify
-from syncd.abc import Connector, ConnectorContext, MetricRequest, QueryTraits, RawValue
+from syncd.abc import (
+    Connector,
+    ConnectorContext,
+    MetricRequest,
+    QueryTraits,
+    RawValue,
+    RequestKey,
+    Strategy,
+)
 from syncd.errors import QueryError, SourceError
 
 log = structlog.get_logger(__name__)
 
 _SHAPE = "it must return exactly one row with one number"
+UNION_LIMIT = 25
+"""Statements in one ``UNION ALL`` (well below SQLite's 500 compound terms)."""
+_BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])", re.UNICODE)
+"""A ``:name`` parameter as SQLAlchemy's ``text()`` finds one (``\\:`` escapes and ``::`` casts
+are not parameters)."""
 
 
 class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
@@ -72,10 +87,12 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
             event.listen(engine, "connect", _sqlite_query_only)
         return engine
 
-    def _prepare(self, connection: Connection) -> None:
+    def _prepare(self, connection: Connection, statements: int = 1) -> None:
+        """Read-only; on PostgreSQL the statement timeout, ``timeout_seconds`` for each of the
+        ``statements`` a union holds."""
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET TRANSACTION READ ONLY"))
-            timeout_ms = str(math.ceil(self.config.timeout_seconds * 1000))
+            timeout_ms = str(math.ceil(self.config.timeout_seconds * statements * 1000))
             connection.execute(
                 text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": timeout_ms}
             )
@@ -111,6 +128,70 @@ class SqlConnector(Connector[SqlSourceConfig, SqlQuery]):
         """Run the request's SELECT in a read-only transaction, rolled back afterwards."""
         query, params = request.query, self._params(request)
         return self.call(lambda: self._run(query, params), what=f"SELECT for {request.window}")
+
+    def strategies(
+        self, requests: Sequence[MetricRequest[SqlQuery]]
+    ) -> Sequence[Sequence[Strategy[SqlQuery]]]:
+        """A statement each, or up to 25 statements in one ``UNION ALL`` (each one's first two
+        rows tagged with its place, so every request is judged as it would be alone; on
+        PostgreSQL the union may take ``timeout_seconds`` for each statement it holds)."""
+        if not requests:
+            return []
+        each = Strategy("statement each", [[r] for r in requests], calls=len(requests))
+        chunks = [list(requests[i : i + UNION_LIMIT]) for i in range(0, len(requests), UNION_LIMIT)]
+        united = Strategy("statements united", chunks, calls=len(chunks), answer=self.fetch_united)
+        return [[each, united]]
+
+    def fetch_united(
+        self, batch: Sequence[MetricRequest[SqlQuery]]
+    ) -> Mapping[RequestKey, RawValue | QueryError]:
+        """The batch's statements in one ``UNION ALL``; when the database refuses the union
+        (columns or types that do not unite, one statement's error), each runs alone."""
+        if len(batch) == 1:
+            return super().fetch_batch(batch)
+        members: list[str] = []
+        params: dict[str, BoundValue] = {}
+        for slot, request in enumerate(batch):
+            prefix = f"u{slot}_"
+            statement = _BIND.sub(rf":{prefix}\1", request.query.sql)
+            statement = statement.strip().rstrip(";")
+            members.append(
+                f"SELECT * FROM (SELECT {slot} AS syncd_slot, q{slot}.* FROM (\n{statement}\n) "
+                f"AS q{slot} LIMIT 2) AS u{slot}"
+            )
+            params.update({prefix + k: v for k, v in self._params(request).items()})
+        sql = "\nUNION ALL\n".join(members)
+        what = f"{len(batch)} SELECTs united"
+        try:
+            columns, rows = self.call(lambda: self._rows(sql, params, len(batch)), what=what)
+        except QueryError:
+            return super().fetch_batch(batch)
+        if len(columns) != 2:
+            return super().fetch_batch(batch)
+        by_slot: dict[int, list[tuple[Any, ...]]] = {slot: [] for slot in range(len(batch))}
+        for row in rows:
+            by_slot[int(row[0])].append(tuple(row[1:]))
+        answers: dict[RequestKey, RawValue | QueryError] = {}
+        for slot, request in enumerate(batch):
+            try:
+                answers[request.key] = self._number(columns[1:], by_slot[slot])
+            except QueryError as error:
+                answers[request.key] = error
+        return answers
+
+    def _rows(
+        self, sql: str, params: dict[str, BoundValue], statements: int
+    ) -> tuple[list[str], list[Any]]:
+        with self.engine.connect() as connection:
+            try:
+                self._prepare(connection, statements)
+                result = connection.execute(text(sql), params)
+                try:
+                    return list(result.keys()), [tuple(row) for row in result.fetchall()]
+                finally:
+                    result.close()
+            finally:
+                connection.rollback()
 
     def _run(self, query: SqlQuery, params: dict[str, BoundValue]) -> RawValue:
         with self.engine.connect() as connection:

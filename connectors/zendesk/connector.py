@@ -28,8 +28,11 @@ from connectors.zendesk.measures import (
     ExportedTicket,
     created_in,
     in_window,
+    parse_time,
+    searched,
     solved_in,
     summarize,
+    tags_searched,
     with_ticket_type,
 )
 from syncd.abc import (
@@ -41,6 +44,7 @@ from syncd.abc import (
     RawValue,
     RequestKey,
     SourceConfig,
+    Strategy,
     ValueKind,
 )
 from syncd.errors import QueryError
@@ -119,8 +123,46 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
             [r] for r in requests if r.query.measure not in EXPORTED
         ]
 
+    def strategies(self, requests: Sequence[Request]) -> Sequence[Sequence[Strategy[ZendeskQuery]]]:
+        """A search count each (two per ratio) and a ratings scan per CSAT window, or, sharing
+        what is read anyway: counts and ratios over tags-only searches answered from the
+        incremental export when it is downloaded for other measures, and every CSAT window
+        from one ratings scan over their union. Export and rating pages are estimated at one
+        call each way (the same export is read either way)."""
+        if not requests:
+            return []
+        plain = [list(batch) for batch in self.batches(requests)]
+        each = Strategy("search each", plain, calls=sum(map(_searches, plain)))
+        exported = [r for r in requests if r.query.measure in EXPORTED]
+        local = [r for r in requests if exported and _answerable_from_export(r)]
+        ratings = [r for r in requests if r.query.measure == "csat"]
+        if not local and len(ratings) < 2:
+            return [[each]]
+        shared_batches = [[*exported, *local]] if exported else []
+        shared_batches += [ratings] if ratings else []
+        done = {id(r) for batch in shared_batches for r in batch}
+        shared_batches += [[r] for r in requests if id(r) not in done]
+        shared = Strategy(
+            "shared export and ratings",
+            shared_batches,
+            calls=sum(map(_searches, shared_batches)),
+            answer=self.fetch_shared,
+        )
+        return [[each, shared]]
+
+    def fetch_shared(self, batch: Sequence[Request]) -> Mapping[RequestKey, RawValue | QueryError]:
+        """The export batch (its measures, and counts and ratios read from it), a batch of
+        CSAT requests from one ratings scan, or a request alone."""
+        if any(r.query.measure in EXPORTED for r in batch):
+            return self.fetch_batch(batch)
+        if len(batch) > 1 and all(r.query.measure == "csat" for r in batch):
+            return self._csat_from_one_scan(batch)
+        return super().fetch_batch(batch)
+
     def fetch_batch(self, batch: Sequence[Request]) -> Mapping[RequestKey, RawValue | QueryError]:
-        if batch[0].query.measure not in EXPORTED:
+        if batch[0].query.measure not in EXPORTED and not any(
+            r.query.measure in EXPORTED for r in batch
+        ):
             return super().fetch_batch(batch)
         # The export refuses start times less than a minute old.
         start = min(r.window.start.astimezone(UTC) for r in batch)
@@ -168,8 +210,40 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
     def _fail(self, message: str) -> QueryError:
         return QueryError(f"{self.context.source}: {message}", source=self.context.source)
 
+    def _csat_from_one_scan(
+        self, batch: Sequence[Request]
+    ) -> dict[RequestKey, RawValue | QueryError]:
+        """Every CSAT window's share of good ratings from one scan of their union (seconds
+        as :meth:`fetch` reads them: ``[⌈start⌉, ⌈end⌉ − 1]``)."""
+        spans = {
+            r.key: (ceil(r.window.start.timestamp()), ceil(r.window.end.timestamp()) - 1)
+            for r in batch
+        }
+        first = min(start for start, _ in spans.values())
+        last = max(end for _, end in spans.values())
+        rated: list[tuple[float, object]] = []
+        for rating in self.client.satisfaction_ratings("received", first, last):
+            stamp = parse_time(rating.get("created_at"))
+            if stamp is None:
+                raise self._fail(f"a satisfaction rating without created_at: {rating.get('id')}")
+            rated.append((stamp.timestamp(), rating.get("score")))
+        answers: dict[RequestKey, RawValue | QueryError] = {}
+        for request in batch:
+            start, end = spans[request.key]
+            scores = [score for stamp, score in rated if start <= stamp <= end]
+            good, bad = scores.count("good"), scores.count("bad")
+            if good + bad == 0:
+                answers[request.key] = self._fail(
+                    f"no satisfaction ratings were received in {request.window}"
+                )
+            else:
+                answers[request.key] = good / (good + bad)
+        return answers
+
     def _from_export(self, request: Request, tickets: list[ExportedTicket]) -> RawValue:
         query, window = request.query, request.window
+        if query.measure in ("count", "solved_created_ratio"):
+            return self._search_from_export(request, tickets)
         if query.measure == "tickets":
             created = created_in(tickets, window)
             matching = [t for t in created if t.matches(query.where)]
@@ -189,6 +263,20 @@ class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
         if not values:
             raise self._fail(f"no ticket in {window} has a {query.measure.replace('_', ' ')} yet")
         return summarize(values, query.stat)
+
+    def _search_from_export(self, request: Request, tickets: list[ExportedTicket]) -> RawValue:
+        """A count or solved/created ratio over a tags-only search, from the export."""
+        query, window = request.query, request.window
+        tags = tags_searched(query.search)
+        assert tags is not None  # only such requests join the export batch
+        found = searched(tickets, tags)
+        if query.measure == "count":
+            by = query.by or "created"
+            return len(solved_in(found, window) if by == "solved" else created_in(found, window))
+        created = len(created_in(found, window))
+        if created == 0:
+            raise self._fail(f"no tickets were created in {window}; the ratio is undefined")
+        return len(solved_in(found, window)) / created
 
     def check(self) -> str:
         """Who the credentials belong to (``GET /users/me``)."""
@@ -243,3 +331,23 @@ def _count(count: object) -> int:
     if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
         return count
     raise QueryError(f"Zendesk sent the count {count!r}, not a whole number ≥ 0")
+
+
+def _searches(batch: Sequence[Request]) -> int:
+    """Calls a batch is estimated at: an export or ratings scan one, a ratio two searches."""
+    if len(batch) > 1 or batch[0].query.measure in EXPORTED:
+        return 1
+    return 2 if batch[0].query.measure == "solved_created_ratio" else 1
+
+
+def _answerable_from_export(request: Request) -> bool:
+    """A count or ratio over a tags-only search, by created or solved time, over a window the
+    export already covers (it leaves out the last minute)."""
+    query, window = request.query, request.window
+    if query.measure not in ("count", "solved_created_ratio") or window.is_snapshot:
+        return False
+    if query.by not in (None, "created", "solved"):
+        return False
+    if window.end > datetime.now(UTC) - timedelta(minutes=2):
+        return False
+    return tags_searched(query.search) is not None

@@ -53,6 +53,7 @@ class ExportedTicket:
     created_at: datetime
     solved_at: datetime | None
     tags: frozenset[str]
+    status: str | None
     group_id: int | None
     brand_id: int | None
     priority: str | None
@@ -68,6 +69,7 @@ class ExportedTicket:
             created_at=created,
             solved_at=parse_time(metric.get("solved_at")),
             tags=frozenset(ticket.get("tags") or ()),
+            status=ticket.get("status"),
             group_id=ticket.get("group_id"),
             brand_id=ticket.get("brand_id"),
             priority=ticket.get("priority"),
@@ -92,3 +94,25 @@ def solved_in(tickets: Iterable[ExportedTicket], window: Window) -> list[Exporte
     return [
         t for t in tickets if t.solved_at is not None and window.start <= t.solved_at < window.end
     ]
+
+
+def tags_searched(search: str | None) -> frozenset[str] | None:
+    """The tags a search asks for when it is only ``type:ticket`` and ``tags:``/``tag:``
+    terms (any of the tags, as Zendesk reads repeated terms; none: every ticket); None for
+    any other search, which only Zendesk can evaluate."""
+    tags: set[str] = set()
+    for word in (search or "").split():
+        field, colon, value = word.partition(":")
+        if not colon or not value or any(c in value for c in "\"'*<>:"):
+            return None
+        if field == "type" and value == "ticket":
+            continue
+        if field not in ("tags", "tag"):
+            return None
+        tags.add(value.lower())
+    return frozenset(tags)
+
+
+def searched(tickets: Iterable[ExportedTicket], tags: frozenset[str]) -> list[ExportedTicket]:
+    """The tickets a tags-only search finds: not deleted, with any of ``tags``."""
+    return [t for t in tickets if t.status != "deleted" and (not tags or t.tags & tags)]
