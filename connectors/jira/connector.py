@@ -26,10 +26,8 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
-
-from jira import JIRA
 
 from connectors.jira.config import JiraQuery, JiraSourceConfig
 from connectors.jira.errors import classify, shape_error
@@ -58,6 +56,9 @@ from syncd.abc import (
     ValueKind,
 )
 from syncd.errors import AuthError, QueryError, SourceError
+
+if TYPE_CHECKING:  # the client loads when a source is first read, not with the config
+    from jira import JIRA
 
 Request = MetricRequest[JiraQuery]
 Json = dict[str, Any]
@@ -96,7 +97,7 @@ class JiraConnector(Connector[JiraSourceConfig, JiraQuery]):
         config: JiraSourceConfig,
         context: ConnectorContext,
         *,
-        factory: Callable[..., JIRA] = JIRA,
+        factory: Callable[..., JIRA] | None = None,
     ) -> None:
         super().__init__(config, context)
         self._factory = factory
@@ -154,8 +155,13 @@ class JiraConnector(Connector[JiraSourceConfig, JiraQuery]):
 
     def _make(self, options: dict[str, Any], auth: dict[str, Any]) -> JIRA:
         config = self.config
+        if self._factory is None:
+            from jira import JIRA
+
+            self._factory = JIRA
+        factory = self._factory
         return self.call(
-            lambda: self._factory(
+            lambda: factory(
                 server=config.base_url,
                 options=options,
                 max_retries=0,  # the runner retries, honouring Retry-After
