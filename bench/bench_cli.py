@@ -10,11 +10,17 @@ hardly the CPU time. The ratio columns divide each median CPU time by that of ``
 and of ``syncd --version`` measured in the same run, so numbers from a busy and an idle machine
 compare. The commands run interleaved (one round of every command, ``runs`` times), so a burst
 of load falls on all of them alike.
+
+The commands run with compiled bytecode, as an installed syncd does (pip compiles it): the
+warm-up round writes it even where ``PYTHONDONTWRITEBYTECODE`` is set, which would otherwise
+recompile every module of an editable checkout on every run. ``--no-bytecode`` keeps the
+variable (and the recompiling).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -31,21 +37,25 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """The wall and CPU time of one run of ``command``."""
     start, cpu = time.perf_counter(), _children_cpu()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
-def medians(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+def medians(
+    commands: dict[str, list[str]], runs: int, env: dict[str, str]
+) -> dict[str, tuple[float, float]]:
     """The median wall and CPU time of each command over ``runs`` interleaved rounds."""
     samples: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
     for command in commands.values():
-        timed(command)  # warm the page cache and the bytecode
+        timed(command, env)  # warm the page cache and the bytecode
     for _ in range(runs):
         for label, command in commands.items():
-            samples[label].append(timed(command))
+            samples[label].append(timed(command, env))
     return {
         label: (
             statistics.median(wall for wall, _ in times),
@@ -62,12 +72,22 @@ def main() -> None:
     parser.add_argument(
         "--syncd", default=str(default if default.exists() else shutil.which("syncd"))
     )
+    parser.add_argument(
+        "--bytecode",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run with compiled bytecode even where PYTHONDONTWRITEBYTECODE is set",
+    )
     options = parser.parse_args()
     if not Path(".syncd-demo/syncd.db").exists():
         sys.exit("run `syncd demo --once` in this directory first (status reads the demo store)")
     commands = {"python -c pass": [sys.executable, "-c", "pass"]}
     commands |= {f"syncd {' '.join(args)}": [options.syncd, *args] for args in SYNCD_COMMANDS}
-    results = medians(commands, options.runs)
+    env = dict(os.environ)
+    if options.bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    results = medians(commands, options.runs, env)
+    print("bytecode:", "compiled" if "PYTHONDONTWRITEBYTECODE" not in env else "not written")
     floor, version = results["python -c pass"][1], results["syncd --version"][1]
     print(
         f"{'median of ' + str(options.runs):<28} {'wall':>8} {'CPU':>8}"
