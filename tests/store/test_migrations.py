@@ -123,7 +123,10 @@ def test_a_failing_migration_is_a_store_error_and_rolls_back(store_url, broken_m
 def test_the_head_known_without_alembic_is_the_head_of_the_scripts():
     # Opening a current store compares its version row with this constant instead of loading
     # Alembic's script directory; a new migration must update it.
-    assert migrate.HEAD_REVISION == migrate.head_revision() == HEAD
+    assert migrate.head_revision() == HEAD
+    assert migrate.HEAD_REVISION == HEAD, (
+        "a new migration: set HEAD_REVISION in syncd/store/migrate.py"
+    )
 
 
 def test_a_current_store_reports_its_revision_without_alembic(store_url):
