@@ -13,8 +13,7 @@ of load falls on all of them alike.
 
 The commands run with compiled bytecode, as an installed syncd does (pip compiles it): the
 warm-up round writes it even where ``PYTHONDONTWRITEBYTECODE`` is set, which would otherwise
-recompile every module of an editable checkout on every run. ``--no-bytecode`` keeps the
-variable (and the recompiling).
+recompile every module of an editable checkout that has no ``__pycache__`` yet on every run.
 """
 
 from __future__ import annotations
@@ -72,22 +71,13 @@ def main() -> None:
     parser.add_argument(
         "--syncd", default=str(default if default.exists() else shutil.which("syncd"))
     )
-    parser.add_argument(
-        "--bytecode",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="run with compiled bytecode even where PYTHONDONTWRITEBYTECODE is set",
-    )
     options = parser.parse_args()
     if not Path(".syncd-demo/syncd.db").exists():
         sys.exit("run `syncd demo --once` in this directory first (status reads the demo store)")
     commands = {"python -c pass": [sys.executable, "-c", "pass"]}
     commands |= {f"syncd {' '.join(args)}": [options.syncd, *args] for args in SYNCD_COMMANDS}
-    env = dict(os.environ)
-    if options.bytecode:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     results = medians(commands, options.runs, env)
-    print("bytecode:", "compiled" if "PYTHONDONTWRITEBYTECODE" not in env else "not written")
     floor, version = results["python -c pass"][1], results["syncd --version"][1]
     print(
         f"{'median of ' + str(options.runs):<28} {'wall':>8} {'CPU':>8}"
