@@ -1,24 +1,34 @@
-"""How long the first commands take: best of N wall times for ``syncd --help``, ``--version``
-and ``status`` on the demo store. Run by hand, in a directory where ``syncd demo --once`` ran::
+"""How long the first commands take: median wall and CPU times of ``syncd --help``,
+``--version`` and ``status`` on the demo store, with ``python -c pass`` as the floor. Run by
+hand, in a directory where ``syncd demo --once`` ran::
 
-    .venv/bin/python bench/bench_cli.py [--runs 7] [--syncd .venv/bin/syncd]
+    .venv/bin/python bench/bench_cli.py [--runs 11] [--syncd .venv/bin/syncd]
 
 Targets (issue 12): ``--help`` under 0.3 s, ``status`` under 1 s. The CPU column (user + system
 time of the command) is the one to compare on a busy machine: other load stretches the wall time,
-hardly the CPU time.
+hardly the CPU time. The ratio columns divide each median CPU time by that of ``python -c pass``
+and of ``syncd --version`` measured in the same run, so numbers from a busy and an idle machine
+compare. The commands run interleaved (one round of every command, ``runs`` times), so a burst
+of load falls on all of them alike.
+
+The commands run with compiled bytecode, as an installed syncd does (pip compiles it): the
+warm-up round writes it even where ``PYTHONDONTWRITEBYTECODE`` is set, which would otherwise
+recompile every module of an editable checkout that has no ``__pycache__`` yet on every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-COMMANDS = (("--help",), ("--version",), ("status",), ("status", "--format", "json"))
+SYNCD_COMMANDS = (("--help",), ("--version",), ("status",), ("status", "--format", "json"))
 
 
 def _children_cpu() -> float:
@@ -26,20 +36,37 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def best_of(command: list[str], runs: int) -> tuple[float, float]:
-    """The fastest of ``runs`` wall times and of their CPU times (the least disturbed)."""
-    walls, cpus = [], []
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """The wall and CPU time of one run of ``command``."""
+    start, cpu = time.perf_counter(), _children_cpu()
+    subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
+    return time.perf_counter() - start, _children_cpu() - cpu
+
+
+def medians(
+    commands: dict[str, list[str]], runs: int, env: dict[str, str]
+) -> dict[str, tuple[float, float]]:
+    """The median wall and CPU time of each command over ``runs`` interleaved rounds."""
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    for command in commands.values():
+        timed(command, env)  # warm the page cache and the bytecode
     for _ in range(runs):
-        start, cpu = time.perf_counter(), _children_cpu()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        walls.append(time.perf_counter() - start)
-        cpus.append(_children_cpu() - cpu)
-    return min(walls), min(cpus)
+        for label, command in commands.items():
+            samples[label].append(timed(command, env))
+    return {
+        label: (
+            statistics.median(wall for wall, _ in times),
+            statistics.median(cpu for _, cpu in times),
+        )
+        for label, times in samples.items()
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
     default = Path(sys.executable).with_name("syncd")
     parser.add_argument(
         "--syncd", default=str(default if default.exists() else shutil.which("syncd"))
@@ -47,10 +74,17 @@ def main() -> None:
     options = parser.parse_args()
     if not Path(".syncd-demo/syncd.db").exists():
         sys.exit("run `syncd demo --once` in this directory first (status reads the demo store)")
-    print(f"{'best of ' + str(options.runs):<28} {'wall':>8} {'CPU':>8}")
-    for args in COMMANDS:
-        wall, cpu = best_of([options.syncd, *args], options.runs)
-        print(f"syncd {' '.join(args):<22} {wall:6.3f} s {cpu:6.3f} s")
+    commands = {"python -c pass": [sys.executable, "-c", "pass"]}
+    commands |= {f"syncd {' '.join(args)}": [options.syncd, *args] for args in SYNCD_COMMANDS}
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    results = medians(commands, options.runs, env)
+    floor, version = results["python -c pass"][1], results["syncd --version"][1]
+    print(
+        f"{'median of ' + str(options.runs):<28} {'wall':>8} {'CPU':>8}"
+        f" {'CPU/python':>11} {'CPU/--version':>14}"
+    )
+    for label, (wall, cpu) in results.items():
+        print(f"{label:<28} {wall:6.3f} s {cpu:6.3f} s {cpu / floor:10.1f}x {cpu / version:13.2f}x")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ handed out, so a broken plugin fails with a message naming it, not deep inside a
 from __future__ import annotations
 
 import threading
+from functools import cache
 from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
 from typing import Literal, get_args, get_origin
 
@@ -46,8 +47,15 @@ class ConnectorLoadError(SyncdError):
         super().__init__(message)
 
 
-def _entry_points() -> dict[str, EntryPoint]:
+@cache
+def _installed_entry_points() -> dict[str, EntryPoint]:
+    # Read once per process: it scans every installed distribution's metadata, and a config
+    # names many source types. A name not found reads them again (installed since).
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    return _installed_entry_points()
 
 
 def available_connectors() -> list[str]:
@@ -140,6 +148,9 @@ def load_connector(name: str) -> type[SourcePlugin]:  # type: ignore[type-arg]
         if name in _loaded:
             return _loaded[name]
     eps = _entry_points()
+    if name not in eps:
+        _installed_entry_points.cache_clear()
+        eps = _entry_points()
     if name not in eps:
         raise UnknownConnector(name, available_connectors())
     cls = _check_contract(name, _load_entry_point(name, eps[name]))

@@ -131,6 +131,26 @@ def test_loading_is_cached(monkeypatch):
     assert load_connector("manual") is first
 
 
+def test_entry_points_are_read_once_and_again_for_a_name_not_found(monkeypatch):
+    scans = []
+
+    def counting(**selection):
+        scans.append(selection)
+        return real(**selection)
+
+    real = registry.entry_points
+    monkeypatch.setattr(registry, "entry_points", counting)
+    monkeypatch.setattr(registry, "_loaded", {})
+    registry._installed_entry_points.cache_clear()
+
+    assert load_connector("manual") is ManualConnector
+    assert load_connector("sql") is SqlConnector
+    assert scans == [{"group": "syncd.connectors"}]
+    with pytest.raises(UnknownConnector):
+        load_connector("hubspott")  # perhaps installed since: looked up again
+    assert len(scans) == 2
+
+
 def test_loading_one_connector_imports_no_other():
     code = (
         "import sys; from syncd.registry import load_connector; load_connector('manual'); "

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = """
@@ -34,6 +36,8 @@ def test_no_runtime_module_imports_sandbox_code() -> None:
 SDK_PROBE = """
 import sys
 from pathlib import Path
+
+import pytest
 from syncd.config import load_config
 from syncd.collect import ConnectorPool
 loaded = load_config(Path("config/demo.yaml"))
@@ -86,4 +90,47 @@ def test_a_missing_sdk_is_still_reported_when_the_config_is_loaded() -> None:
     assert done.stdout.strip() == (
         "connector 'hubspot' needs 'hubspot-api-client', which is not installed: "
         "install it with `pip install 'syncd[hubspot]'`"
+    )
+
+
+MISSING_DISTRIBUTION_PROBE = """
+import importlib.metadata as metadata
+import sys
+missing = sys.argv[1]
+installed = metadata.distribution
+def distribution(name):
+    if name == missing:  # as if installed without the connector's extra
+        raise metadata.PackageNotFoundError(name)
+    return installed(name)
+metadata.distribution = distribution
+from syncd import registry
+try:
+    registry.load_connector(sys.argv[2])
+except registry.ConnectorLoadError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.parametrize(
+    ("connector", "distribution"),
+    [
+        ("jira", "jira"),
+        ("sheets", "google-api-python-client"),
+        ("sheets", "google-auth-httplib2"),
+        ("sheets", "google-auth"),
+    ],
+)
+def test_a_client_loaded_on_first_use_is_still_required_when_the_config_loads(
+    connector: str, distribution: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING_DISTRIBUTION_PROBE, distribution, connector],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == (
+        f"connector {connector!r} needs {distribution!r}, which is not installed: "
+        f"install it with `pip install 'syncd[{connector}]'`"
     )

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectors.amplitude import wire
 from connectors.amplitude.budget import CostBudget
@@ -26,6 +24,9 @@ from connectors.amplitude.config import (
 )
 from syncd.errors import RateLimited
 from syncd.http import Call, Json, RestClient
+
+if TYPE_CHECKING:  # httpx loads with the first client, not with the config
+    import httpx
 
 VENDOR = "Amplitude"
 CHART_COST = 30
@@ -109,6 +110,8 @@ class AmplitudeClient:
         self.source = source
         self.budget = budget
         self._call = call
+        import httpx
+
         secrets = [config.api_key.get_secret_value(), config.secret_key.get_secret_value()]
         self.http = RestClient(
             base_url=config.base_url,

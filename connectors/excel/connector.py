@@ -15,9 +15,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-
 from connectors.excel.config import ExcelSourceConfig
 from connectors.spreadsheet import SpreadsheetQuery, answer, read_of, spreadsheet_traits
 from connectors.spreadsheet.a1 import parse_range
@@ -44,6 +41,9 @@ class ExcelConnector(Connector[ExcelSourceConfig, SpreadsheetQuery]):
         return spreadsheet_traits(query, config.zone(timezone))
 
     def classify(self, exc: Exception) -> SourceError | None:
+        # openpyxl loads when a workbook is first read, not with the config.
+        from openpyxl.utils.exceptions import InvalidFileException
+
         source, path = self.context.source, self.config.path
         if isinstance(exc, PermissionError):
             return AuthError(
@@ -67,6 +67,8 @@ class ExcelConnector(Connector[ExcelSourceConfig, SpreadsheetQuery]):
         return None
 
     def _open(self) -> Any:
+        import openpyxl
+
         return openpyxl.load_workbook(self.config.path, read_only=True, data_only=True)
 
     def batches(self, requests: Sequence[Request]) -> list[list[Request]]:

@@ -76,7 +76,7 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
     @classmethod
     def metric_collectors(cls) -> Sequence[object]:
         """The remaining-quota gauge, ``syncd_ga4_quota_remaining``."""
-        return (quota.REGISTRY,)
+        return (quota.registry(),)
 
     @classmethod
     def traits(cls, config: Ga4SourceConfig, query: Ga4Query, timezone: ZoneInfo) -> QueryTraits:

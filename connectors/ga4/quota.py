@@ -20,9 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING
-
-from prometheus_client import CollectorRegistry, Gauge
 
 from connectors.ga4.errors import (
     PACIFIC,
@@ -34,6 +33,7 @@ from connectors.ga4.errors import (
 
 if TYPE_CHECKING:
     from google.analytics.data_v1beta.types import PropertyQuota
+    from prometheus_client import CollectorRegistry, Gauge
 
 QUOTA_FIELDS = (
     "tokens_per_day",
@@ -44,16 +44,32 @@ QUOTA_FIELDS = (
     "potentially_thresholded_requests_per_hour",
 )
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-"""The GA4 quota gauges, kept out of the global registry like the daemon's own metrics; the
-daemon's ``/metrics`` exports them by collecting this registry too."""
 
-REMAINING = Gauge(
-    "syncd_ga4_quota_remaining",
-    "Tokens (or requests) left in a GA4 property quota, from the last report's propertyQuota",
-    ["source", "property", "quota"],
-    registry=REGISTRY,
-)
+@cache
+def _metrics() -> tuple[CollectorRegistry, Gauge]:
+    # prometheus_client loads with the first GA4 report or /metrics scrape, not with the config.
+    from prometheus_client import CollectorRegistry, Gauge
+
+    registry = CollectorRegistry(auto_describe=True)
+    gauge = Gauge(
+        "syncd_ga4_quota_remaining",
+        "Tokens (or requests) left in a GA4 property quota, from the last report's propertyQuota",
+        ["source", "property", "quota"],
+        registry=registry,
+    )
+    return registry, gauge
+
+
+def registry() -> CollectorRegistry:
+    """The GA4 quota gauges, kept out of the global registry like the daemon's own metrics; the
+    daemon's ``/metrics`` exports them by collecting this registry too."""
+    return _metrics()[0]
+
+
+def remaining_gauge() -> Gauge:
+    """``syncd_ga4_quota_remaining``: tokens left per source, property and quota."""
+    return _metrics()[1]
+
 
 _pauses: dict[tuple[str, str], tuple[datetime, str, QuotaScope]] = {}
 _server_errors: dict[tuple[str, str], tuple[datetime, int]] = {}
@@ -120,7 +136,7 @@ class QuotaGovernor:
             if name in quota:
                 status = getattr(quota, name)
                 remaining[name] = int(status.remaining)
-                REMAINING.labels(self.source, self.prop, name).set(status.remaining)
+                remaining_gauge().labels(self.source, self.prop, name).set(status.remaining)
         if not remaining:
             return
         spent = cost if cost is not None else int(quota.tokens_per_hour.consumed)

@@ -26,10 +26,8 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
-
-from jira import JIRA
 
 from connectors.jira.config import JiraQuery, JiraSourceConfig
 from connectors.jira.errors import classify, shape_error
@@ -60,6 +58,9 @@ from syncd.abc import (
 )
 from syncd.errors import AuthError, QueryError, SourceError
 from syncd.limits import url_account
+
+if TYPE_CHECKING:  # the client loads when a source is first read, not with the config
+    from jira import JIRA
 
 Request = MetricRequest[JiraQuery]
 Json = dict[str, Any]
@@ -104,7 +105,7 @@ class JiraConnector(Connector[JiraSourceConfig, JiraQuery]):
         config: JiraSourceConfig,
         context: ConnectorContext,
         *,
-        factory: Callable[..., JIRA] = JIRA,
+        factory: Callable[..., JIRA] | None = None,
     ) -> None:
         super().__init__(config, context)
         self._factory = factory
@@ -162,8 +163,13 @@ class JiraConnector(Connector[JiraSourceConfig, JiraQuery]):
 
     def _make(self, options: dict[str, Any], auth: dict[str, Any]) -> JIRA:
         config = self.config
+        if self._factory is None:
+            from jira import JIRA
+
+            self._factory = JIRA
+        factory = self._factory
         return self.call(
-            lambda: self._factory(
+            lambda: factory(
                 server=config.base_url,
                 options=options,
                 max_retries=0,  # the runner retries, honouring Retry-After

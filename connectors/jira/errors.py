@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import requests
-from jira.exceptions import JIRAError
-
 from syncd.errors import SourceError, TransientSourceError
 from syncd.http import bad_body, error_for_status, error_for_transport, retry_after
 
@@ -19,6 +16,9 @@ VENDOR = "Jira"
 
 def classify(exc: Exception, *, source: str) -> SourceError | None:
     """The syncd error for a failed call of the jira client; None for anything else."""
+    import requests  # loaded with the client, not the config
+    from jira.exceptions import JIRAError
+
     if isinstance(exc, JIRAError):
         path = urlsplit(exc.url or "").path
         if exc.status_code is None:

@@ -9,14 +9,16 @@ client's table applies), and ``API.getBulkRequest`` carrying many report calls i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
-
-import httpx
 
 from connectors.matomo import wire
 from connectors.matomo.config import MatomoSourceConfig
 from syncd.errors import AuthError, QueryError, SourceError
 from syncd.http import Call, Json, RestClient, bad_body
+
+if TYPE_CHECKING:  # httpx loads with the first client, not with the config
+    import httpx
 
 VENDOR = "Matomo"
 Params = Mapping[str, str]

@@ -21,10 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
-
-import httpx
 
 from connectors.mixpanel import wire
 from connectors.mixpanel.config import MixpanelQuery, MixpanelSourceConfig
@@ -41,6 +39,9 @@ from syncd.abc import (
 )
 from syncd.errors import QueryError
 from syncd.http import Json, RestClient, bad_body
+
+if TYPE_CHECKING:  # httpx loads with the first client, not with the config
+    import httpx
 
 Request = MetricRequest[MixpanelQuery]
 
@@ -85,6 +86,8 @@ class MixpanelConnector(Connector[MixpanelSourceConfig, MixpanelQuery]):
     @property
     def client(self) -> RestClient:
         if self._client is None:
+            import httpx
+
             secret = self.config.secret.get_secret_value()
             self._client = RestClient(
                 base_url=self.config.base_url,

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-
-import google.auth
-from google.auth import exceptions as auth_errors
-from google.auth.credentials import Credentials
-from google.oauth2 import service_account
+from typing import TYPE_CHECKING
 
 from connectors.sheets.config import (
     AnonymousAuth,
@@ -18,6 +14,9 @@ from connectors.sheets.config import (
 from connectors.sheets.wire import SCOPE
 from syncd.errors import AuthError
 
+if TYPE_CHECKING:  # google-auth loads when a source is first read, not with the config
+    from google.auth.credentials import Credentials
+
 
 def build_credentials(config: SheetsSourceConfig, *, source: str) -> Credentials | None:
     """The source's credentials (None: anonymous, for a sandbox); raises :class:`AuthError`
@@ -26,6 +25,9 @@ def build_credentials(config: SheetsSourceConfig, *, source: str) -> Credentials
     if isinstance(auth, AnonymousAuth):
         return None
     if isinstance(auth, ApplicationDefaultAuth):
+        import google.auth
+        from google.auth import exceptions as auth_errors
+
         try:
             credentials, _ = google.auth.default(scopes=[SCOPE])
         except auth_errors.DefaultCredentialsError as exc:
@@ -40,6 +42,8 @@ def build_credentials(config: SheetsSourceConfig, *, source: str) -> Credentials
 
 def _service_account(auth: ServiceAccountAuth, source: str) -> Credentials:
     """Service account credentials; tokens come from the key's own ``token_uri``."""
+    from google.oauth2 import service_account
+
     try:
         if auth.key_file is not None:
             return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call,no-any-return]

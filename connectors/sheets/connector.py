@@ -15,12 +15,8 @@ import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import httplib2
-from google.auth.credentials import Credentials
-from google_auth_httplib2 import AuthorizedHttp
 
 from connectors.sheets import wire
 from connectors.sheets.auth import build_credentials
@@ -49,6 +45,9 @@ from syncd.abc import (
 from syncd.errors import QueryError, SourceError
 from syncd.http import bad_body, parse_body
 
+if TYPE_CHECKING:  # google-auth loads when a source is first read, not with the config
+    from google.auth.credentials import Credentials
+
 Request = MetricRequest[SpreadsheetQuery]
 
 
@@ -60,6 +59,7 @@ def _client(endpoint: str | None) -> tuple[Any, Any]:
     credentials: each call is made with the calling thread's own HTTP object."""
     # The client (and google.api_core under it) loads only when a source is read, not when a
     # config naming a spreadsheet is loaded.
+    import httplib2
     from googleapiclient.discovery import build
     from googleapiclient.model import JsonModel
 
@@ -126,6 +126,9 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
                     self._credentials = build_credentials(self.config, source=self.context.source)
                     self._signed_in = True
                 credentials = self._credentials
+            import httplib2
+            from google_auth_httplib2 import AuthorizedHttp
+
             http = httplib2.Http(timeout=self.config.timeout_seconds)
             if credentials is not None:
                 http = AuthorizedHttp(credentials, http=http)

@@ -11,9 +11,6 @@ import http.client
 import json
 from urllib.parse import unquote, urlsplit
 
-import httplib2
-from google.auth import exceptions as auth_errors
-
 from connectors.sheets.wire import error_words
 from syncd.errors import AuthError, QueryError, SourceError
 from syncd.http import error_for_status, error_for_transport, retry_after
@@ -33,7 +30,10 @@ def _detail(content: bytes) -> str:
 
 def classify(exc: Exception, *, source: str) -> SourceError | None:
     """The error for an exception of the Sheets client; None when it is not one of its."""
-    from googleapiclient.errors import HttpError  # loaded with the client, not the config
+    # Loaded with the client, not the config.
+    import httplib2
+    from google.auth import exceptions as auth_errors
+    from googleapiclient.errors import HttpError
 
     if isinstance(exc, HttpError):
         status = int(exc.resp.status)

@@ -3,31 +3,43 @@
 The migration scripts ship inside the package (``syncd/store/migrations``). On SQLite,
 foreign-key enforcement is paused while migrating, because batch mode rebuilds tables by copy
 and drop; the foreign keys are checked as a whole before the migration commits.
+
+Alembic loads only when a store is not at :data:`HEAD_REVISION`: opening a current store (every
+command, most of the time) reads the ``alembic_version`` row and compares it with that constant,
+so read-only commands do not pay for importing Alembic and its script directory.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL, Connection
 
 from syncd.errors import StoreError
 from syncd.store.engine import writing
 from syncd.store.failures import guarded, store_error, translate
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 SCRIPT_LOCATION = "syncd.store:migrations"
+HEAD_REVISION = "0007"
+"""The newest packaged migration, known without loading Alembic (a test keeps it equal to the
+head of the scripts: update it with every new revision)."""
+VERSION_TABLE = "alembic_version"  # Alembic's default; env.py does not change it
 # Any constant key works; it only has to be the same for every syncd sharing a database.
 MIGRATION_LOCK_KEY = 0x5D1CD_0001
+
+_VERSIONS = text(f"SELECT version_num FROM {VERSION_TABLE}")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config for the packaged migrations, bound to ``connection`` if given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     if connection is not None:
@@ -38,25 +50,35 @@ def alembic_config(connection: Connection | None = None) -> Config:
 @cache
 def script_directory() -> ScriptDirectory:
     """The packaged migration scripts."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head_revision() -> str:
-    """The newest migration this code knows."""
+    """The newest migration of the scripts (loads Alembic; :data:`HEAD_REVISION` does not)."""
     head = script_directory().get_current_head()
     assert head is not None, "the package ships at least one migration"
     return head
 
 
 def current_revisions(connection: Connection) -> tuple[str, ...]:
-    """The revisions the database is at (empty for a database never migrated)."""
-    return tuple(MigrationContext.configure(connection).get_current_heads())
+    """The revisions the database is at (empty for a database never migrated): the rows of
+    Alembic's version table, read without loading Alembic."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return ()
+    return tuple(connection.execute(_VERSIONS).scalars())
 
 
 def check_known(connection: Connection, url: URL) -> None:
     """Fail when the database was migrated by a newer syncd than this one."""
+    revisions = current_revisions(connection)
+    if revisions in ((), (HEAD_REVISION,)):
+        return  # new or current: no need to load the scripts
+    from alembic.util import CommandError
+
     scripts = script_directory()
-    for revision in current_revisions(connection):
+    for revision in revisions:
         try:
             known = scripts.get_revision(revision) is not None
         except CommandError:
@@ -75,7 +97,7 @@ def is_current(engine: Engine, url: URL) -> bool:
     """Whether the database is migrated to this code's head."""
     with guarded(url, "checking migrations"), engine.connect() as connection:
         check_known(connection, url)
-        return current_revisions(connection) == (head_revision(),)
+        return current_revisions(connection) == (HEAD_REVISION,)
 
 
 def upgrade(engine: Engine, url: URL) -> str:
@@ -84,12 +106,12 @@ def upgrade(engine: Engine, url: URL) -> str:
     Concurrent callers are serialized (an advisory lock on PostgreSQL, the write lock on
     SQLite), so several instances starting together migrate once.
     """
-    head = head_revision()
     sqlite = engine.dialect.name == "sqlite"
     with guarded(url, "migrating"), writing(engine).connect() as connection:
         check_known(connection, url)
-        if current_revisions(connection) == (head,):
-            return head
+        if current_revisions(connection) == (HEAD_REVISION,):
+            return HEAD_REVISION
+        head = head_revision()
         connection.rollback()
         raw = connection.connection.driver_connection
         if sqlite:
@@ -110,6 +132,8 @@ def upgrade(engine: Engine, url: URL) -> str:
 
 
 def _run_upgrade(connection: Connection, url: URL, *, sqlite: bool) -> None:
+    from alembic import command
+
     try:
         command.upgrade(alembic_config(connection), "head")
     except StoreError:

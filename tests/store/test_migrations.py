@@ -122,3 +122,34 @@ def test_a_failing_migration_is_a_store_error_and_rolls_back(sql_store_url, brok
             assert inspect(connection).get_table_names() == []
     finally:
         engine.dispose()
+
+
+def test_the_head_known_without_alembic_is_the_head_of_the_scripts():
+    # Opening a current store compares its version row with this constant instead of loading
+    # Alembic's script directory; a new migration must update it.
+    assert migrate.head_revision() == HEAD
+    assert migrate.HEAD_REVISION == HEAD, (
+        "a new migration: set HEAD_REVISION in syncd/store/migrate.py"
+    )
+
+
+def test_a_current_store_reports_its_revision_without_alembic(store_url):
+    with Store.open(store_url) as store:
+        assert store.is_current()
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            assert migrate.current_revisions(connection) == (HEAD,)
+            expected = MigrationContext.configure(connection).get_current_heads()
+            assert migrate.current_revisions(connection) == tuple(expected)
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_has_no_revision(store_url):
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            assert migrate.current_revisions(connection) == ()
+    finally:
+        engine.dispose()

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from ga4_helpers import facts_between, failure, fast_context, request, window
 
 from connectors.ga4.errors import QuotaExhausted, ServerErrorBudgetSpent
-from connectors.ga4.quota import REMAINING
+from connectors.ga4.quota import remaining_gauge
 from connectors.ga4.sandbox import Ga4Sandbox
 from syncd.abc import Observation, RequestFailed
 from syncd.collect import run_connector
@@ -127,7 +127,7 @@ def test_hourly_quota_exhausted_pauses_the_property_until_the_next_hour():
         first = connector()
         (ok,) = first.collect([request("sessions", OCT)])  # costs 2 tokens: 1 + 31 days // 30
         assert isinstance(ok, Observation)
-        assert REMAINING.labels("web", "123456789", "tokens_per_hour")._value.get() == 1
+        assert remaining_gauge().labels("web", "123456789", "tokens_per_hour")._value.get() == 1
         error = failure(first.collect([request("newUsers", OCT)]))
         assert isinstance(error, QuotaExhausted)
         assert error.scope == "hour"
