@@ -133,10 +133,10 @@ def test_the_head_known_without_alembic_is_the_head_of_the_scripts():
     )
 
 
-def test_a_current_store_reports_its_revision_without_alembic(store_url):
-    with Store.open(store_url) as store:
+def test_a_current_store_reports_its_revision_without_alembic(sql_store_url):
+    with Store.open(sql_store_url) as store:
         assert store.is_current()
-    engine = create_engine(store_url)
+    engine = create_engine(sql_store_url)
     try:
         with engine.connect() as connection:
             assert migrate.current_revisions(connection) == (HEAD,)
@@ -146,8 +146,8 @@ def test_a_current_store_reports_its_revision_without_alembic(store_url):
         engine.dispose()
 
 
-def test_a_new_database_has_no_revision(store_url):
-    engine = create_engine(store_url)
+def test_a_new_database_has_no_revision(sql_store_url):
+    engine = create_engine(sql_store_url)
     try:
         with engine.connect() as connection:
             assert migrate.current_revisions(connection) == ()
