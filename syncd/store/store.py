@@ -23,8 +23,10 @@ from syncd.store import (
     definitions,
     migrate,
     notifications,
+    outbox,
     reads,
     runs,
+    sourcehealth,
     writes,
 )
 from syncd.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, parse_url, writing
@@ -231,6 +233,11 @@ class Store:
         with self._reading("reading cycles") as session:
             return definitions.stored_cycles(session)
 
+    @property
+    def outbox(self) -> outbox.SqlOutbox:
+        """The store's outbox of events for consumers (see :mod:`syncd.store.outbox`)."""
+        return outbox.SqlOutbox(self._writing, self._reading)
+
     # -- check-ins -------------------------------------------------------------------------
 
     def record_checkin(
@@ -322,7 +329,10 @@ class Store:
         duration: float | None = None,
     ) -> None:
         """Close a run with its outcome and counters. ``duration`` is the source's own time
-        (several sources share a pass); without it, the time since the run started."""
+        (several sources share a pass); without it, the time since the run started.
+
+        When the source's health turns (a failure after successes, or the reverse), a
+        ``SourceHealthChanged`` event is appended in the same transaction."""
         with self._writing("finishing a run") as session:
             run = session.get(SyncRun, run_id, with_for_update=True)
             if run is None:
@@ -344,6 +354,7 @@ class Store:
                 measurements=measurements,
                 duration=duration,
             )
+            sourcehealth.publish_change(session, run, utcnow())
 
     # -- claims ----------------------------------------------------------------------------
 
@@ -394,19 +405,6 @@ class Store:
             }
 
     # -- notifications ---------------------------------------------------------------------
-
-    def alert_states(self) -> dict[str, tuple[str, int]]:
-        """Each alert subject's last judged status and its generation."""
-        with self._reading("reading alert states") as session:
-            return notifications.states(session)
-
-    def advance_alert_state(
-        self, subject: str, generation: int | None, status: str, *, now: datetime
-    ) -> bool:
-        """Move a subject to ``status`` if it is still at ``generation`` (``None``: unknown so
-        far); False when another instance moved it first."""
-        with self._writing("recording an alert state") as session:
-            return notifications.advance_state(session, subject, generation, status, now)
 
     def claim_delivery(
         self,

@@ -17,13 +17,15 @@ TABLES = {
     "measurement_revisions",
     "sync_runs",
     "job_claims",
-    "alert_states",
     "notification_deliveries",
+    "outbox_events",
+    "outbox_deliveries",
+    "outbox_cursors",
     "dead_letters",
     "cycles",
     "checkins",
 }
-HEAD = "0007"
+HEAD = "0008"
 
 
 def test_migrations_match_the_models(store_url):
@@ -116,5 +118,26 @@ def test_a_failing_migration_is_a_store_error_and_rolls_back(store_url, broken_m
             # All of the upgrade, the good revisions included, ran in one transaction that was
             # rolled back.
             assert inspect(connection).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+def test_0008_replaces_alert_states_with_the_outbox_and_downgrades(store_url):
+    from alembic import command
+
+    with Store.open(store_url):
+        pass
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(migrate.alembic_config(connection), "0007")
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+        assert "alert_states" in tables
+        assert not {"outbox_events", "outbox_deliveries", "outbox_cursors"} & tables
+        with engine.begin() as connection:
+            command.upgrade(migrate.alembic_config(connection), "head")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         engine.dispose()
