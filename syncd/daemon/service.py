@@ -14,7 +14,8 @@ Shape of a run::
     events  every few seconds, apart from the beat: new outbox events to the consumers
             (progress engine → status changes, alerts, gauges: syncd.daemon.consumers); every
             minute the digests that are due; every 15 minutes the statuses time alone changed
-            (syncd.statuses)
+            (syncd.statuses); every hour the events older than 30 days that every consumer
+            handled are pruned
     SIGHUP  reload the config; an invalid one is reported and the old one keeps running; the
             connector pool it replaces is closed once its in-flight runs end
     SIGTERM stop scheduling, let in-flight runs finish within ``shutdown_timeout``, exit 0
@@ -67,6 +68,8 @@ log = structlog.get_logger("syncd.daemon")
 
 HEARTBEAT = timedelta(seconds=5)
 CONSUME_EVERY = timedelta(seconds=5)
+PRUNE_EVERY = timedelta(hours=1)
+OUTBOX_KEEP = timedelta(days=30)  # events every consumer handled are deleted after this
 DIGESTS_EVERY = timedelta(seconds=60)
 STORE_RETRY_MAX = 30.0
 CATCH_UP_SLOTS = 500  # at most this many slots back, however short the schedule
@@ -87,6 +90,7 @@ class Daemon:
         self._heartbeat_at = time.monotonic()
         self._digests_at = 0.0
         self._swept_status_at = 0.0
+        self._pruned_at = time.monotonic()
         self._swept_at = time.monotonic()
         self._failures: dict[str, int] = {}
         self._paused_until: dict[str, datetime] = {}
@@ -524,6 +528,11 @@ class Daemon:
             if time.monotonic() - self._digests_at > DIGESTS_EVERY.total_seconds():
                 self._digests_at = time.monotonic()
                 self._send_digests()
+            if time.monotonic() - self._pruned_at > PRUNE_EVERY.total_seconds():
+                self._pruned_at = time.monotonic()
+                pruned = self._require_store().outbox.prune(before=datetime.now(UTC) - OUTBOX_KEEP)
+                if pruned:
+                    log.info("outbox.pruned", events=pruned)
         except SyncdError as exc:
             log.warning("daemon.consumers_failed", error=str(exc))
 

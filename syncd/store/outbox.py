@@ -32,6 +32,8 @@ Semantics (the same for :class:`SqlOutbox` and :class:`MemoryOutbox`):
   position with :meth:`Outbox.read_after`, without claims; it starts at :meth:`Outbox.position`.
   On PostgreSQL an event may commit after one with a higher ``id`` (two concurrent writers): a
   follower may miss it, which is why only per-process views follow.
+- **Prune.** :meth:`Outbox.prune` deletes old events all shared consumers have passed,
+  keeping each subject's newest status and health change.
 - **Cursor.** Each shared consumer keeps a low-water mark: the events up to it are
   acknowledged (a parked event holds it back), and their delivery rows are removed. It only
   passes events older than :data:`SETTLE_HORIZON`, so an event committed late with a lower
@@ -50,7 +52,14 @@ from typing import Any, Protocol, cast
 from sqlalchemy import CursorResult, Table, and_, delete, func, or_, select, update
 from sqlmodel import Session
 
-from syncd.events import Delivered, Event, from_payload, payload
+from syncd.events import (
+    SOURCE_HEALTH_CHANGED,
+    STATUS_CHANGED,
+    Delivered,
+    Event,
+    from_payload,
+    payload,
+)
 from syncd.store.dialect import upsert_insert
 from syncd.store.tables import OutboxCursor, OutboxDelivery, OutboxEvent
 
@@ -153,6 +162,14 @@ class Outbox(Protocol):
         self, event_type: str, subjects: Collection[str] | None = None
     ) -> dict[str, Delivered]:
         """Each subject's newest event of ``event_type`` (of the given subjects, or all)."""
+        ...
+
+    def prune(self, *, before: datetime) -> int:
+        """Delete the events recorded before ``before`` that every shared consumer has
+        acknowledged (its cursor passed them), keeping each subject's newest status and health
+        change (the state the progress engine and alerts compare with); how many went.
+
+        A shared consumer seen for the first time later starts at the oldest event kept."""
         ...
 
 
@@ -475,6 +492,29 @@ def latest(
     return {row.subject: _delivered(row) for row in rows}
 
 
+def prune(session: Session, before: datetime) -> int:
+    """:meth:`Outbox.prune` in the session's transaction."""
+    events, deliveries, cursors = _events(), _deliveries(), _cursors()
+    passed = session.execute(select(func.min(cursors.c.position))).scalar()
+    if passed is None:
+        return 0
+    state = (
+        select(func.max(events.c.id))
+        .where(events.c.type.in_([STATUS_CHANGED, SOURCE_HEALTH_CHANGED]))
+        .group_by(events.c.subject, events.c.type)
+    )
+    doomed = (
+        select(events.c.id)
+        .where(events.c.id <= passed, events.c.recorded_at < before)
+        .where(events.c.id.not_in(state))
+    )
+    session.execute(delete(deliveries).where(deliveries.c.event_id.in_(doomed)))
+    result = cast(
+        "CursorResult[Any]", session.execute(delete(events).where(events.c.id.in_(doomed)))
+    )
+    return result.rowcount
+
+
 class SqlOutbox:
     """:class:`Outbox` on a store's database (SQLite or PostgreSQL).
 
@@ -554,6 +594,10 @@ class SqlOutbox:
         with self._reading("reading events") as session:
             return latest(session, event_type, subjects)
 
+    def prune(self, *, before: datetime) -> int:
+        with self._writing("pruning events") as session:
+            return prune(session, before)
+
 
 # -- in memory -------------------------------------------------------------------------------
 
@@ -570,11 +614,14 @@ class _Hold:
 
 @dataclass
 class MemoryOutbox:
-    """:class:`Outbox` in one process's memory, for fast tests (no cursor: nothing to trim)."""
+    """:class:`Outbox` in one process's memory, for fast tests (its cursors need no horizon:
+    appends and acknowledgements are serialised by one lock)."""
 
     _events: list[Delivered] = field(default_factory=list)
     _keys: set[str] = field(default_factory=set)
     _holds: dict[tuple[str, int], _Hold] = field(default_factory=dict)
+    _types: dict[str, frozenset[str]] = field(default_factory=dict)
+    _next_id: int = 1
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def append(self, events: Sequence[Event], *, now: datetime) -> list[int]:
@@ -589,7 +636,8 @@ class MemoryOutbox:
                 if key in self._keys:
                     continue
                 self._keys.add(key)
-            delivered = Delivered(id=len(self._events) + 1, event=event, recorded_at=now)
+            delivered = Delivered(id=self._next_id, event=event, recorded_at=now)
+            self._next_id += 1
             self._events.append(delivered)
             ids.append(delivered.id)
         return ids
@@ -606,6 +654,7 @@ class MemoryOutbox:
     ) -> list[Delivered]:
         taken: list[Delivered] = []
         with self._lock:
+            self._types[consumer] = frozenset(types)
             for delivered in self._events:
                 if len(taken) >= limit:
                     break
@@ -704,7 +753,7 @@ class MemoryOutbox:
 
     def position(self) -> int:
         with self._lock:
-            return len(self._events)
+            return self._next_id - 1
 
     def latest(
         self, event_type: str, subjects: Collection[str] | None = None
@@ -716,6 +765,37 @@ class MemoryOutbox:
                 if delivered.event.type == event_type and (subjects is None or subject in subjects):
                     found[subject] = delivered
             return found
+
+    def prune(self, *, before: datetime) -> int:
+        with self._lock:
+            if not self._types:
+                return 0
+            passed = min(self._passed(consumer) for consumer in self._types)
+            state = {
+                (d.event.subject, d.event.type): d.id
+                for d in self._events
+                if d.event.type in (STATUS_CHANGED, SOURCE_HEALTH_CHANGED)
+            }
+            kept = set(state.values())
+            doomed = {
+                d.id
+                for d in self._events
+                if d.id <= passed and d.recorded_at < before and d.id not in kept
+            }
+            self._events = [d for d in self._events if d.id not in doomed]
+            self._holds = {k: v for k, v in self._holds.items() if k[1] not in doomed}
+            return len(doomed)
+
+    def _passed(self, consumer: str) -> int:
+        """The consumer's cursor: the newest id up to which it acknowledged all its events."""
+        types = self._types[consumer]
+        passed = 0
+        for delivered in self._events:
+            hold = self._holds.get((consumer, delivered.id))
+            if delivered.event.type in types and (hold is None or hold.acked_at is None):
+                break
+            passed = delivered.id
+        return passed
 
     def __iter__(self) -> Iterator[Delivered]:
         with self._lock:

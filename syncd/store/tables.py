@@ -251,6 +251,8 @@ class OutboxEvent(StoreModel, table=True):
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
         Index(None, "subject", "type", "id"),
+        # Ids are positions: never reused after a prune (SQLite would reuse the highest).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

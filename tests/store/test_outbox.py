@@ -330,3 +330,29 @@ def test_two_instances_on_postgresql_each_take_every_event_once(postgres_url):
             )
             == []
         )
+
+
+def test_pruning_keeps_what_a_consumer_has_not_passed_and_each_subjects_state(outbox):
+    outbox.append(
+        [
+            measured("a", 1.0),
+            changed("a", None, "on_track", 0),
+            changed("a", "on_track", "at_risk", 1),
+            measured("a", 2.0),
+        ],
+        now=T0,
+    )
+    hour = timedelta(hours=1)
+    batch = outbox.claim("sink", ALL, owner="x", lease=LEASE, limit=10, now=T0 + hour)
+    assert outbox.prune(before=T0 + 24 * hour) == 0  # nothing acknowledged yet
+    outbox.ack("sink", [d.id for d in batch], owner="x", now=T0 + hour)
+    assert outbox.claim("sink", ALL, owner="x", lease=LEASE, limit=10, now=T0 + 2 * hour) == []
+    assert outbox.prune(before=T0) == 0  # none recorded before T0
+    assert outbox.prune(before=T0 + 24 * hour) == 3
+    [kept] = outbox.read_after(0, ALL, limit=10)
+    assert kept.event == changed("a", "on_track", "at_risk", 1)
+    assert outbox.latest(STATUS_CHANGED)["kr:a"].event.generation == 1
+    [new] = outbox.append([measured("a", 3.0)], now=T0 + 3 * hour)
+    assert new > kept.id
+    [fresh] = outbox.claim("sink", ALL, owner="x", lease=LEASE, limit=10, now=T0 + 3 * hour)
+    assert fresh.id == new

@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("recorded_at", utc(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_events_dedupe_key")),
+        # Ids are positions: never reused after a prune (SQLite would reuse the highest).
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_outbox_events_subject_type_id"), "outbox_events", ["subject", "type", "id"]
