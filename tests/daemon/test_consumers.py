@@ -183,3 +183,34 @@ def test_a_replaced_pool_closes_when_idle_or_after_its_last_run():
     assert second.closed == 1 and pools.retired() == 0
     pools.close()
     assert (first.closed, second.closed, third.closed) == (1, 1, 1)
+
+
+@pytest.mark.postgres
+def test_two_instances_on_postgresql_hand_each_event_to_one_of_them_once(postgres_url):
+    import threading
+
+    with Store.open(postgres_url) as first, Store.open(postgres_url) as second:
+        first.outbox.append([measured("a", float(n)) for n in range(300)], now=T0)
+        one, two = Recorder("sink"), Recorder("sink")
+        runners = [
+            ConsumerRunner(first.outbox, [one], owner="i1", batch=9, clock=lambda: T0),
+            ConsumerRunner(second.outbox, [two], owner="i2", batch=9, clock=lambda: T0),
+        ]
+        barrier = threading.Barrier(2)
+
+        def run(runner: ConsumerRunner) -> None:
+            barrier.wait()
+            runner.drain(rounds=1000)
+
+        threads = [threading.Thread(target=run, args=(runner,)) for runner in runners]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        together = one.seen + two.seen
+        assert sorted(together) == [float(n) for n in range(300)]
+        # Restarted later, neither gets anything again.
+        later = ConsumerRunner(
+            second.outbox, [Recorder("sink")], owner="i3", clock=lambda: T0 + timedelta(days=1)
+        )
+        assert later.drain() == 0
