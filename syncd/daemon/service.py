@@ -11,11 +11,9 @@ Shape of a run::
     beat    every few seconds: catch up on missed slots (from the store: each job's last measured
             slot), take over expired claims, retry failed slots whose backoff has passed, replay
             the spool; the watchdog pings systemd only while beats happen
-    events  every few seconds, apart from the beat: new outbox events to the consumers
-            (progress engine → status changes, alerts, gauges: syncd.daemon.consumers); every
-            minute the digests that are due; every 15 minutes the statuses time alone changed
-            (syncd.statuses); every hour the events older than 30 days that every consumer
-            handled are pruned
+    events  every few seconds, apart from the beat: the event stage (syncd.daemon.stage):
+            new outbox events to the consumers (progress engine → status changes, alerts,
+            gauges), the statuses time alone changed, the digests that are due, pruning
     SIGHUP  reload the config; an invalid one is reported and the old one keeps running; the
             connector pool it replaces is closed once its in-flight runs end
     SIGTERM stop scheduling, let in-flight runs finish within ``shutdown_timeout``, exit 0
@@ -43,22 +41,18 @@ from syncd import registry
 from syncd.abc import Connector
 from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
-from syncd.daemon.consumers import ConsumerRunner
 from syncd.daemon.instance import InstanceLock
 from syncd.daemon.jobs import Job, SlotTrigger, plan_jobs
 from syncd.daemon.pools import Pools
 from syncd.daemon.resilient import SpoolingStore
 from syncd.daemon.spool import Spool
+from syncd.daemon.stage import EventStage
 from syncd.errors import ConfigError, StoreError, SyncdError
 from syncd.logs import scrub
 from syncd.notify import Notifier, Watchdog
-from syncd.notify_teams import send_due_digests
-from syncd.notify_teams.alerts import AlertConsumer
 from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
-from syncd.observe.gauges import ProgressGauges
 from syncd.schedule import parse_duration
 from syncd.session import load
-from syncd.statuses import SWEEP_EVERY, ProgressEngine
 from syncd.store import Store
 from syncd.store.claims import Backoff
 from syncd.sync import Syncer, SyncReport
@@ -68,9 +62,6 @@ log = structlog.get_logger("syncd.daemon")
 
 HEARTBEAT = timedelta(seconds=5)
 CONSUME_EVERY = timedelta(seconds=5)
-PRUNE_EVERY = timedelta(hours=1)
-OUTBOX_KEEP = timedelta(days=30)  # events every consumer handled are deleted after this
-DIGESTS_EVERY = timedelta(seconds=60)
 STORE_RETRY_MAX = 30.0
 CATCH_UP_SLOTS = 500  # at most this many slots back, however short the schedule
 RETRY_FIRST = timedelta(minutes=5)  # a failed slot's first retry: this, or its interval if shorter
@@ -88,15 +79,11 @@ class Daemon:
         self._reload = threading.Event()
         self._wake = threading.Event()
         self._heartbeat_at = time.monotonic()
-        self._digests_at = 0.0
-        self._swept_status_at = 0.0
-        self._pruned_at = time.monotonic()
         self._swept_at = time.monotonic()
         self._failures: dict[str, int] = {}
         self._paused_until: dict[str, datetime] = {}
         self.pools: Pools[ConnectorPool] | None = None
-        self.consumers: ConsumerRunner | None = None
-        self.progress: ProgressEngine | None = None
+        self.events: EventStage | None = None
         self.loaded: LoadedConfig
         self.store: Store | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -123,7 +110,7 @@ class Daemon:
             self.spool = Spool(self._spool_path())
             self.sink = SpoolingStore(self.store, self.spool, self.loaded.config)
             self.sink.sync_definitions(self.loaded.config)
-            self._start_consumers(self.store)
+            self.events = EventStage(self.loaded, self.store, self.telemetry, owner=self.owner)
             self.scheduler = self._start_scheduler()
             if settings.listen is not None:
                 server = self._start_listener(settings.listen)
@@ -274,7 +261,8 @@ class Daemon:
         self._apply(fresh)
         self.sink.set_config(fresh.config)
         self.sink.sync_definitions(fresh.config)
-        self._start_consumers(self._require_store())
+        if self.events is not None:
+            self.events.reload(fresh)
         self._schedule_jobs()
         log.info("config.reloaded", jobs=sorted(self.jobs))
         self.notifier.ready(self._status_line())
@@ -496,74 +484,9 @@ class Daemon:
             self._paused_until[job.key] = datetime.now(UTC) + pause
             log.warning("job.paused", job=job.key, failures=failures, pause=str(pause))
 
-    # -- consumers ------------------------------------------------------------------------------
-
-    def _start_consumers(self, store: Store) -> None:
-        """The consumers of the current config: the progress engine (status changes), the
-        alerts (when notifications are configured) and the progress gauges."""
-        loaded = self.loaded
-
-        def clock() -> datetime:
-            return datetime.now(UTC)
-
-        self.progress = ProgressEngine(loaded, store, clock=clock)
-        gauges = ProgressGauges(loaded, store, self.telemetry, clock=clock)
-        consumers: list[ProgressEngine | AlertConsumer | ProgressGauges] = [self.progress]
-        if loaded.config.notifications is not None:
-            consumers.append(AlertConsumer(loaded.config, store, clock=clock, owner=self.owner))
-        consumers.append(gauges)
-        try:
-            self.consumers = ConsumerRunner(store.outbox, consumers, owner=self.owner)
-            gauges.refresh()
-        except StoreError as exc:
-            log.warning("store.unreachable", action="start consumers", error=str(exc))
-
     def _consume(self) -> None:
-        """New events to the consumers, the statuses time changed (every ``SWEEP_EVERY``) and
-        the digests that are due (every ``DIGESTS_EVERY``)."""
-        if self._stop.is_set():
-            return
-        try:
-            self._run_consumers()
-            if time.monotonic() - self._digests_at > DIGESTS_EVERY.total_seconds():
-                self._digests_at = time.monotonic()
-                self._send_digests()
-            if time.monotonic() - self._pruned_at > PRUNE_EVERY.total_seconds():
-                self._pruned_at = time.monotonic()
-                pruned = self._require_store().outbox.prune(before=datetime.now(UTC) - OUTBOX_KEEP)
-                if pruned:
-                    log.info("outbox.pruned", events=pruned)
-        except SyncdError as exc:
-            log.warning("daemon.consumers_failed", error=str(exc))
-
-    def _run_consumers(self) -> None:
-        if self.consumers is None:
-            store = self._require_store()
-            self._start_consumers(store)  # the store was away when the daemon started
-            if self.consumers is None:
-                return
-        if self.progress is not None and (
-            time.monotonic() - self._swept_status_at > SWEEP_EVERY.total_seconds()
-        ):
-            self._swept_status_at = time.monotonic()
-            self.progress.sweep()
-        handed = self.consumers.run_once()
-        if handed:
-            log.debug("consumers.handled", events=handed)
-
-    def _send_digests(self) -> None:
-        """The weekly digests that are due, and the deliveries to retry; each sent once
-        across instances."""
-        assert self.store is not None
-        try:
-            sent = send_due_digests(
-                self.loaded, self.store, now=datetime.now(UTC), owner=self.owner
-            )
-        except SyncdError as exc:
-            log.warning("notifications.failed", error=str(exc))
-            return
-        if sent:
-            log.info("notifications.sent", count=sent)
+        if not self._stop.is_set() and self.events is not None:
+            self.events.tick()
 
     # -- health ---------------------------------------------------------------------------------
 
