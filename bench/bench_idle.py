@@ -4,7 +4,7 @@ idle CPU < 0.5 % of a core, RSS ≤ 150 MB at 1,000 KRs).
 Run by hand:
 
     .venv/bin/python bench/bench_idle.py [--krs 1000] [--seconds 60] [--warmup 40] \
-        [--baseline /tmp/syncd-main]
+        [--baseline /tmp/syncd-main] [--notifications]
 
 The config is ``bench/workload.py``'s, its sources pointed at closed ports: the first pass
 (catch-up of the current slots) fails fast and the daemon then idles until the next slot
@@ -53,7 +53,7 @@ def _memory_kb(pid: int, key: str) -> int:
     raise RuntimeError(f"no {key} in /proc/{pid}/status")
 
 
-def write_config(directory: Path, krs: int) -> Path:
+def write_config(directory: Path, krs: int, *, notifications: bool = False) -> Path:
     endpoints = workload.Endpoints(
         ga4=CLOSED,
         salesforce="https://127.0.0.1:9",
@@ -64,17 +64,24 @@ def write_config(directory: Path, krs: int) -> Path:
     )
     config = workload.generate(krs, endpoints, store=f"sqlite:///{directory / 'store.db'}")
     config["daemon"] = {"spool": str(directory / "spool.db"), "listen": None}
+    if notifications:
+        # Alerts and digests on: a channel nothing answers (an idle daemon sends nothing).
+        config["notifications"] = {
+            "channels": {"hook": {"url": "json://127.0.0.1:9/okr", "teams": ["*"]}}
+        }
     path = directory / "syncd.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
-def measure(source: Path | None, krs: int, warmup: float, seconds: float) -> Idle:
+def measure(
+    source: Path | None, krs: int, warmup: float, seconds: float, *, notifications: bool = False
+) -> Idle:
     """Start ``syncd run`` (from ``source`` when given, else this checkout), let it settle
     ``warmup`` seconds, then measure ``seconds`` of idling."""
     with tempfile.TemporaryDirectory(prefix="syncd-idle-") as tmp:
         directory = Path(tmp)
-        config = write_config(directory, krs)
+        config = write_config(directory, krs, notifications=notifications)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # ``python -m`` puts its working directory first on the path: the tree under test.
         tree = (source or Path(__file__).resolve().parent.parent).resolve()
@@ -119,12 +126,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=40)
     parser.add_argument("--baseline", type=Path, help="another syncd source tree to compare")
+    parser.add_argument(
+        "--notifications", action="store_true", help="configure alerts and digests too"
+    )
     args = parser.parse_args()
     runs: list[tuple[str, Idle]] = []
-    if args.baseline is not None:
-        runs.append(("baseline", measure(args.baseline, args.krs, args.warmup, args.seconds)))
-    runs.append(("this tree", measure(None, args.krs, args.warmup, args.seconds)))
-    print(f"idle syncd run, {args.krs} KRs, {args.seconds:.0f} s after {args.warmup:.0f} s warm-up")
+    for name, tree in (("baseline", args.baseline), ("this tree", None)):
+        if name == "baseline" and tree is None:
+            continue
+        idle = measure(tree, args.krs, args.warmup, args.seconds, notifications=args.notifications)
+        runs.append((name, idle))
+    extra = ", alerts and digests on" if args.notifications else ""
+    print(
+        f"idle syncd run, {args.krs} KRs{extra}, "
+        f"{args.seconds:.0f} s after {args.warmup:.0f} s warm-up"
+    )
     for name, idle in runs:
         print(
             f"{name:>10}: CPU {idle.cpu_percent:.2f} % of a core, "
