@@ -10,8 +10,12 @@ Shape of a run::
             measures a slot, and a crashed instance's claim is taken over after its lease
     beat    every few seconds: catch up on missed slots (from the store: each job's last measured
             slot), take over expired claims, retry failed slots whose backoff has passed, replay
-            the spool, refresh gauges; the watchdog pings systemd only while beats happen
-    SIGHUP  reload the config; an invalid one is reported and the old one keeps running
+            the spool; the watchdog pings systemd only while beats happen
+    events  every few seconds, apart from the beat: the event stage (syncd.daemon.stage):
+            new outbox events to the consumers (progress engine → status changes, alerts,
+            gauges), the statuses time alone changed, the digests that are due, pruning
+    SIGHUP  reload the config; an invalid one is reported and the old one keeps running; the
+            connector pool it replaces is closed once its in-flight runs end
     SIGTERM stop scheduling, let in-flight runs finish within ``shutdown_timeout``, exit 0
 """
 
@@ -39,14 +43,14 @@ from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
 from syncd.daemon.instance import InstanceLock
 from syncd.daemon.jobs import SlotTrigger
+from syncd.daemon.pools import Pools
 from syncd.daemon.resilient import SpoolingStore
 from syncd.daemon.spool import Spool
+from syncd.daemon.stage import EventStage
 from syncd.daemon.systemd import Notifier, Watchdog
 from syncd.errors import ConfigError, StoreError, SyncdError
 from syncd.logs import scrub
-from syncd.notify_teams import run_alerts, send_due_digests
 from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
-from syncd.overview import build_overview
 from syncd.planner import Job
 from syncd.schedule import parse_duration
 from syncd.session import load
@@ -58,7 +62,7 @@ from syncd.web import dashboard_blueprint, load_dashboard_data
 log = structlog.get_logger("syncd.daemon")
 
 HEARTBEAT = timedelta(seconds=5)
-PROGRESS_EVERY = timedelta(seconds=60)
+CONSUME_EVERY = timedelta(seconds=5)
 STORE_RETRY_MAX = 30.0
 CATCH_UP_SLOTS = 500  # at most this many slots back, however short the schedule
 RETRY_FIRST = timedelta(minutes=5)  # a failed slot's first retry: this, or its interval if shorter
@@ -76,11 +80,11 @@ class Daemon:
         self._reload = threading.Event()
         self._wake = threading.Event()
         self._heartbeat_at = time.monotonic()
-        self._progress_at = 0.0
         self._swept_at = time.monotonic()
         self._failures: dict[str, int] = {}
         self._paused_until: dict[str, datetime] = {}
-        self._retired_pools: list[ConnectorPool] = []
+        self.pools: Pools[ConnectorPool] | None = None
+        self.events: EventStage | None = None
         self.loaded: LoadedConfig
         self.store: Store | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -107,6 +111,7 @@ class Daemon:
             self.spool = Spool(self._spool_path())
             self.sink = SpoolingStore(self.store, self.spool, self.loaded.config)
             self.sink.sync_definitions(self.loaded.config)
+            self.events = EventStage(self.loaded, self.store, self.telemetry, owner=self.owner)
             self.scheduler = self._start_scheduler()
             if settings.listen is not None:
                 server = self._start_listener(settings.listen)
@@ -219,8 +224,8 @@ class Daemon:
         return 0
 
     def _close_pools(self) -> None:
-        for pool in [*self._retired_pools, self.pool]:
-            pool.close()
+        if self.pools is not None:
+            self.pools.close()
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -229,7 +234,11 @@ class Daemon:
         self.loaded = loaded
         self.syncer = Syncer(loaded)
         self.jobs: dict[str, Job] = self.syncer.planner.jobs()
-        self.pool = self.syncer.pool()
+        pool = self.syncer.pool()
+        if self.pools is None:
+            self.pools = Pools(pool)
+        else:
+            self.pools.replace(pool)  # closed at once, or when its in-flight runs end
         for source in config.sources.values():
             plugin = registry.load_connector(source.type)
             if issubclass(plugin, Connector):
@@ -250,11 +259,11 @@ class Daemon:
             return
         if fresh.config.store.get_secret_value() != self.loaded.config.store.get_secret_value():
             log.warning("config.store_changed", action="restart syncd to switch stores")
-        old_pool = self.pool
         self._apply(fresh)
-        self._retired_pools.append(old_pool)
         self.sink.set_config(fresh.config)
         self.sink.sync_definitions(fresh.config)
+        if self.events is not None:
+            self.events.reload(fresh)
         self._schedule_jobs()
         log.info("config.reloaded", jobs=sorted(self.jobs))
         self.notifier.ready(self._status_line())
@@ -298,6 +307,13 @@ class Daemon:
             self._beat,
             IntervalTrigger(seconds=HEARTBEAT.total_seconds()),
             id="heartbeat",
+            next_run_time=datetime.now(UTC),
+        )
+        # Its own job, so consumers that take a while never delay catch-up and takeovers.
+        scheduler.add_job(
+            self._consume,
+            IntervalTrigger(seconds=CONSUME_EVERY.total_seconds()),
+            id="consumers",
             next_run_time=datetime.now(UTC),
         )
         scheduler.start()
@@ -344,9 +360,6 @@ class Daemon:
                         id=f"catch-up:{job.key}:{slot.isoformat()}",
                         replace_existing=True,
                     )
-            if time.monotonic() - self._progress_at > PROGRESS_EVERY.total_seconds():
-                self._refresh_progress()
-                self._notify_teams()
             store = self._require_store()
             if time.monotonic() - self._swept_at > store.run_lease.total_seconds():
                 # A peer that died since our start left open runs too.
@@ -398,14 +411,16 @@ class Daemon:
             with self._job_lock(job.key, wait=lease.total_seconds() / 2):
                 # ``present``: a caught-up slot is in the past, and present-only queries must
                 # not be stored as if they had been read then.
-                report = self.syncer.run(
-                    self.sink,
-                    slot,
-                    kr_ids=job.kr_ids,
-                    trigger="schedule",
-                    pool=self.pool,
-                    present=datetime.now(UTC),
-                )
+                assert self.pools is not None
+                with self.pools.using() as pool:
+                    report = self.syncer.run(
+                        self.sink,
+                        slot,
+                        kr_ids=job.kr_ids,
+                        trigger="schedule",
+                        pool=pool,
+                        present=datetime.now(UTC),
+                    )
             outcome = _outcome(report)
             self._record(report)
         except SyncdError as exc:
@@ -470,27 +485,9 @@ class Daemon:
             self._paused_until[job.key] = datetime.now(UTC) + pause
             log.warning("job.paused", job=job.key, failures=failures, pause=str(pause))
 
-    def _refresh_progress(self) -> None:
-        assert self.store is not None
-        try:
-            overview = build_overview(self.loaded, self.store, datetime.now(UTC))
-        except StoreError:
-            return
-        self.telemetry.record_progress(kr for o in overview for kr in o.key_results)
-        self._progress_at = time.monotonic()
-
-    def _notify_teams(self) -> None:
-        """Alerts on status changes and the weekly digests; each sent once across instances."""
-        assert self.store is not None
-        now = datetime.now(UTC)
-        try:
-            sent = run_alerts(self.loaded, self.store, now=now, owner=self.owner)
-            sent += send_due_digests(self.loaded, self.store, now=now, owner=self.owner)
-        except SyncdError as exc:
-            log.warning("notifications.failed", error=str(exc))
-            return
-        if sent:
-            log.info("notifications.sent", count=sent)
+    def _consume(self) -> None:
+        if not self._stop.is_set() and self.events is not None:
+            self.events.tick()
 
     # -- health ---------------------------------------------------------------------------------
 

@@ -1,29 +1,42 @@
 """Alerts: a KR's status changed or went stale, a source started or stopped failing.
 
-The statuses alerts were last judged on live in the store (``alert_states``), not in memory, so
-a restarted daemon compares with what was already announced. Each alert's key names the subject,
-the change and the generation of the state it leaves: every instance that sees the same change
-derives the same key, and the delivery claims (:mod:`syncd.notify_teams.outbox`) send it once.
+Alerts consume the outbox's ``StatusChanged`` and ``SourceHealthChanged`` events
+(:class:`AlertConsumer`, a shared consumer): each change becomes one message per team, sent once
+to each of the team's alert channels. A subject's first status or health (``previous`` None) is
+recorded, not announced. Each alert's key names the subject, the change and the generation it
+leaves, so a redelivered event (an instance died before acknowledging it) finds its deliveries
+claimed already (:mod:`syncd.notify_teams.outbox`) and sends nothing twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from apprise import NotifyType
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Config, Notifications
+from syncd.daemon.consumers import ConsumerRunner
 from syncd.evaluate import MetricEvaluator
+from syncd.events import (
+    SOURCE_HEALTH_CHANGED,
+    STATUS_CHANGED,
+    Delivered,
+    SourceHealthChanged,
+    StatusChanged,
+    kr_subject,
+    source_subject,
+)
+from syncd.events import Event as OutboxEvent
 from syncd.formatting import format_value
 from syncd.notify_teams.channels import channels_for
 from syncd.notify_teams.outbox import OWNER, deliver_message, retry_due
-from syncd.overview import build_overview
-from syncd.progress import KRProgress, ObjectiveProgress
+from syncd.progress import ObjectiveProgress
 from syncd.status import status_label
+from syncd.statuses import ProgressEngine, status_changes
 from syncd.store import Store, SyncRun
 from syncd.store.notifications import OutgoingMessage
 from syncd.store.runs import INTERRUPTED
@@ -35,22 +48,12 @@ HEALTHY = "ok"
 _GOOD = {"on_track", "achieved"}
 
 
-def kr_subject(kr_id: str) -> str:
-    """The alert-state subject of a KR."""
-    return f"kr:{kr_id}"
-
-
-def source_subject(source: str) -> str:
-    """The alert-state subject of a source."""
-    return f"source:{source}"
-
-
 @dataclass(frozen=True)
 class Event:
     """Something a team should hear about: ``subject`` moved from ``previous`` to ``current``.
 
-    ``generation`` is the stored generation of the state it leaves; with the subject and the
-    change it makes :attr:`key`, the same on every instance and new for every later change.
+    ``generation`` is the generation of the state it leaves; with the subject and the change
+    it makes :attr:`key`, the same on every instance and new for every later change.
     """
 
     kind: EventKind
@@ -100,28 +103,104 @@ def current_states(
     return states
 
 
-def _kr_body(kr: KRProgress, objective: ObjectiveProgress, previous: str) -> str:
+def _kr_body(change: StatusChanged) -> str:
+    previous = change.previous or "unknown"
     lines = [
-        f"**{kr.title}** ({objective.title}) is now **{_words(kr.status)}**, "
+        f"**{change.title}** ({change.objective_title}) is now **{_words(change.current)}**, "
         f"was {_words(previous)}."
     ]
-    if kr.value is not None:
-        if kr.baseline is not None and kr.target is not None:
+    unit = change.unit
+    if change.value is not None:
+        if change.baseline is not None and change.target is not None:
             lines.append(
-                f"Value {format_value(kr.value, kr.unit)} "
-                f"(baseline {format_value(kr.baseline, kr.unit)} → "
-                f"target {format_value(kr.target, kr.unit)})."
+                f"Value {format_value(change.value, unit)} "
+                f"(baseline {format_value(change.baseline, unit)} → "
+                f"target {format_value(change.target, unit)})."
             )
         else:
-            lines.append(f"Value {format_value(kr.value, kr.unit)}.")
-    if kr.attainment is not None:
-        lines.append(f"Attainment {kr.attainment:.2f}, expected by now {kr.expected:.2f}.")
-    if kr.forecast is not None:
-        score = f" (score {kr.forecast_score:.2f})" if kr.forecast_score is not None else ""
-        lines.append(f"Forecast at cycle end: {format_value(kr.forecast, kr.unit)}{score}.")
-    if kr.status == "stale" and kr.collected_at is not None:
-        lines.append(f"Last measured at {kr.collected_at:%Y-%m-%d %H:%M} UTC.")
+            lines.append(f"Value {format_value(change.value, unit)}.")
+    if change.attainment is not None and change.expected is not None:
+        lines.append(f"Attainment {change.attainment:.2f}, expected by now {change.expected:.2f}.")
+    if change.forecast is not None:
+        score = f" (score {change.forecast_score:.2f})" if change.forecast_score is not None else ""
+        lines.append(f"Forecast at cycle end: {format_value(change.forecast, unit)}{score}.")
+    if change.current == "stale" and change.collected_at is not None:
+        lines.append(f"Last measured at {change.collected_at:%Y-%m-%d %H:%M} UTC.")
     return "\n\n".join(lines)
+
+
+def _health(failing: bool) -> str:
+    return FAILING if failing else HEALTHY
+
+
+def alert_for(
+    change: OutboxEvent, source_teams: Mapping[str, Sequence[str]] | None = None
+) -> Event | None:
+    """The alert a status or health change makes; ``None`` for a first status (news to
+    nobody) and for other events. ``source_teams`` names the teams reading each source."""
+    if isinstance(change, StatusChanged):
+        if change.previous is None:
+            return None
+        before, now = change.previous, change.current
+        return Event(
+            kind="stale" if now == "stale" else "status_changed",
+            subject=change.subject,
+            previous=before,
+            current=now,
+            teams=(change.team,),
+            title=f"[{change.team}] {change.title}: {_words(before)} → {_words(now)}",
+            body=_kr_body(change),
+            generation=change.generation - 1,
+        )
+    if isinstance(change, SourceHealthChanged):
+        if change.previous is None:
+            return None
+        failing = change.failing
+        reason = f"\n\nError: {change.reason}" if failing and change.reason else ""
+        return Event(
+            kind="source_failing" if failing else "source_recovered",
+            subject=change.subject,
+            previous=_health(change.previous),
+            current=_health(failing),
+            teams=tuple((source_teams or {}).get(change.source, ())),
+            title=f"Source {change.source} {'is failing' if failing else 'recovered'}",
+            body=(
+                f"The sync of **{change.source}** "
+                f"{'failed' if failing else 'succeeded again'} "
+                f"(run {change.run_id}, started {change.started_at:%Y-%m-%d %H:%M} UTC)."
+                f"{reason}"
+            ),
+            generation=change.generation - 1,
+        )
+    return None
+
+
+def health_changes(
+    previous: Mapping[str, str],
+    runs: Sequence[SyncRun],
+    generations: Mapping[str, int] | None = None,
+) -> list[SourceHealthChanged]:
+    """The sources whose health (from their newest finished run) differs from ``previous``
+    (subject → ``ok``/``failing``); a source not in ``previous`` gets its first health."""
+    gens = generations or {}
+    changes: list[SourceHealthChanged] = []
+    for source, (health, run) in source_states(runs).items():
+        subject = source_subject(source)
+        before = previous.get(subject)
+        if before == health:
+            continue
+        changes.append(
+            SourceHealthChanged(
+                source=source,
+                failing=health == FAILING,
+                previous=None if before is None else before == FAILING,
+                generation=gens.get(subject, 0) + 1 if before is not None else 0,
+                run_id=run.id,
+                started_at=run.started_at,
+                reason=run.error if health == FAILING else None,
+            )
+        )
+    return changes
 
 
 def detect_events(
@@ -131,59 +210,23 @@ def detect_events(
     runs: Sequence[SyncRun] = (),
     source_teams: Mapping[str, Sequence[str]] | None = None,
     generations: Mapping[str, int] | None = None,
+    now: datetime | None = None,
 ) -> list[Event]:
-    """The changes between ``previous`` (subject → status, as last stored) and now.
+    """The alerts the changes between ``previous`` (subject → status) and ``overview`` and
+    ``runs`` make: the progress engine's :func:`~syncd.statuses.status_changes` and
+    :func:`health_changes`, each turned into its alert (:func:`alert_for`).
 
-    A subject not in ``previous`` is new: it is recorded, not announced. ``runs`` (newest
-    first, from ``store.runs()``) give each source's health; ``source_teams`` names the teams
-    whose KRs read each source (a source event goes to them).
+    A subject not in ``previous`` is new: recorded, not announced. ``generations`` are the
+    subjects' current generations (default 0).
     """
     gens = generations or {}
-    events: list[Event] = []
-    for objective in overview:
-        for kr in objective.key_results:
-            subject = kr_subject(kr.id)
-            before = previous.get(subject)
-            if before is None or before == kr.status:
-                continue
-            events.append(
-                Event(
-                    kind="stale" if kr.status == "stale" else "status_changed",
-                    subject=subject,
-                    previous=before,
-                    current=kr.status,
-                    teams=(kr.team,),
-                    title=f"[{kr.team}] {kr.title}: {_words(before)} → {_words(kr.status)}",
-                    body=_kr_body(kr, objective, before),
-                    generation=gens.get(subject, 0),
-                )
-            )
-    teams_of = source_teams or {}
-    for source, (health, run) in source_states(runs).items():
-        subject = source_subject(source)
-        before = previous.get(subject)
-        if before is None or before == health:
-            continue
-        failing = health == FAILING
-        reason = f"\n\nError: {run.error}" if failing and run.error else ""
-        events.append(
-            Event(
-                kind="source_failing" if failing else "source_recovered",
-                subject=subject,
-                previous=before,
-                current=health,
-                teams=tuple(teams_of.get(source, ())),
-                title=f"Source {source} {'is failing' if failing else 'recovered'}",
-                body=(
-                    f"The sync of **{source}** "
-                    f"{'failed' if failing else 'succeeded again'} "
-                    f"(run {run.id}, started {run.started_at:%Y-%m-%d %H:%M} UTC)."
-                    f"{reason}"
-                ),
-                generation=gens.get(subject, 0),
-            )
-        )
-    return events
+    stated = {subject: (status, gens.get(subject, 0)) for subject, status in previous.items()}
+    at = now or datetime.min.replace(tzinfo=UTC)
+    changes: list[OutboxEvent] = [
+        *status_changes(stated, overview, now=at),
+        *health_changes(previous, runs, gens),
+    ]
+    return [alert for change in changes if (alert := alert_for(change, source_teams))]
 
 
 def source_teams(config: Config) -> dict[str, list[str]]:
@@ -242,32 +285,57 @@ def deliver(
     return sent
 
 
-def run_alerts(loaded: LoadedConfig, store: Store, *, now: datetime, owner: str = OWNER) -> int:
-    """Detect changes since the stored states, deliver them, retry what is due, then store the
-    new states. Returns how many messages were sent. Without ``notifications`` it does nothing.
+class AlertConsumer:
+    """Sends the alerts of status and health changes (a shared consumer; see
+    :class:`syncd.events.Consumer`). ``sent`` counts the messages sent so far."""
 
-    States advance only after delivery: an instance dying in between leaves the change to be
-    detected again under the same key, and the claims keep it from being sent twice.
+    name = "alerts"
+    event_types = frozenset({STATUS_CHANGED, SOURCE_HEALTH_CHANGED})
+    shared = True
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        owner: str = OWNER,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.owner = owner
+        self.teams = source_teams(config)
+        self.sent = 0
+
+    def handle(self, events: Sequence[Delivered]) -> Sequence[OutboxEvent]:
+        """Deliver the alerts of ``events`` (a delivery claimed before is not sent again)."""
+        alerts = [alert for d in events if (alert := alert_for(d.event, self.teams))]
+        if alerts:
+            self.sent += deliver(
+                alerts, self.config, self.store, now=self.clock(), owner=self.owner
+            )
+        return ()
+
+
+def run_alerts(loaded: LoadedConfig, store: Store, *, now: datetime, owner: str = OWNER) -> int:
+    """Judge every KR at ``now`` (publishing the status changes), hand the pending status and
+    health changes to the alerts, and retry the deliveries that are due. Returns how many
+    messages were sent. Without ``notifications`` it does nothing.
+
+    The daemon does the same continuously (its consumer runner and progress sweep); this is
+    the one-shot form, e.g. for a command or a test.
     """
     config = loaded.config
     notifications = config.notifications
     if notifications is None:
         return 0
-    stored = store.alert_states()
-    previous = {subject: status for subject, (status, _) in stored.items()}
-    generations = {subject: generation for subject, (_, generation) in stored.items()}
-    overview = build_overview(loaded, store, now)
-    runs = store.runs(limit=200)
-    events = detect_events(
-        previous,
-        overview,
-        runs=runs,
-        source_teams=source_teams(config),
-        generations=generations,
-    )
-    sent = deliver(events, config, store, now=now, owner=owner)
-    sent += retry_due(store, notifications, now=now, owner=owner)
-    for subject, status in current_states(overview, runs).items():
-        if previous.get(subject) != status:
-            store.advance_alert_state(subject, generations.get(subject), status, now=now)
-    return sent
+
+    def clock() -> datetime:
+        return now
+
+    engine = ProgressEngine(loaded, store, clock=clock)
+    alerts = AlertConsumer(config, store, clock=clock, owner=owner)
+    engine.sweep()
+    ConsumerRunner(store.outbox, [engine, alerts], owner=owner, clock=clock).drain()
+    return alerts.sent + retry_due(store, notifications, now=now, owner=owner)

@@ -7,7 +7,11 @@ A store is several small concerns, each a :class:`typing.Protocol`:
 - :class:`RunLog`: the bookkeeping of sync runs;
 - :class:`Coordination`: what lets several instances share one store (slot claims with leases,
   job locks);
-- :class:`Deliveries`: notification deliveries claimed before they are sent, and alert states;
+- :class:`Deliveries`: notification deliveries claimed before they are sent;
+- :class:`Outbox` (defined beside its implementations in :mod:`syncd.store.outbox`): the
+  durable events (a recorded measurement, a status or source-health change) every consumer
+  gets exactly once; a store hands it out as its ``outbox``, and its writes append to it in
+  their own transaction;
 - :class:`Lifecycle`: opening, checking and closing the store itself.
 
 :class:`StateStore` is all of them, what :class:`syncd.store.Store` (SQLite, PostgreSQL) and
@@ -31,6 +35,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from syncd.config.models import Config
+from syncd.store.outbox import Outbox
 from syncd.store.records import (
     Backoff,
     CheckIn,
@@ -286,24 +291,13 @@ class Coordination(Protocol):
 
 class Deliveries(Protocol):
     """Notifications (alerts, digests) claimed per ``(key, channel)`` before they are sent, so
-    two instances or a restart never send one twice; and the alert states they are judged on.
+    two instances or a restart never send one twice (what they report comes from the outbox's
+    events, :mod:`syncd.store.outbox`).
 
     A delivery claim has a lease, like a slot claim: one neither sent nor given up whose lease
     ran out (its instance died, or its channel failed and its retry time came) is taken over
     by whoever asks first, and the loser of a takeover can no longer settle it.
     """
-
-    def alert_states(self) -> dict[str, tuple[str, int]]:
-        """Each alert subject's last judged status and its generation."""
-        ...
-
-    def advance_alert_state(
-        self, subject: str, generation: int | None, status: str, *, now: datetime
-    ) -> bool:
-        """Move ``subject`` to ``status`` if it is still at ``generation`` (``None``: unknown
-        so far, which creates it at generation 0); False when another instance moved it
-        first."""
-        ...
 
     def claim_delivery(
         self,
@@ -400,6 +394,13 @@ class Lifecycle(Protocol):
 
 class StateStore(MeasurementStore, RunLog, Coordination, Deliveries, Lifecycle, Protocol):
     """Every concern of the store at once: what a backend implements."""
+
+    @property
+    def outbox(self) -> Outbox:
+        """The store's outbox: :meth:`MeasurementStore.record_measurements` appends a
+        ``MeasurementRecorded`` per inserted or changed window and :meth:`RunLog.finish_run`
+        a ``SourceHealthChanged`` when a source's health turns, each in its own write."""
+        ...
 
 
 class SyncStore(Protocol):

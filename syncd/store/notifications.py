@@ -1,4 +1,4 @@
-"""Alert states and claimed notification deliveries (the style of :mod:`syncd.store.claims`).
+"""Claimed notification deliveries (the style of :mod:`syncd.store.claims`).
 
 A delivery is claimed with ``INSERT … ON CONFLICT DO NOTHING`` before it is sent, so two
 instances (or a restart) never send the same ``(key, channel)`` twice; a claim neither sent nor
@@ -16,47 +16,11 @@ from sqlmodel import Session
 
 from syncd.store.dialect import upsert_insert
 from syncd.store.records import OutgoingMessage as OutgoingMessage  # callers import it here
-from syncd.store.tables import AlertState, NotificationDelivery
-
-
-def _states() -> Table:
-    return AlertState.__table__  # type: ignore[attr-defined,no-any-return]
+from syncd.store.tables import NotificationDelivery
 
 
 def _deliveries() -> Table:
     return NotificationDelivery.__table__  # type: ignore[attr-defined,no-any-return]
-
-
-def states(session: Session) -> dict[str, tuple[str, int]]:
-    """Every subject's status and generation."""
-    table = _states()
-    rows = session.execute(select(table.c.subject, table.c.status, table.c.generation))
-    return {subject: (status, generation) for subject, status, generation in rows}
-
-
-def advance_state(
-    session: Session, subject: str, generation: int | None, status: str, now: datetime
-) -> bool:
-    """Move ``subject`` to ``status`` if it is still at ``generation`` (``None``: not yet known);
-    False when another instance moved it first."""
-    table = _states()
-    if generation is None:
-        inserted = session.execute(
-            upsert_insert(session, table)
-            .values(subject=subject, status=status, generation=0, changed_at=now)
-            .on_conflict_do_nothing(index_elements=["subject"])
-            .returning(table.c.subject)
-        ).first()
-        return inserted is not None
-    moved = cast(
-        "CursorResult[Any]",
-        session.execute(
-            update(table)
-            .where(table.c.subject == subject, table.c.generation == generation)
-            .values(status=status, generation=generation + 1, changed_at=now)
-        ),
-    )
-    return moved.rowcount == 1
 
 
 def claim(

@@ -1,4 +1,4 @@
-"""The SQL store's notification deliveries and alert states
+"""The SQL store's notification deliveries
 (:class:`~syncd.store.abc.Deliveries`; see :mod:`syncd.store.notifications`)."""
 
 from __future__ import annotations
@@ -12,19 +12,6 @@ from syncd.store.sqlbase import SqlBase
 
 class SqlDeliveries(SqlBase):
     """:class:`~syncd.store.abc.Deliveries` on SQLite or PostgreSQL."""
-
-    def alert_states(self) -> dict[str, tuple[str, int]]:
-        """Each alert subject's last judged status and its generation."""
-        with self._reading("reading alert states") as session:
-            return notifications.states(session)
-
-    def advance_alert_state(
-        self, subject: str, generation: int | None, status: str, *, now: datetime
-    ) -> bool:
-        """Move a subject to ``status`` if it is still at ``generation`` (``None``: unknown so
-        far); False when another instance moved it first."""
-        with self._writing("recording an alert state") as session:
-            return notifications.advance_state(session, subject, generation, status, now)
 
     def claim_delivery(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from syncd.config.models import Config
-from syncd.store import checkins, deadletters, definitions, reads, writes
+from syncd.store import checkins, deadletters, definitions, outbox, reads, writes
 from syncd.store.failures import store_error
 from syncd.store.records import (
     CheckIn,
@@ -144,6 +144,11 @@ class SqlMeasurements(SqlBase):
         """Every cycle the store knows (retired ones included), by start."""
         with self._reading("reading cycles") as session:
             return [record_of(StoredCycle, row) for row in definitions.stored_cycles(session)]
+
+    @property
+    def outbox(self) -> outbox.SqlOutbox:
+        """The store's outbox of events for consumers (see :mod:`syncd.store.outbox`)."""
+        return outbox.SqlOutbox(self._writing, self._reading)
 
     # -- check-ins -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from syncd.store import runs
+from syncd.store import runs, sourcehealth
 from syncd.store.failures import store_error
 from syncd.store.records import SyncRun, record_of
 from syncd.store.sqlbase import SqlBase, utcnow
@@ -58,7 +58,10 @@ class SqlRunLog(SqlBase):
         duration: float | None = None,
     ) -> None:
         """Close a run with its outcome and counters. ``duration`` is the source's own time
-        (several sources share a pass); without it, the time since the run started."""
+        (several sources share a pass); without it, the time since the run started.
+
+        When the source's health turns (a failure after successes, or the reverse), a
+        ``SourceHealthChanged`` event is appended in the same transaction."""
         with self._writing("finishing a run") as session:
             run = session.get(SyncRunRow, run_id, with_for_update=True)
             if run is None:
@@ -80,6 +83,7 @@ class SqlRunLog(SqlBase):
                 measurements=measurements,
                 duration=duration,
             )
+            sourcehealth.publish_change(session, run, utcnow())
 
     def runs(self, *, limit: int = 50, source: str | None = None) -> list[SyncRun]:
         """The most recent runs, newest first, optionally of one source."""

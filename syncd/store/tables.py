@@ -190,21 +190,6 @@ class JobClaim(StoreModel, table=True):
     retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class AlertState(StoreModel, table=True):
-    """The last status alerts were judged on, per subject (``kr:<id>`` or ``source:<name>``).
-
-    ``generation`` counts its changes: an alert's key names the generation it leaves, so every
-    instance that sees the same change derives the same key, and a later change a new one.
-    """
-
-    __tablename__ = "alert_states"
-
-    subject: str = Field(primary_key=True, sa_type=String(200))
-    status: str = Field(sa_type=String(50))
-    generation: int = 0
-    changed_at: datetime = Field(sa_type=UTCDateTime)
-
-
 class NotificationDelivery(StoreModel, table=True):
     """One message (an alert or a digest) to one channel, claimed before it is sent.
 
@@ -269,4 +254,56 @@ class QuotaWindow(StoreModel, table=True):
     starts: list[float] = Field(
         sa_column=Column(ARRAY(Double()).with_variant(JSON(), "sqlite"), nullable=False)
     )
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OutboxEvent(StoreModel, table=True):
+    """An event (see :mod:`syncd.events`) appended to the outbox, in append order (``id``).
+
+    ``dedupe_key``, when set, is unique: a second append of the same change (two instances
+    judging the same status change) is dropped. ``subject`` (``kr:<id>``, ``source:<name>``)
+    finds a subject's latest event.
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index(None, "subject", "type", "id"),
+        # Ids are positions: never reused after a prune (SQLite would reuse the highest).
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(sa_type=String(50))
+    subject: str = Field(sa_type=String(200))
+    dedupe_key: str | None = Field(default=None, sa_type=String(300))
+    payload: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OutboxDelivery(StoreModel, table=True):
+    """One shared consumer's hold on one event: claimed until ``lease_until`` by ``owner``,
+    then acknowledged (``acked_at``), or failed and due again from ``lease_until``, or parked
+    after too many attempts (``parked_at``)."""
+
+    __tablename__ = "outbox_deliveries"
+
+    consumer: str = Field(primary_key=True, sa_type=String(100))
+    event_id: int = Field(primary_key=True, foreign_key="outbox_events.id")
+    owner: str = Field(sa_type=String(200))
+    lease_until: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 1
+    acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    parked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class OutboxCursor(StoreModel, table=True):
+    """A shared consumer's low-water mark: every event up to ``position`` is acknowledged by
+    it, so its delivery rows up to there are gone and claims start after it."""
+
+    __tablename__ = "outbox_cursors"
+
+    consumer: str = Field(primary_key=True, sa_type=String(100))
+    position: int = 0
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -13,6 +13,10 @@ what a pass mostly writes); for each item whose natural key already exists, the 
 waits for the first one's commit and then sees its row, instead of failing on the unique
 constraint. Items are handled in natural-key order so two batches lock rows in the same order
 and cannot deadlock.
+
+Every new window and every changed value appends a
+:class:`~syncd.events.MeasurementRecorded` to the outbox in the same transaction (and the same
+savepoint: a refused item publishes nothing); an item that changes nothing publishes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from sqlalchemy import Table
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlmodel import Session, select
 
+from syncd.events import MeasurementRecorded
+from syncd.store import outbox
 from syncd.store.dialect import upsert_insert
 from syncd.store.failures import driver_reason
 from syncd.store.records import MeasurementIn, Refusal, WriteResult
@@ -94,6 +100,7 @@ def record(session: Session, items: Sequence[MeasurementIn], now: datetime) -> W
     table: Table = Measurement.__table__  # type: ignore[attr-defined]
     ordered = sorted(items, key=_order)
     inserted = updated = unchanged = 0
+    events: list[MeasurementRecorded] = []
     # New windows (what a pass mostly measures) go in with one multi-row insert per chunk;
     # the keys already stored come back as conflicts and take the row-by-row path below.
     existing: list[MeasurementIn] = []
@@ -102,6 +109,7 @@ def record(session: Session, items: Sequence[MeasurementIn], now: datetime) -> W
         taken = _insert_new(session, table, chunk)
         inserted += len(taken)
         existing.extend(item for item in chunk if _key(item) not in taken)
+        events.extend(recorded_event(item) for item in chunk if _key(item) in taken)
     for item in existing:
         statement = (
             upsert_insert(session, table)
@@ -122,6 +130,7 @@ def record(session: Session, items: Sequence[MeasurementIn], now: datetime) -> W
         )
         if session.execute(statement).first() is not None:
             inserted += 1
+            events.append(recorded_event(item))
             continue
         row = session.exec(
             select(Measurement)
@@ -136,12 +145,31 @@ def record(session: Session, items: Sequence[MeasurementIn], now: datetime) -> W
         if row.value == item.value:
             unchanged += 1
         else:
+            previous = row.value
             _revise(session, row, item, now)
             updated += 1
+            events.append(recorded_event(item, revision=row.revision, previous=previous))
         row.collected_at = item.collected_at
         row.run_id = item.run_id
         session.flush()
+    outbox.append_many(session, events, now)
     return WriteResult(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def recorded_event(
+    item: MeasurementIn, *, revision: int = 1, previous: float | None = None
+) -> MeasurementRecorded:
+    return MeasurementRecorded(
+        kr_id=item.key_result_id,
+        window_start=item.window_start,
+        window_end=item.window_end,
+        value=float(item.value),
+        measured_at=item.collected_at,
+        source=item.source,
+        run_id=item.run_id,
+        revision=revision,
+        previous=previous,
+    )
 
 
 def _key(item: MeasurementIn) -> tuple[str, datetime, datetime]:

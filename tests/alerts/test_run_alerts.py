@@ -10,6 +10,7 @@ import pytest
 from syncd.config import load_config
 from syncd.notify_teams import deliver, detect_events, run_alerts
 from syncd.overview import build_overview
+from syncd.statuses import last_statuses
 from syncd.store import Store, open_store
 from syncd.store.notifications import OutgoingMessage
 from tests.alerts.conftest import NOW, measure, write_config
@@ -39,7 +40,7 @@ def fall_behind(store):
 def test_the_first_run_records_states_and_a_change_alerts_once(setup, webhook, store_url):
     loaded, store = setup
     assert run_alerts(loaded, store, now=NOW) == 0
-    assert store.alert_states()["kr:nps"] == ("on_track", 0)
+    assert last_statuses(store.outbox)["kr:nps"] == ("on_track", 0)
     fall_behind(store)
     later = NOW + DAY / 2
     assert run_alerts(loaded, store, now=later) == 1
@@ -47,7 +48,7 @@ def test_the_first_run_records_states_and_a_change_alerts_once(setup, webhook, s
     payload = request.json()
     assert payload["title"] == "[growth] NPS from 50 to 70: on track → at risk"
     assert "Attainment 0.30, expected by now 0.51." in payload["message"]
-    assert store.alert_states()["kr:nps"] == ("at_risk", 1)
+    assert last_statuses(store.outbox)["kr:nps"] == ("at_risk", 1)
     # Again, and after a restart (new config and store objects): nothing new to say.
     assert run_alerts(loaded, store, now=later) == 0
     with open_store(store_url) as restarted:
@@ -61,7 +62,7 @@ def test_the_same_events_delivered_twice_send_once(setup, webhook):
     run_alerts(loaded, store, now=NOW)
     fall_behind(store)
     later = NOW + DAY / 2
-    states = store.alert_states()
+    states = last_statuses(store.outbox)
     events = detect_events(
         {s: status for s, (status, _) in states.items()},
         build_overview(loaded, store, later),
@@ -166,6 +167,6 @@ def test_two_instances_on_one_postgresql_send_once(tmp_path, postgres_url, webho
             thread.join(timeout=30)
         assert sorted(sent) == [0, 1]
         assert len(webhook.requests) == 1
-        assert first.alert_states()["kr:nps"] == ("at_risk", 1)
+        assert last_statuses(first.outbox)["kr:nps"] == ("at_risk", 1)
         assert run_alerts(loaded, second, now=later + timedelta(hours=1)) == 0
     assert len(webhook.requests) == 1

@@ -1,4 +1,4 @@
-"""The store's side of exactly-once: delivery claims with leases, alert states by generation."""
+"""The store's side of exactly-once: delivery claims with leases."""
 
 from __future__ import annotations
 
@@ -87,12 +87,3 @@ def test_the_last_sent_digest_of_a_team(store):
         "digest:growth:1"
     )
     assert store.last_sent_delivery("support", "digest") is None
-
-
-def test_alert_states_advance_by_compare_and_set(store):
-    assert store.alert_states() == {}
-    assert store.advance_alert_state("kr:nps", None, "on_track", now=T0)
-    assert not store.advance_alert_state("kr:nps", None, "at_risk", now=T0)
-    assert store.advance_alert_state("kr:nps", 0, "at_risk", now=T0)
-    assert not store.advance_alert_state("kr:nps", 0, "off_track", now=T0)
-    assert store.alert_states() == {"kr:nps": ("at_risk", 1)}

@@ -16,6 +16,11 @@ def measured(store_url: str, kr: str) -> int:
         return len(store.measurements(kr))
 
 
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        return str(answer.read().decode())
+
+
 def test_start_sync_reload_and_stop_as_systemd_sees_it(
     tmp_path, write_daemon_config, notify_socket
 ):
@@ -36,6 +41,8 @@ def test_start_sync_reload_and_stop_as_systemd_sees_it(
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
             metrics = answer.read().decode()
         assert 'syncd_sync_runs_total{outcome="ok",source="warehouse"}' in metrics
+        # The KR gauges follow the measurements' events: alpha 1.5 on 0 → 10 attains 0.15.
+        wait_until(lambda: 'syncd_kr_attainment{kr="alpha"} 0.15' in scrape(port), 20, "KR gauges")
         # The same listener serves the dashboard and its JSON API.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/key-results") as answer:
             served = {kr["id"]: kr for kr in json.load(answer)["key_results"]}

@@ -20,14 +20,16 @@ TABLES = {
     "measurement_revisions",
     "sync_runs",
     "job_claims",
-    "alert_states",
     "notification_deliveries",
+    "outbox_events",
+    "outbox_deliveries",
+    "outbox_cursors",
     "dead_letters",
     "cycles",
     "checkins",
     "quota_windows",
 }
-HEAD = "0008"
+HEAD = "0009"
 
 
 def test_migrations_match_the_models(sql_store_url):
@@ -151,5 +153,26 @@ def test_a_new_database_has_no_revision(sql_store_url):
     try:
         with engine.connect() as connection:
             assert migrate.current_revisions(connection) == ()
+    finally:
+        engine.dispose()
+
+
+def test_0008_replaces_alert_states_with_the_outbox_and_downgrades(sql_store_url):
+    from alembic import command
+
+    with Store.open(sql_store_url):
+        pass
+    engine = create_engine(sql_store_url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(migrate.alembic_config(connection), "0007")
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+        assert "alert_states" in tables
+        assert not {"outbox_events", "outbox_deliveries", "outbox_cursors"} & tables
+        with engine.begin() as connection:
+            command.upgrade(migrate.alembic_config(connection), "head")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         engine.dispose()

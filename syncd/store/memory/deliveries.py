@@ -1,4 +1,4 @@
-"""The in-memory store's notification deliveries and alert states
+"""The in-memory store's notification deliveries
 (:class:`~syncd.store.abc.Deliveries`)."""
 
 from __future__ import annotations
@@ -12,27 +12,6 @@ from syncd.store.records import Delivery, OutgoingMessage
 
 class MemoryDeliveries(MemoryBase):
     """:class:`~syncd.store.abc.Deliveries` in memory."""
-
-    def alert_states(self) -> dict[str, tuple[str, int]]:
-        """Each alert subject's last judged status and its generation."""
-        with self._state.lock:
-            return {subject: (s, g) for subject, (s, g, _) in self._state.alert_states.items()}
-
-    def advance_alert_state(
-        self, subject: str, generation: int | None, status: str, *, now: datetime
-    ) -> bool:
-        """Move a subject to ``status`` if it is still at ``generation`` (``None``: unknown)."""
-        with self._state.lock:
-            known = self._state.alert_states.get(subject)
-            if generation is None:
-                if known is not None:
-                    return False
-                self._state.alert_states[subject] = (status, 0, now)
-                return True
-            if known is None or known[1] != generation:
-                return False
-            self._state.alert_states[subject] = (status, generation + 1, now)
-            return True
 
     def claim_delivery(
         self,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from syncd.config.models import Config
+from syncd.events import MeasurementRecorded
 from syncd.store import definitions
 from syncd.store.deadletters import key_of
 from syncd.store.memory.state import MemoryBase, NaturalKey, utc
@@ -24,6 +25,7 @@ from syncd.store.records import (
     to_json,
 )
 from syncd.store.rules import judge, unknown_key_result
+from syncd.store.writes import recorded_event
 
 
 class MemoryMeasurements(MemoryBase):
@@ -85,6 +87,7 @@ class MemoryMeasurements(MemoryBase):
             else:
                 storable.append(item)
         inserted = updated = unchanged = 0
+        events: list[MeasurementRecorded] = []
         new_keys: set[NaturalKey] = set()
         for item in sorted(storable, key=_order):
             if item.key_result_id not in state.key_results:
@@ -108,6 +111,7 @@ class MemoryMeasurements(MemoryBase):
                 )
                 new_keys.add(key)
                 inserted += 1
+                events.append(recorded_event(item))
                 continue
             if key in new_keys:
                 continue  # a window given twice in one write: the first one is stored (as on SQL)
@@ -137,9 +141,15 @@ class MemoryMeasurements(MemoryBase):
                     note=item.note,
                 )
                 updated += 1
+                events.append(
+                    recorded_event(
+                        item, revision=row.revision, previous=state.revisions[row.id][-1].value
+                    )
+                )
             state.measurements[key] = replace(
                 row, collected_at=utc(item.collected_at), run_id=item.run_id
             )
+        state.outbox.append(events, now=now)
         return WriteResult(inserted, updated, unchanged, tuple(refused))
 
     def _resolve(self, items: Sequence[MeasurementIn]) -> None:

@@ -6,9 +6,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from syncd.events import SOURCE_HEALTH_CHANGED, source_subject
 from syncd.store.liveness import INTERRUPTED, interrupted_error, is_dead
 from syncd.store.memory.state import MemoryBase, utc
 from syncd.store.records import SyncRun
+from syncd.store.sourcehealth import health_change
 
 
 class MemoryRunLog(MemoryBase):
@@ -99,6 +101,11 @@ class MemoryRunLog(MemoryBase):
                 requests=requests,
                 measurements=measurements,
             )
+            finished = self._state.runs[run_id]
+            subject = source_subject(finished.source)
+            last = self._state.outbox.latest(SOURCE_HEALTH_CHANGED, [subject]).get(subject)
+            if (change := health_change(finished, last)) is not None:
+                self._state.outbox.append([change], now=now)
 
     def runs(self, *, limit: int = 50, source: str | None = None) -> list[SyncRun]:
         """The most recent runs, newest first, optionally of one source."""

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from syncd.errors import StoreError
 from syncd.store.failures import store_error
 from syncd.store.liveness import instance_id
+from syncd.store.outbox import MemoryOutbox
 from syncd.store.records import (
     CheckIn,
     DeadLetter,
@@ -66,8 +67,8 @@ class State:
     runs: dict[str, SyncRun] = field(default_factory=dict)
     claims: dict[tuple[str, datetime], Claim] = field(default_factory=dict)
     job_locks: dict[str, threading.Lock] = field(default_factory=dict)
-    alert_states: dict[str, tuple[str, int, datetime]] = field(default_factory=dict)
     deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
+    outbox: MemoryOutbox = field(default_factory=MemoryOutbox)
 
 
 class MemoryBase:
@@ -112,6 +113,11 @@ class MemoryBase:
     def dialect(self) -> str:
         """``memory``."""
         return "memory"
+
+    @property
+    def outbox(self) -> MemoryOutbox:
+        """The store's outbox of events for consumers (see :mod:`syncd.store.outbox`)."""
+        return self._state.outbox
 
     def is_current(self) -> bool:
         """Always: an in-memory store has no schema to migrate."""
