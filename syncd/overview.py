@@ -7,16 +7,22 @@ from collections import defaultdict
 from datetime import datetime
 
 from syncd.config import LoadedConfig
+from syncd.config.models import Config, Cycle, KeyResult
 from syncd.evaluate import cycle_bounds
 from syncd.progress import (
     KRProgress,
     ObjectiveProgress,
     Point,
-    evaluate_kr,
+    Reduced,
     evaluate_objective,
+    evaluate_reduced,
+    forecast_from_sums,
+    reduce_points,
     roll_up,
 )
+from syncd.progress import cycle_bounds as cycle_instants
 from syncd.store import Measurement, Store
+from syncd.store.reads import SeriesSummary
 
 
 def cycle_histories(
@@ -36,6 +42,72 @@ def cycle_histories(
     return found
 
 
+def _points(rows: list[Measurement]) -> list[Point]:
+    return [
+        Point(at=m.window_end, value=m.value, collected_at=m.collected_at, source=m.source)
+        for m in rows
+    ]
+
+
+def reduced_from_histories(
+    config: Config, histories: dict[str, list[Measurement]]
+) -> dict[str, Reduced]:
+    """Each KR's cycle points reduced for progress, from its measurements."""
+    return {
+        kr.id: reduce_points(
+            _points(histories.get(kr.id, [])), kr, config.cycles[objective.cycle], config.tz
+        )
+        for objective, kr in config.key_results()
+    }
+
+
+def reduced_from_store(config: Config, store: Store, now: datetime) -> dict[str, Reduced]:
+    """Each KR's cycle points up to ``now`` reduced for progress by the store: summed per KR
+    in a few set-based queries per cycle (the history of ``maintain`` KRs, whose score needs
+    every point, is read as it is). No measurement row of the others is read."""
+    summed: dict[str, list[str]] = defaultdict(list)
+    whole: dict[str, dict[str, KeyResult]] = defaultdict(dict)
+    for objective, kr in config.key_results():
+        if kr.maintain is None:
+            summed[objective.cycle].append(kr.id)
+        else:
+            whole[objective.cycle][kr.id] = kr
+    found: dict[str, Reduced] = {}
+    for cycle_id in sorted(summed.keys() | whole.keys()):
+        cycle = config.cycles[cycle_id]
+        start, end = cycle_instants(cycle, config.tz)
+        until = min(end, now)
+        if summed[cycle_id]:
+            summaries = store.summaries(summed[cycle_id], since=start, until=until, origin=start)
+            for kr_id, summary in summaries.items():
+                found[kr_id] = _reduced(summary, cycle, config)
+        if whole[cycle_id]:
+            histories = store.histories(list(whole[cycle_id]), since=start, until=until)
+            for kr_id, rows in histories.items():
+                kr = whole[cycle_id][kr_id]
+                found[kr_id] = reduce_points(_points(rows), kr, cycle, config.tz)
+    return found
+
+
+def _reduced(summary: SeriesSummary, cycle: Cycle, config: Config) -> Reduced:
+    sums = (summary.sum_x, summary.sum_y, summary.sum_xx, summary.sum_xy)
+    return Reduced(
+        points=summary.points,
+        latest=Point(
+            at=summary.latest_at,
+            value=summary.latest_value,
+            collected_at=summary.latest_collected,
+            source=summary.latest_source,
+        ),
+        newest_collected=summary.newest_collected,
+        forecast=forecast_from_sums(summary.slots, summary.points, sums, cycle, config.tz),
+    )
+
+
+NOTHING = Reduced(points=0, latest=None, newest_collected=None, forecast=None)
+"""A KR without points in its cycle."""
+
+
 def build_overview(
     loaded: LoadedConfig,
     store: Store,
@@ -43,26 +115,31 @@ def build_overview(
     histories: dict[str, list[Measurement]] | None = None,
 ) -> list[ObjectiveProgress]:
     """Evaluate each objective from the measurements taken up to ``now``, in config order
-    (``histories``: :func:`cycle_histories`, when the caller has read them already).
+    (``histories``: :func:`cycle_histories`, when the caller has read them already; without
+    them, the store sums each KR's points: :func:`reduced_from_store`).
 
     Each KR carries its owner's latest check-in (confidence and note) up to ``now``; each
     objective's score folds in the objectives aligned to it (:func:`~syncd.progress.roll_up`).
     """
     config = loaded.config
     if histories is None:
-        histories = cycle_histories(loaded, store, now)
+        reduced = reduced_from_store(config, store, now)
+    else:
+        reduced = reduced_from_histories(config, histories)
     latest_checkins = store.latest_checkins([kr.id for _, kr in config.key_results()], until=now)
     overview = []
     for objective in config.objectives:
         cycle = config.cycles[objective.cycle]
         progress: list[KRProgress] = []
         for kr in objective.key_results:
-            points = [
-                Point(at=m.window_end, value=m.value, collected_at=m.collected_at, source=m.source)
-                for m in histories.get(kr.id, ())
-            ]
-            evaluated = evaluate_kr(
-                objective, kr, cycle, points, now=now, settings=config.progress, tz=config.tz
+            evaluated = evaluate_reduced(
+                objective,
+                kr,
+                cycle,
+                reduced.get(kr.id, NOTHING),
+                now=now,
+                settings=config.progress,
+                tz=config.tz,
             )
             checkin = latest_checkins.get(kr.id)
             if checkin is not None:

@@ -199,6 +199,20 @@ class Store:
         with self._reading("reading measurements") as session:
             return reads.history(session, key_result_id, since=since, until=until)
 
+    def summaries(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime,
+        until: datetime,
+        origin: datetime,
+    ) -> dict[str, reads.SeriesSummary]:
+        """Per KR, a summary of its measurements with ``since <= window_end <= until`` (count,
+        latest, least-squares sums over days since ``origin``) in a few set-based queries; a
+        KR without any is left out."""
+        with self._reading("reading measurements") as session:
+            return reads.summaries(session, key_result_ids, since=since, until=until, origin=origin)
+
     def histories(
         self,
         key_result_ids: Sequence[str],

@@ -200,8 +200,10 @@ def load_dashboard_data(loaded: LoadedConfig, store: Store, now: datetime) -> Da
         raise ValueError("now must be timezone-aware")
     known = with_archive(loaded, store)
     config = known.config
-    histories = cycle_histories(known, store, now)  # read once, for progress and charts
-    overview = build_overview(known, store, now, histories)
+    # Progress is summed by the store as for `syncd status` (the same values in both); the
+    # history is read for the charts.
+    overview = build_overview(known, store, now)
+    histories = cycle_histories(known, store, now)
     before = {
         kr.id: kr
         for objective in build_overview(known, store, now - WEEK)
