@@ -5,8 +5,9 @@ Run by hand (PostgreSQL at $SYNCD_TEST_POSTGRES, by default the local test datab
 
     .venv/bin/python bench/bench_status.py [--krs 10000] [--points 90] [--stores sqlite,postgresql]
 
-``bench/workload.py`` writes the config; the store is seeded in bulk (definitions through the
-store, measurements in one multi-row insert per batch). For each store it measures:
+``bench/workload.py`` writes the config (a directory of YAML files); the store is seeded in
+bulk (definitions through the store, measurements in batched inserts). For each store it
+measures:
 
 - ``query+render``: in one process, the overview read from the store and evaluated
   (:func:`syncd.overview.build_overview`) and the table rendered (piped, 80 columns) and the JSON
@@ -36,7 +37,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
@@ -183,9 +183,8 @@ def main() -> None:
     rows = []
     for backend in args.stores.split(","):
         with tempfile.TemporaryDirectory() as tmp, store_url(backend, Path(tmp)) as url:
-            config_path = Path(tmp) / "okrs.yaml"
             config = workload.generate(args.krs, store=url)
-            config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+            config_path = workload.write(config, Path(tmp) / "okrs")
             seeded = seed(config_path, url, args.points)
             fast = min(query_and_render(config_path, False) for _ in range(args.repeat))
             slow = None if args.no_baseline else query_and_render(config_path, True)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from syncd import registry
 from syncd.archive import with_archive
 from syncd.config import LoadedConfig
-from syncd.config.models import Cycle, KeyResult
+from syncd.config.models import Cycle, KeyResult, Pacing
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
 from syncd.progress import KRProgress, ObjectiveProgress, Status, cycle_bounds, expected
@@ -364,14 +364,34 @@ def pace_line(kr: KeyResult, cycle: Cycle, tz: ZoneInfo) -> tuple[PacePoint, ...
     if kr.baseline is None or kr.target is None:
         return ()
     baseline, target = kr.baseline, kr.target
-    points = []
-    day = cycle.start
-    while day <= cycle.end + timedelta(days=1):
-        at = local_midnight(day, tz).astimezone(UTC)
-        share = expected(at, cycle, tz, kr.pacing)
-        points.append(PacePoint(at=at, value=baseline + share * (target - baseline)))
-        day += timedelta(days=1)
-    return tuple(points)
+    return tuple(
+        PacePoint(at=at, value=baseline + share * (target - baseline))
+        for at, share in _pace_shares(cycle, tz, kr.pacing)
+    )
+
+
+_SHARES: dict[tuple[object, ...], tuple[tuple[datetime, float], ...]] = {}
+_SHARES_KEPT = 256
+
+
+def _pace_shares(
+    cycle: Cycle, tz: ZoneInfo, pacing: Pacing | None
+) -> tuple[tuple[datetime, float], ...]:
+    """The expected share at each local midnight of the cycle: the same for every KR of a
+    cycle with the same pacing, so computed once for them (not once per KR)."""
+    key = (cycle.start, cycle.end, tz.key, None if pacing is None else pacing.model_dump_json())
+    shares = _SHARES.get(key)
+    if shares is None:
+        found = []
+        day = cycle.start
+        while day <= cycle.end + timedelta(days=1):
+            at = local_midnight(day, tz).astimezone(UTC)
+            found.append((at, expected(at, cycle, tz, pacing)))
+            day += timedelta(days=1)
+        if len(_SHARES) >= _SHARES_KEPT:
+            _SHARES.clear()
+        shares = _SHARES[key] = tuple(found)
+    return shares
 
 
 def source_health(
