@@ -63,8 +63,9 @@ def reduced_from_histories(
 
 def reduced_from_store(config: Config, store: Store, now: datetime) -> dict[str, Reduced]:
     """Each KR's cycle points up to ``now`` reduced for progress by the store: summed per KR
-    in a few set-based queries per cycle (the history of ``maintain`` KRs, whose score needs
-    every point, is read as it is). No measurement row of the others is read."""
+    in a few set-based queries per cycle. The history of ``maintain`` KRs, whose score needs
+    every point, and of KRs whose slots are too close for the sums (:data:`WELL_SPREAD`) is
+    read as it is; no measurement row of the others is."""
     summed: dict[str, list[str]] = defaultdict(list)
     whole: dict[str, dict[str, KeyResult]] = defaultdict(dict)
     for objective, kr in config.key_results():
@@ -72,6 +73,7 @@ def reduced_from_store(config: Config, store: Store, now: datetime) -> dict[str,
             summed[objective.cycle].append(kr.id)
         else:
             whole[objective.cycle][kr.id] = kr
+    kr_by_id = {kr.id: kr for _, kr in config.key_results()}
     found: dict[str, Reduced] = {}
     for cycle_id in sorted(summed.keys() | whole.keys()):
         cycle = config.cycles[cycle_id]
@@ -80,13 +82,29 @@ def reduced_from_store(config: Config, store: Store, now: datetime) -> dict[str,
         if summed[cycle_id]:
             summaries = store.summaries(summed[cycle_id], since=start, until=until, origin=start)
             for kr_id, summary in summaries.items():
-                found[kr_id] = _reduced(summary, cycle, config)
+                if _conditioned(summary):
+                    found[kr_id] = _reduced(summary, cycle, config)
+                else:
+                    whole[cycle_id][kr_id] = kr_by_id[kr_id]
         if whole[cycle_id]:
             histories = store.histories(list(whole[cycle_id]), since=start, until=until)
             for kr_id, rows in histories.items():
                 kr = whole[cycle_id][kr_id]
                 found[kr_id] = reduce_points(_points(rows), kr, cycle, config.tz)
     return found
+
+
+WELL_SPREAD = 1e-6
+"""The least-squares sums give the forecast to about 1e-10 when the slots' spread (Σx² less
+its mean part) is at least this share of Σx²; closer slots (seconds apart) lose precision to
+cancellation, so such a KR's points are read and fitted one by one instead."""
+
+
+def _conditioned(summary: SeriesSummary) -> bool:
+    if summary.slots < 2:
+        return True
+    spread = summary.sum_xx - summary.sum_x * summary.sum_x / summary.points
+    return spread > WELL_SPREAD * summary.sum_xx
 
 
 def _reduced(summary: SeriesSummary, cycle: Cycle, config: Config) -> Reduced:

@@ -39,6 +39,7 @@ objectives:
       - {id: nothing, title: Nothing yet, focus: user, baseline: 0, target: 5}
       - {id: churn, title: Churn, focus: business, baseline: 100, target: 20}
       - {id: uptime, title: Uptime, focus: business, maintain: {at_least: 99.0}}
+      - {id: close, title: Close, focus: user, baseline: 0, target: 10}
 """
 
 
@@ -88,6 +89,9 @@ def seeded(store: Store) -> None:
             item("once", slot - timedelta(days=1), slot, 14.0, slot + timedelta(hours=1)),
             *daily("churn", CHURN, first + timedelta(days=3)),
             *daily("uptime", UPTIME, first),
+            # Slots a second apart: too close for the sums, fitted point by point.
+            item("close", slot - timedelta(days=1), slot, 4.0, slot),
+            item("close", slot - timedelta(days=1), slot + timedelta(seconds=1), 4.5, slot),
         ]
     )  # fmt: skip
 
@@ -164,6 +168,12 @@ def test_summed_progress_has_the_values_of_the_measurements(tmp_path: Path, stor
         [(first + timedelta(days=3 + index), value) for index, value in enumerate(CHURN)]
     )
     assert churn["forecast"] == pytest.approx(expected, rel=1e-9)
+
+    close = summed["close"]
+    assert (close["value"], close["points"]) == (4.5, 2)
+    slot = datetime(2026, 11, 5, 23, tzinfo=UTC)
+    expected = least_squares_at_end([(slot, 4.0), (slot + timedelta(seconds=1), 4.5)])
+    assert close["forecast"] == pytest.approx(expected, rel=1e-9)
 
     uptime = summed["uptime"]
     assert (uptime["value"], uptime["in_band"], uptime["points"]) == (97.0, False, 5)
