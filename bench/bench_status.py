@@ -136,21 +136,25 @@ def per_kr_histories(loaded: Any, store: Any, now: datetime) -> dict[str, Any]:
 
 
 def command(config_path: Path, *extra: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``syncd status`` as a subprocess, output piped."""
+    """Wall seconds and peak RSS (MB) of ``syncd status`` as a subprocess, output piped.
+
+    The peak RSS is GNU time's: a child's own ``ru_maxrss`` on Linux starts from its parent's
+    size at the fork, and this process holds the seeding's data."""
     env = {**os.environ, "COLUMNS": "80"}
     argv = [str(REPO / ".venv" / "bin" / "syncd"), "status", "-c", str(config_path)]
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [*argv, "--as-of", AS_OF, *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"syncd status failed: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return elapsed, usage.ru_maxrss / 1024
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", rss.name, *argv, "--as-of", AS_OF, *extra],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+        elapsed = time.perf_counter() - started
+        if result.returncode != 0:
+            raise SystemExit(f"syncd status failed: {result.stderr.decode()[-2000:]}")
+        return elapsed, int(rss.read().split()[-1]) / 1024
 
 
 @contextmanager
