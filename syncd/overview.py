@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Config, Cycle, KeyResult
@@ -21,28 +23,41 @@ from syncd.progress import (
     roll_up,
 )
 from syncd.progress import cycle_bounds as cycle_instants
-from syncd.store import Measurement, Store
-from syncd.store.reads import SeriesSummary
+from syncd.store import Store
+from syncd.store.reads import SeriesSummary, StoredPoint
+
+
+class PointRow(Protocol):
+    """What progress reads of a stored measurement (a ``Measurement`` or a ``StoredPoint``)."""
+
+    @property
+    def window_end(self) -> datetime: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def collected_at(self) -> datetime: ...
+    @property
+    def source(self) -> str: ...
 
 
 def cycle_histories(
     loaded: LoadedConfig, store: Store, now: datetime
-) -> dict[str, list[Measurement]]:
+) -> dict[str, list[StoredPoint]]:
     """Every KR's measurements within its cycle up to ``now``: one set-based read per cycle,
     never one query per KR."""
     config = loaded.config
     by_cycle: dict[str, list[str]] = defaultdict(list)
     for objective, kr in config.key_results():
         by_cycle[objective.cycle].append(kr.id)
-    found: dict[str, list[Measurement]] = {}
+    found: dict[str, list[StoredPoint]] = {}
     for cycle_id, kr_ids in by_cycle.items():
         cycle = config.cycles[cycle_id]
         bounds = cycle_bounds(cycle.start, cycle.end, config.tz)
-        found.update(store.histories(kr_ids, since=bounds.start, until=min(bounds.end, now)))
+        found.update(store.points(kr_ids, since=bounds.start, until=min(bounds.end, now)))
     return found
 
 
-def _points(rows: list[Measurement]) -> list[Point]:
+def _points(rows: Sequence[PointRow]) -> list[Point]:
     return [
         Point(at=m.window_end, value=m.value, collected_at=m.collected_at, source=m.source)
         for m in rows
@@ -50,7 +65,7 @@ def _points(rows: list[Measurement]) -> list[Point]:
 
 
 def reduced_from_histories(
-    config: Config, histories: dict[str, list[Measurement]]
+    config: Config, histories: Mapping[str, Sequence[PointRow]]
 ) -> dict[str, Reduced]:
     """Each KR's cycle points reduced for progress, from its measurements."""
     return {
@@ -87,7 +102,7 @@ def reduced_from_store(config: Config, store: Store, now: datetime) -> dict[str,
                 else:
                     whole[cycle_id][kr_id] = kr_by_id[kr_id]
         if whole[cycle_id]:
-            histories = store.histories(list(whole[cycle_id]), since=start, until=until)
+            histories = store.points(list(whole[cycle_id]), since=start, until=until)
             for kr_id, rows in histories.items():
                 kr = whole[cycle_id][kr_id]
                 found[kr_id] = reduce_points(_points(rows), kr, cycle, config.tz)
@@ -130,7 +145,7 @@ def build_overview(
     loaded: LoadedConfig,
     store: Store,
     now: datetime,
-    histories: dict[str, list[Measurement]] | None = None,
+    histories: Mapping[str, Sequence[PointRow]] | None = None,
 ) -> list[ObjectiveProgress]:
     """Evaluate each objective from the measurements taken up to ``now``, in config order
     (``histories``: :func:`cycle_histories`, when the caller has read them already; without

@@ -225,6 +225,18 @@ class Store:
         with self._reading("reading measurements") as session:
             return reads.histories(session, key_result_ids, since=since, until=until)
 
+    def points(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[reads.StoredPoint]]:
+        """:meth:`histories` as light records (what charts and progress read), quicker to
+        read for thousands of KRs; a KR without measurements in the range is absent."""
+        with self._reading("reading measurements") as session:
+            return reads.points(session, key_result_ids, since=since, until=until)
+
     def latest(self, key_result_ids: Sequence[str] | None = None) -> dict[str, Measurement]:
         """The latest measurement (by window end) of each KR, or of the given ones."""
         with self._reading("reading measurements") as session:

@@ -16,7 +16,8 @@ from syncd.config.models import Cycle, KeyResult, Pacing
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
 from syncd.progress import KRProgress, ObjectiveProgress, Status, cycle_bounds, expected
-from syncd.store import Measurement, Store
+from syncd.store import Store
+from syncd.store.reads import StoredPoint
 from syncd.store.runs import INTERRUPTED
 from syncd.store.tables import SyncRun
 from syncd.windows import local_midnight
@@ -329,7 +330,7 @@ def _kr_view(
     progress: KRProgress,
     kr: KeyResult,
     cycle: Cycle,
-    rows: Sequence[Measurement],
+    rows: Sequence[StoredPoint],
     loaded: LoadedConfig,
 ) -> KRView:
     tz = loaded.config.tz
@@ -364,10 +365,21 @@ def pace_line(kr: KeyResult, cycle: Cycle, tz: ZoneInfo) -> tuple[PacePoint, ...
     if kr.baseline is None or kr.target is None:
         return ()
     baseline, target = kr.baseline, kr.target
-    return tuple(
-        PacePoint(at=at, value=baseline + share * (target - baseline))
-        for at, share in _pace_shares(cycle, tz, kr.pacing)
-    )
+    pacing = None if kr.pacing is None else kr.pacing.model_dump_json()
+    key = (cycle.start, cycle.end, tz.key, pacing, baseline, target)
+    line = _LINES.get(key)
+    if line is None:
+        line = tuple(
+            PacePoint(at=at, value=baseline + share * (target - baseline))
+            for at, share in _pace_shares(cycle, tz, kr.pacing)
+        )
+        if len(_LINES) >= _SHARES_KEPT:
+            _LINES.clear()
+        _LINES[key] = line
+    return line
+
+
+_LINES: dict[tuple[object, ...], tuple[PacePoint, ...]] = {}
 
 
 _SHARES: dict[tuple[object, ...], tuple[tuple[datetime, float], ...]] = {}
