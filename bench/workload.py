@@ -316,3 +316,32 @@ def generate(n: int, endpoints: Endpoints | None = None, *, store: str | None = 
     if store is not None:
         config["store"] = store
     return config
+
+
+ITEMS_PER_FILE = 1_000
+"""Metrics or objectives per YAML file: a config of 10,000 KRs stays below syncd's 2 MiB a file."""
+
+
+def write(config: dict[str, Any], directory: Any) -> Any:
+    """Write ``config`` as a directory of YAML files (``syncd -c DIRECTORY`` merges them):
+    the settings in one, metrics and objectives ``ITEMS_PER_FILE`` to a file. Returns the
+    directory (a ``pathlib.Path``)."""
+    from pathlib import Path
+
+    import yaml
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    settings = {k: v for k, v in config.items() if k not in ("metrics", "objectives")}
+    (directory / "00-settings.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    metrics = list(config.get("metrics", {}).items())
+    for number, start in enumerate(range(0, len(metrics), ITEMS_PER_FILE)):
+        part = dict(metrics[start : start + ITEMS_PER_FILE])
+        text = yaml.safe_dump({"metrics": part}, sort_keys=False)
+        (directory / f"10-metrics-{number:03d}.yaml").write_text(text)
+    objectives = config.get("objectives", [])
+    for number, start in enumerate(range(0, len(objectives), ITEMS_PER_FILE)):
+        part = objectives[start : start + ITEMS_PER_FILE]
+        text = yaml.safe_dump({"objectives": part}, sort_keys=False)
+        (directory / f"20-objectives-{number:03d}.yaml").write_text(text)
+    return directory

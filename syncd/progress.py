@@ -179,6 +179,47 @@ def is_stale(
     return reference - newest_collected.astimezone(UTC) > 2 * parse_schedule(kr.schedule).interval
 
 
+@dataclass(frozen=True)
+class Reduced:
+    """A KR's cycle points reduced to what its progress needs: how many, the latest, the newest
+    fetch time, the forecast, and (``maintain`` KRs) the share of points in band."""
+
+    points: int
+    latest: Point | None
+    newest_collected: datetime | None
+    forecast: float | None
+    band_share: float | None = None
+
+
+def reduce_points(points: Sequence[Point], kr: KeyResult, cycle: Cycle, tz: ZoneInfo) -> Reduced:
+    """:class:`Reduced` of the points whose slot lies within the cycle."""
+    inside = cycle_points(points, cycle, tz)
+    return Reduced(
+        points=len(inside),
+        latest=inside[-1] if inside else None,
+        newest_collected=max((p.collected_at for p in inside), default=None),
+        forecast=forecast(inside, cycle, tz),
+        band_share=maintain_score(inside, kr.maintain)
+        if kr.maintain is not None and inside
+        else None,
+    )
+
+
+def forecast_from_sums(
+    slots: int, n: int, sums: tuple[float, float, float, float], cycle: Cycle, tz: ZoneInfo
+) -> float | None:
+    """:func:`forecast` from the least-squares sums ``(Σx, Σy, Σx², Σxy)`` of ``n`` points over
+    ``slots`` distinct slots, ``x`` in days since the cycle's start (what the store sums)."""
+    if slots < 2:
+        return None
+    sum_x, sum_y, sum_xx, sum_xy = sums
+    bounds = cycle_bounds(cycle, tz)
+    start, end = bounds.start, bounds.end
+    mean_x, mean_y = sum_x / n, sum_y / n
+    slope = (sum_xy - sum_x * mean_y) / (sum_xx - sum_x * mean_x)
+    return mean_y + slope * ((end - start) / timedelta(days=1) - mean_x)
+
+
 def evaluate_kr(
     objective: Objective,
     kr: KeyResult,
@@ -197,13 +238,27 @@ def evaluate_kr(
     ``at_risk_gap`` at_risk, else on_track. ``maintain`` KRs are on_track while the latest value
     is in band, else off_track; their score is the share of the cycle's points in band.
     """
-    inside = cycle_points(points, cycle, tz)
+    reduced = reduce_points(points, kr, cycle, tz)
+    return evaluate_reduced(objective, kr, cycle, reduced, now=now, settings=settings, tz=tz)
+
+
+def evaluate_reduced(
+    objective: Objective,
+    kr: KeyResult,
+    cycle: Cycle,
+    reduced: Reduced,
+    *,
+    now: datetime,
+    settings: ProgressSettings,
+    tz: ZoneInfo,
+) -> KRProgress:
+    """:func:`evaluate_kr` from the KR's cycle points already reduced (:class:`Reduced`)."""
     pace = expected(now, cycle, tz, kr.pacing)
     ceiling = kr.ceiling if kr.ceiling is not None else settings.ceiling
-    latest = inside[-1] if inside else None
-    newest_collected = max((p.collected_at for p in inside), default=None)
+    latest = reduced.latest
+    newest_collected = reduced.newest_collected
     value = latest.value if latest else None
-    projected = forecast(inside, cycle, tz)
+    projected = reduced.forecast
 
     kr_attainment: float | None = None
     kr_score: float | None = None
@@ -214,7 +269,7 @@ def evaluate_kr(
         status = "not_started"
     elif kr.maintain is not None:
         in_band = kr.maintain.contains(value)
-        kr_score = maintain_score(inside, kr.maintain)
+        kr_score = reduced.band_share
         status = "on_track" if in_band else "off_track"
     else:
         assert kr.baseline is not None and kr.target is not None
@@ -252,7 +307,7 @@ def evaluate_kr(
         band=kr.maintain,
         owner=kr.owner,
         source=latest.source if latest else None,
-        points=len(inside),
+        points=reduced.points,
     )
 
 

@@ -193,9 +193,8 @@ def _wide_table(title: str, groups: Groups, console: Console, now: datetime) -> 
 
 def _stacked(title: str, groups: Groups, console: Console, now: datetime) -> None:
     width = max(console.width, 40)
-
-    def line(text: Text) -> None:
-        console.print(text, soft_wrap=True)
+    lines: list[Text] = []
+    line = lines.append
 
     line(Text(title, style="bold"))
     line(Text("progress: attainment, │ marks the expected pace; forecast: value (score)", "dim"))
@@ -215,6 +214,9 @@ def _stacked(title: str, groups: Groups, console: Console, now: datetime) -> Non
                 numbers, progress = _kr_fields(kr, now)
                 for packed in [*_pack(numbers, width, INDENT), *_pack(progress, width, INDENT)]:
                     line(packed)
+    # One print of every line: a print per line costs rich's whole pipeline each time, which
+    # is most of the time of a status of thousands of KRs.
+    console.print(Text("\n").join(lines), soft_wrap=True)
 
 
 def _kr_fields(kr: KRProgress, now: datetime) -> tuple[list[Text], list[Text]]:

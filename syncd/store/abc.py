@@ -46,8 +46,10 @@ from syncd.store.records import (
     MeasurementRevision,
     OutgoingMessage,
     Refusal,
+    SeriesSummary,
     StoredCycle,
     StoredObjective,
+    StoredPoint,
     SyncRun,
     WriteResult,
 )
@@ -112,6 +114,31 @@ class MeasurementStore(Protocol):
     ) -> dict[str, list[Measurement]]:
         """:meth:`measurements` of many KRs at once; a KR without any in the range is
         absent."""
+        ...
+
+    def summaries(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime,
+        until: datetime,
+        origin: datetime,
+    ) -> dict[str, SeriesSummary]:
+        """Per KR with measurements whose ``since <= window_end <= until``, what progress needs
+        of them summed (count, distinct slots, the latest, least-squares sums over days since
+        ``origin``; see :class:`~syncd.store.records.SeriesSummary`), never the rows: the
+        status of thousands of KRs in a few set-based reads. A KR without any is absent."""
+        ...
+
+    def points(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[StoredPoint]]:
+        """:meth:`histories` as light records (what charts and progress read), by window end;
+        a KR without measurements in the range is absent."""
         ...
 
     def latest(self, key_result_ids: Sequence[str] | None = None) -> dict[str, Measurement]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -281,3 +282,68 @@ class Delivery:
 def record_of(kind: type[R], row: object) -> R:
     """The record ``kind`` holding the same-named attributes of ``row`` (a table row)."""
     return kind(**{field.name: getattr(row, field.name) for field in fields(kind)})
+
+
+@dataclass(frozen=True)
+class SeriesSummary:
+    """What progress needs of a KR's measurements within a span, summed by the database.
+
+    ``points`` counts the measurements, ``slots`` their distinct window ends; ``latest_*`` is
+    the one with the latest window end (the latest collected on a tie); ``newest_collected`` the
+    latest fetch among them. ``sum_*`` are the least-squares sums over ``x`` (days from the
+    ``origin`` the summary was read with) and ``y`` (the value).
+    """
+
+    key_result_id: str
+    points: int
+    slots: int
+    latest_value: float
+    latest_at: datetime
+    latest_source: str
+    latest_collected: datetime
+    newest_collected: datetime
+    sum_x: float
+    sum_y: float
+    sum_xx: float
+    sum_xy: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPoint:
+    """One stored measurement as charts and progress read it (the ``measurements`` row's
+    names, without its provenance)."""
+
+    id: int
+    key_result_id: str
+    window_start: datetime
+    window_end: datetime
+    value: float
+    collected_at: datetime
+    source: str
+    revision: int
+
+
+def summarize(
+    key_result_id: str, points: Sequence[StoredPoint], origin: datetime
+) -> SeriesSummary | None:
+    """The :class:`SeriesSummary` of one KR's ``points`` (``x`` in days since ``origin``), as
+    the SQL store's grouped query sums it; None without points."""
+    if not points:
+        return None
+    latest = max(points, key=lambda p: (p.window_end, p.collected_at, p.window_start))
+    xs = [(p.window_end - origin).total_seconds() / 86400 for p in points]
+    ys = [p.value for p in points]
+    return SeriesSummary(
+        key_result_id=key_result_id,
+        points=len(points),
+        slots=len({p.window_end for p in points}),
+        latest_value=latest.value,
+        latest_at=latest.window_end,
+        latest_source=latest.source,
+        latest_collected=latest.collected_at,
+        newest_collected=max(p.collected_at for p in points),
+        sum_x=sum(xs),
+        sum_y=sum(ys),
+        sum_xx=sum(x * x for x in xs),
+        sum_xy=sum(x * y for x, y in zip(xs, ys, strict=True)),
+    )

@@ -16,8 +16,10 @@ from syncd.store.records import (
     MeasurementIn,
     MeasurementRevision,
     Refusal,
+    SeriesSummary,
     StoredCycle,
     StoredObjective,
+    StoredPoint,
     WriteResult,
     record_of,
 )
@@ -112,6 +114,32 @@ class SqlMeasurements(SqlBase):
         with self._reading("reading measurements") as session:
             found = reads.histories(session, key_result_ids, since=since, until=until)
             return {kr: [record_of(Measurement, row) for row in rows] for kr, rows in found.items()}
+
+    def summaries(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime,
+        until: datetime,
+        origin: datetime,
+    ) -> dict[str, SeriesSummary]:
+        """Per KR, a summary of its measurements with ``since <= window_end <= until`` (count,
+        latest, least-squares sums over days since ``origin``) in a few set-based queries; a
+        KR without any is left out."""
+        with self._reading("reading measurements") as session:
+            return reads.summaries(session, key_result_ids, since=since, until=until, origin=origin)
+
+    def points(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[StoredPoint]]:
+        """:meth:`histories` as light records (what charts and progress read), quicker to
+        read for thousands of KRs; a KR without measurements in the range is absent."""
+        with self._reading("reading measurements") as session:
+            return reads.points(session, key_result_ids, since=since, until=until)
 
     def latest(self, key_result_ids: Sequence[str] | None = None) -> dict[str, Measurement]:
         """The latest measurement (by window end) of each KR, or of the given ones."""

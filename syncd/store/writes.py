@@ -179,32 +179,33 @@ def _key(item: MeasurementIn) -> tuple[str, datetime, datetime]:
 def _insert_new(
     session: Session, table: Table, items: Sequence[MeasurementIn]
 ) -> set[tuple[str, datetime, datetime]]:
-    """Insert ``items`` whose natural key is new, in one statement; the keys inserted."""
+    """Insert ``items`` whose natural key is new, in one batched statement; the keys inserted.
+
+    The rows go as parameters of one cached statement (SQLAlchemy batches them into multi-row
+    inserts): a statement with the rows inlined would be compiled anew for every chunk."""
     statement = (
         upsert_insert(session, table)
-        .values(
-            [
-                {
-                    "key_result_id": item.key_result_id,
-                    "window_start": item.window_start,
-                    "window_end": item.window_end,
-                    "value": item.value,
-                    "collected_at": item.collected_at,
-                    "source": item.source,
-                    "query_fingerprint": item.query_fingerprint,
-                    "run_id": item.run_id,
-                    "note": item.note,
-                    "revision": 1,
-                }
-                for item in items
-            ]
-        )
         .on_conflict_do_nothing(index_elements=list(NATURAL_KEY))
         .returning(table.c.key_result_id, table.c.window_start, table.c.window_end)
     )
+    rows = [
+        {
+            "key_result_id": item.key_result_id,
+            "window_start": item.window_start,
+            "window_end": item.window_end,
+            "value": item.value,
+            "collected_at": item.collected_at,
+            "source": item.source,
+            "query_fingerprint": item.query_fingerprint,
+            "run_id": item.run_id,
+            "note": item.note,
+            "revision": 1,
+        }
+        for item in items
+    ]
     return {
         (kr_id, start.astimezone(UTC), end.astimezone(UTC))
-        for kr_id, start, end in session.execute(statement)
+        for kr_id, start, end in session.execute(statement, rows)
     }
 
 

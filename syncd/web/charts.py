@@ -235,3 +235,77 @@ def _local(moment: datetime, tz: ZoneInfo) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(tz)
+
+
+SPARK_WIDTH, SPARK_HEIGHT = 520, 64
+"""The sparkline's drawing box (scaled to the card's width like the full chart)."""
+
+
+def sparkline(view: KRView, now: datetime | None = None) -> Markup:
+    """The KR's history as a compact inline SVG: the measured values, the expected pace, the
+    target (or the band's bounds) and today, as a few paths over the cycle without axes or
+    labels (the KR's page has the full chart). For a dashboard of many KRs, where a full
+    chart each would weigh megabytes and take seconds to draw."""
+    start, end = _utc(view.cycle_start), _utc(view.cycle_end)
+    values = [(_utc(point.window_end), point.value) for point in view.history]
+    pace = [(_utc(point.at), point.value) for point in view.pace]
+    progress = view.progress
+    levels = [progress.target] if progress.target is not None else []
+    if view.progress.band is not None:
+        band = view.progress.band
+        levels += [bound for bound in (band.at_least, band.at_most) if bound is not None]
+    seen = [value for _, value in values + pace] + [level for level in levels if level is not None]
+    low, high = (min(seen), max(seen)) if seen else (0.0, 1.0)
+    if high == low:
+        low, high = low - 1, high + 1
+    span = (end - start).total_seconds() or 1.0
+
+    def x(moment: datetime) -> float:
+        return round((moment - start).total_seconds() / span * SPARK_WIDTH, 1)
+
+    def y(value: float) -> float:
+        return round(SPARK_HEIGHT - 2 - (value - low) / (high - low) * (SPARK_HEIGHT - 4), 1)
+
+    def path(points: list[tuple[datetime, float]], colour: str, extra: str = "") -> str:
+        drawn = _without_collinear([(x(at), y(value)) for at, value in points])
+        if not drawn:
+            return ""
+        if len(drawn) == 1:
+            (cx, cy) = drawn[0]
+            return f'<circle cx="{cx:g}" cy="{cy:g}" r="3" fill="{colour}"/>'
+        d = "M" + " L".join(f"{px:g} {py:g}" for px, py in drawn)
+        return f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"{extra}/>'
+
+    parts = [path(pace, _PACE, ' stroke-dasharray="4 4"')]
+    parts += [path([(start, level), (end, level)], _TARGET, ' stroke-dasharray="2 3"')
+              for level in levels if level is not None]  # fmt: skip
+    parts.append(path(values, _VALUE))
+    if now is not None and start <= _utc(now) <= end:
+        at = x(_utc(now))
+        parts.append(f'<path d="M{at:g} 0 V{SPARK_HEIGHT}" stroke="{_TODAY}" stroke-width="1"/>')
+    return Markup(
+        f'<svg class="sparkline" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
+    )
+
+
+_STRAIGHT = 0.15
+"""How far (in drawing units) a point may be off the line and still count as on it: the
+coordinates are rounded to tenths."""
+
+
+def _without_collinear(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The points without those on the straight line between their neighbours (a linear pace
+    is two points, not ninety)."""
+    kept: list[tuple[float, float]] = []
+    for point in points:
+        if kept and kept[-1] == point:
+            continue
+        if len(kept) >= 2:
+            (ax, ay), (bx, by) = kept[-2], kept[-1]
+            cross = (bx - ax) * (point[1] - ay) - (by - ay) * (point[0] - ax)
+            if abs(cross) <= _STRAIGHT * math.hypot(point[0] - ax, point[1] - ay):
+                kept[-1] = point
+                continue
+        kept.append(point)
+    return kept

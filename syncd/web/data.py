@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from syncd import registry
 from syncd.archive import with_archive
 from syncd.config import LoadedConfig
-from syncd.config.models import Cycle, KeyResult
+from syncd.config.models import Cycle, KeyResult, Pacing
 from syncd.cycles import cycle_bounds
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
@@ -20,7 +20,7 @@ from syncd.progress import KRProgress, ObjectiveProgress, expected
 from syncd.status import STATUS_ORDER, Status
 from syncd.store.abc import StateStore
 from syncd.store.liveness import INTERRUPTED
-from syncd.store.records import Measurement, SyncRun
+from syncd.store.records import StoredPoint, SyncRun
 from syncd.windows import local_midnight
 
 WEEK = timedelta(days=7)
@@ -202,8 +202,10 @@ def load_dashboard_data(loaded: LoadedConfig, store: StateStore, now: datetime) 
         raise ValueError("now must be timezone-aware")
     known = with_archive(loaded, store)
     config = known.config
-    histories = cycle_histories(known, store, now)  # read once, for progress and charts
-    overview = build_overview(known, store, now, histories)
+    # Progress is summed by the store as for `syncd status` (the same values in both); the
+    # history is read for the charts.
+    overview = build_overview(known, store, now)
+    histories = cycle_histories(known, store, now)
     before = {
         kr.id: kr
         for objective in build_overview(known, store, now - WEEK)
@@ -319,7 +321,7 @@ def _kr_view(
     progress: KRProgress,
     kr: KeyResult,
     cycle: Cycle,
-    rows: Sequence[Measurement],
+    rows: Sequence[StoredPoint],
     loaded: LoadedConfig,
 ) -> KRView:
     tz = loaded.config.tz
@@ -355,14 +357,45 @@ def pace_line(kr: KeyResult, cycle: Cycle, tz: ZoneInfo) -> tuple[PacePoint, ...
     if kr.baseline is None or kr.target is None:
         return ()
     baseline, target = kr.baseline, kr.target
-    points = []
-    day = cycle.start
-    while day <= cycle.end + timedelta(days=1):
-        at = local_midnight(day, tz).astimezone(UTC)
-        share = expected(at, cycle, tz, kr.pacing)
-        points.append(PacePoint(at=at, value=baseline + share * (target - baseline)))
-        day += timedelta(days=1)
-    return tuple(points)
+    pacing = None if kr.pacing is None else kr.pacing.model_dump_json()
+    key = (cycle.start, cycle.end, tz.key, pacing, baseline, target)
+    line = _LINES.get(key)
+    if line is None:
+        line = tuple(
+            PacePoint(at=at, value=baseline + share * (target - baseline))
+            for at, share in _pace_shares(cycle, tz, kr.pacing)
+        )
+        if len(_LINES) >= _SHARES_KEPT:
+            _LINES.clear()
+        _LINES[key] = line
+    return line
+
+
+_LINES: dict[tuple[object, ...], tuple[PacePoint, ...]] = {}
+
+
+_SHARES: dict[tuple[object, ...], tuple[tuple[datetime, float], ...]] = {}
+_SHARES_KEPT = 256
+
+
+def _pace_shares(
+    cycle: Cycle, tz: ZoneInfo, pacing: Pacing | None
+) -> tuple[tuple[datetime, float], ...]:
+    """The expected share at each local midnight of the cycle: the same for every KR of a
+    cycle with the same pacing, so computed once for them (not once per KR)."""
+    key = (cycle.start, cycle.end, tz.key, None if pacing is None else pacing.model_dump_json())
+    shares = _SHARES.get(key)
+    if shares is None:
+        found = []
+        day = cycle.start
+        while day <= cycle.end + timedelta(days=1):
+            at = local_midnight(day, tz).astimezone(UTC)
+            found.append((at, expected(at, cycle, tz, pacing)))
+            day += timedelta(days=1)
+        if len(_SHARES) >= _SHARES_KEPT:
+            _SHARES.clear()
+        shares = _SHARES[key] = tuple(found)
+    return shares
 
 
 def source_health(

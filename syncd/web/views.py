@@ -28,7 +28,7 @@ from syncd.lookup import kr_not_found
 from syncd.status import STATUS_LABELS
 from syncd.web import api
 from syncd.web.auth import SESSION_COOKIE, authorized, safe_next, session_value
-from syncd.web.charts import history_chart
+from syncd.web.charts import history_chart, sparkline
 from syncd.web.data import DashboardData, KRView, UnknownFilter
 from syncd.web.present import (
     kr_card,
@@ -41,6 +41,9 @@ from syncd.web.present import (
 UNAUTHORIZED = 401
 UNAVAILABLE = 503
 SEE_OTHER = 303
+INLINE_CHARTS = 100
+"""Up to this many KRs on the page, each gets its full chart; more get a sparkline each (a full
+chart costs milliseconds and kilobytes: a thousand would take seconds and megabytes)."""
 
 
 def dashboard_blueprint(
@@ -131,8 +134,9 @@ def dashboard_blueprint(
     def index() -> str:
         data = selected()
         cards = {kr_id: kr_card(view, data.now) for kr_id, view in data.key_results.items()}
+        many = len(data.key_results) > INLINE_CHARTS
         charts = {
-            kr_id: history_chart(view, data.tz, now=data.now)
+            kr_id: sparkline(view, data.now) if many else history_chart(view, data.tz, now=data.now)
             for kr_id, view in data.key_results.items()
         }
         return render_template(

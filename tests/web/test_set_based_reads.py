@@ -81,9 +81,9 @@ def test_overview_dashboard_and_api_read_all_krs_in_one_query_per_cycle(tmp_path
         assert values == {f"kr-{n}": float(n) for n in range(48)}  # the latest window's value
 
         data, reads = reads_of_measurements(lambda: load_dashboard_data(loaded, store, NOW))
-        # One per cycle for now (the charts' history comes from the same read) and one per
-        # cycle for a week ago (the week-over-week change): never one per KR.
-        assert reads == 4
+        # Per cycle: the progress summed now and a week ago (the week-over-week change), and
+        # the charts' history: never one per KR.
+        assert reads == 6
         document = key_results_document(data)
         assert [(kr["id"], kr["value"], kr["points"]) for kr in document["key_results"]] == [
             (f"kr-{n}", float(n), 5) for n in range(48)

@@ -19,9 +19,12 @@ from syncd.store.records import (
     MeasurementIn,
     MeasurementRevision,
     Refusal,
+    SeriesSummary,
     StoredCycle,
     StoredObjective,
+    StoredPoint,
     WriteResult,
+    summarize,
     to_json,
 )
 from syncd.store.rules import judge, unknown_key_result
@@ -231,6 +234,44 @@ class MemoryMeasurements(MemoryBase):
         for row in sorted(rows, key=lambda r: (r.key_result_id, r.window_end, r.window_start)):
             found.setdefault(row.key_result_id, []).append(row)
         return found
+
+    def summaries(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime,
+        until: datetime,
+        origin: datetime,
+    ) -> dict[str, SeriesSummary]:
+        """Per KR, its measurements in the range summed as the SQL store sums them."""
+        found = self.points(key_result_ids, since=since, until=until)
+        summed = {kr: summarize(kr, points, origin) for kr, points in found.items()}
+        return {kr: summary for kr, summary in summed.items() if summary is not None}
+
+    def points(
+        self,
+        key_result_ids: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, list[StoredPoint]]:
+        """:meth:`histories` as light records; a KR without any in the range is absent."""
+        return {
+            kr: [
+                StoredPoint(
+                    id=row.id,
+                    key_result_id=row.key_result_id,
+                    window_start=row.window_start,
+                    window_end=row.window_end,
+                    value=row.value,
+                    collected_at=row.collected_at,
+                    source=row.source,
+                    revision=row.revision,
+                )
+                for row in rows
+            ]
+            for kr, rows in self.histories(key_result_ids, since=since, until=until).items()
+        }
 
     def latest(self, key_result_ids: Sequence[str] | None = None) -> dict[str, Measurement]:
         """The latest measurement (by window end) of each KR, or of the given ones."""
