@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 ID_WIDTH = 24
 
 
+def upstream_calls(count: int) -> str:
+    """``1 upstream call``, ``2 upstream calls``."""
+    return f"{count} upstream call{'' if count == 1 else 's'}"
+
+
 def print_results(results: list[KRResult], skipped: list[tuple[str, str]]) -> None:
     """One line per KR: ✓ id value window, ✗ id error, - id skipped: reason."""
     from syncd.logs import scrub
@@ -68,7 +73,7 @@ def print_report(report: SyncReport) -> None:
     say(
         f"{len(report.results) - len(report.failures)} measured, {len(report.failures)} failed, "
         f"{len(report.skipped)} skipped; store: {written.inserted} new, {written.updated} "
-        f"revised, {written.unchanged} unchanged{refused}; {calls} upstream calls"
+        f"revised, {written.unchanged} unchanged{refused}; {upstream_calls(calls)}"
     )
 
 
@@ -127,7 +132,7 @@ def dry_sync(loaded: LoadedConfig, now: datetime, kr: list[str] | None) -> None:
     calls = sum(outcome.stats.calls for outcome in sources.values())
     say(
         f"{len(results) - failed} measured, {failed} failed, {len(skipped)} skipped; "
-        f"dry run: nothing stored; {calls} upstream calls"
+        f"dry run: nothing stored; {upstream_calls(calls)}"
     )
     if failed:
         raise typer.Exit(EXIT_PARTIAL)
@@ -277,7 +282,7 @@ def preview(
             fail(f"{target}: {result.evaluated.error}", EXIT_PARTIAL)
         out.print(
             f"  value    [bold]{result.evaluated.value:.6g}[/]   "
-            f"({result.upstream_calls} upstream calls; nothing stored)",
+            f"({upstream_calls(result.upstream_calls)}; nothing stored)",
             highlight=False,
         )
 

@@ -86,7 +86,8 @@ def test_sync_piped_lines_are_never_wrapped(workspace: Path, columns: int) -> No
     assert lines[0].startswith("✓ booking-5d ")
     assert lines[0].split()[2] == "0.5"
     assert lines[0].endswith("[2026-10-01T00:00:00+02:00, 2026-11-21T00:00:00+01:00)")
-    assert lines[-1] == "1 measured, 0 failed, 0 skipped; dry run: nothing stored; 2 upstream calls"
+    # Both SQL operands of the ratio go to the warehouse as one UNION ALL.
+    assert lines[-1] == "1 measured, 0 failed, 0 skipped; dry run: nothing stored; 1 upstream call"
     assert not ANSI.search(result.stdout)
     assert "{" not in result.stdout + result.stderr  # no JSON log line anywhere
 
