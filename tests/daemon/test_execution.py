@@ -31,15 +31,17 @@ def store() -> StateStore:
 @pytest.fixture
 def make_runner(
     write_daemon_config: Callable[..., Path], store: StateStore
-) -> Iterator[Callable[..., SlotRunner]]:
+) -> Iterator[Callable[..., tuple[SlotRunner, Job]]]:
     pools: list[Pools] = []
 
-    def make(*, stopping: bool = False, **sql: str) -> SlotRunner:
+    def make(*, stopping: bool = False, **sql: str) -> tuple[SlotRunner, Job]:
+        """A runner of the config's one job (its KRs alpha and beta), and that job."""
         # The configured (SQLite) store is never opened: the runner writes into ``store``.
         loaded = load(write_daemon_config(**sql))
         syncer = Syncer(loaded)
         pools.append(Pools(syncer.pool()))
-        return SlotRunner(
+        (job,) = syncer.planner.jobs().values()
+        runner = SlotRunner(
             store,
             store,
             pools[-1],
@@ -49,16 +51,11 @@ def make_runner(
             settings=loaded.config.daemon,
             stopping=lambda: stopping,
         )
+        return runner, job
 
     yield make
     for pool in pools:
         pool.close()
-
-
-def the_job(runner: SlotRunner) -> Job:
-    syncer, _ = runner._configured
-    (job,) = syncer.planner.jobs().values()
-    return job
 
 
 def slot_ago(seconds: int) -> datetime:
@@ -67,8 +64,7 @@ def slot_ago(seconds: int) -> datetime:
 
 
 def test_a_slot_is_claimed_measured_and_finished_once(make_runner, store):
-    runner = make_runner()
-    job = the_job(runner)
+    runner, job = make_runner()
     slot = slot_ago(0)
     runner.run(job, slot)
     assert store.slot_attempts(job.key) == {slot: (1, "ok")}
@@ -80,15 +76,13 @@ def test_a_slot_is_claimed_measured_and_finished_once(make_runner, store):
 
 
 def test_a_stopping_runner_starts_nothing(make_runner, store):
-    runner = make_runner(stopping=True)
-    job = the_job(runner)
+    runner, job = make_runner(stopping=True)
     runner.run(job, slot_ago(0))
     assert store.slot_attempts(job.key) == {}
 
 
 def test_one_failing_kr_makes_the_slot_partial(make_runner, store):
-    runner = make_runner(beta_sql=FAILING_SQL)
-    job = the_job(runner)
+    runner, job = make_runner(beta_sql=FAILING_SQL)
     slot = slot_ago(0)
     runner.run(job, slot)
     assert store.slot_attempts(job.key) == {slot: (1, "partial")}
@@ -96,8 +90,7 @@ def test_one_failing_kr_makes_the_slot_partial(make_runner, store):
 
 
 def test_a_job_failing_three_times_in_a_row_is_paused(make_runner, store):
-    runner = make_runner(alpha_sql=FAILING_SQL, beta_sql=FAILING_SQL)
-    job = the_job(runner)
+    runner, job = make_runner(alpha_sql=FAILING_SQL, beta_sql=FAILING_SQL)
     slots = [slot_ago(seconds) for seconds in (15, 10, 5, 0)]
     with capture_logs() as logs:
         for slot in slots:
@@ -109,7 +102,7 @@ def test_a_job_failing_three_times_in_a_row_is_paused(make_runner, store):
 
 
 def test_a_busy_job_lock_is_logged_and_the_run_goes_on(make_runner, store):
-    runner = make_runner()
+    runner, _ = make_runner()
     ran = []
     with store.job_lock("warehouse@5s") as held, capture_logs() as logs:
         assert held
