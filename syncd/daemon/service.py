@@ -26,8 +26,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -41,8 +40,11 @@ from syncd import registry
 from syncd.abc import Connector
 from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
+from syncd.daemon.catchup import CatchUp, close_interrupted
+from syncd.daemon.execution import SlotRunner
 from syncd.daemon.instance import InstanceLock
 from syncd.daemon.jobs import SlotTrigger
+from syncd.daemon.listener import ready_line, scheduler_alive, start_listener
 from syncd.daemon.pools import Pools
 from syncd.daemon.resilient import SpoolingStore
 from syncd.daemon.spool import Spool
@@ -50,26 +52,25 @@ from syncd.daemon.stage import EventStage
 from syncd.daemon.systemd import Notifier, Watchdog
 from syncd.errors import ConfigError, StoreError, SyncdError
 from syncd.logs import scrub
-from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
+from syncd.observe import StatusServer, Telemetry
 from syncd.planner import Job
 from syncd.schedule import parse_duration
 from syncd.session import load
 from syncd.store import Store
-from syncd.store.records import Backoff
-from syncd.sync import Syncer, SyncReport
-from syncd.web import dashboard_blueprint, load_dashboard_data
+from syncd.sync import Syncer
 
 log = structlog.get_logger("syncd.daemon")
 
 HEARTBEAT = timedelta(seconds=5)
 CONSUME_EVERY = timedelta(seconds=5)
 STORE_RETRY_MAX = 30.0
-CATCH_UP_SLOTS = 500  # at most this many slots back, however short the schedule
-RETRY_FIRST = timedelta(minutes=5)  # a failed slot's first retry: this, or its interval if shorter
 
 
 class Daemon:
-    """The service behind ``syncd run``. :meth:`serve` blocks until SIGTERM/SIGINT."""
+    """The service behind ``syncd run``: lifecycle, signals and scheduling; it wires together
+    catch-up (:mod:`syncd.daemon.catchup`), slot runs (:mod:`syncd.daemon.execution`), the
+    listener (:mod:`syncd.daemon.listener`) and the event stage (:mod:`syncd.daemon.stage`).
+    :meth:`serve` blocks until SIGTERM/SIGINT."""
 
     def __init__(self, config_path: Path | None, *, owner: str | None = None) -> None:
         self.config_path = config_path
@@ -81,10 +82,9 @@ class Daemon:
         self._wake = threading.Event()
         self._heartbeat_at = time.monotonic()
         self._swept_at = time.monotonic()
-        self._failures: dict[str, int] = {}
-        self._paused_until: dict[str, datetime] = {}
         self.pools: Pools[ConnectorPool] | None = None
         self.events: EventStage | None = None
+        self.runner: SlotRunner | None = None
         self.loaded: LoadedConfig
         self.store: Store | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -107,10 +107,21 @@ class Daemon:
             self.store = self._open_store()
             if self.store is None:
                 return 0  # asked to stop while waiting for the store
-            self._close_interrupted(self.store)
+            close_interrupted(self.store)
             self.spool = Spool(self._spool_path())
             self.sink = SpoolingStore(self.store, self.spool, self.loaded.config)
             self.sink.sync_definitions(self.loaded.config)
+            assert self.pools is not None
+            self.runner = SlotRunner(
+                self.store,
+                self.sink,
+                self.pools,
+                self.telemetry,
+                owner=self.owner,
+                syncer=self.syncer,
+                settings=settings,
+                stopping=self._stop.is_set,
+            )
             self.events = EventStage(self.loaded, self.store, self.telemetry, owner=self.owner)
             self.scheduler = self._start_scheduler()
             if settings.listen is not None:
@@ -118,7 +129,7 @@ class Daemon:
             self.notifier.ready(self._status_line())
             log.info("daemon.ready", owner=self.owner, jobs=sorted(self.jobs))
             if self.on_ready is not None:
-                self.on_ready(self._ready_line(server))
+                self.on_ready(ready_line(self.loaded, self.store.url, len(self.jobs), server))
             watchdog = Watchdog.for_service(self.notifier, lambda: self._heartbeat_at)
             if watchdog is not None:
                 watchdog.start()
@@ -176,21 +187,6 @@ class Daemon:
                 wait = min(wait * 2, STORE_RETRY_MAX)
         return None
 
-    def _close_interrupted(self, store: Store) -> None:
-        """Close dead processes' runs now (else the first run this daemon records does)."""
-        try:
-            closed = store.close_interrupted_runs()
-        except StoreError as exc:
-            log.warning("store.unreachable", action="close interrupted runs", error=str(exc))
-            return
-        if closed:
-            log.warning(
-                "runs.interrupted",
-                count=len(closed),
-                runs=[run.id for run in closed],
-                owners=sorted({run.owner or "unknown" for run in closed}),
-            )
-
     def _spool_path(self) -> Path:
         configured = self.loaded.config.daemon.spool
         if configured:
@@ -239,6 +235,8 @@ class Daemon:
             self.pools = Pools(pool)
         else:
             self.pools.replace(pool)  # closed at once, or when its in-flight runs end
+        if self.runner is not None:
+            self.runner.configure(self.syncer, config.daemon)
         for source in config.sources.values():
             plugin = registry.load_connector(source.type)
             if issubclass(plugin, Connector):
@@ -267,21 +265,6 @@ class Daemon:
         self._schedule_jobs()
         log.info("config.reloaded", jobs=sorted(self.jobs))
         self.notifier.ready(self._status_line())
-
-    def _ready_line(self, server: StatusServer | None) -> str:
-        """``syncd 0.1.0 ready: config …, store … (password hidden), N jobs, listening on …``."""
-        from syncd import __version__
-
-        files = self.loaded.files
-        config = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
-        listener = "no listener"
-        if server is not None:
-            host = f"[{server.host}]" if ":" in server.host else server.host
-            listener = f"http://{host}:{server.port}/"
-        return (
-            f"syncd {__version__} ready: config {config}, store {self._require_store().url}, "
-            f"{len(self.jobs)} jobs, listening on {listener}"
-        )
 
     def _status_line(self) -> str:
         pending = self.spool.pending() if hasattr(self, "spool") else 0
@@ -339,7 +322,7 @@ class Daemon:
         job = self.jobs.get(key)
         now = datetime.now(UTC)
         if job is not None and (slot := job.schedule.latest_slot(now, self.loaded.config.tz)):
-            self.run_slot(job, slot)
+            self._require_runner().run(job, slot)
 
     def _beat(self) -> None:
         """Prove progress, catch up and take over, replay the spool, refresh gauges."""
@@ -351,139 +334,26 @@ class Daemon:
             self.telemetry.set_spool_pending(self.spool.pending())
             if (dead_letters := self.sink.dead_letter_count()) is not None:
                 self.telemetry.set_dead_letters(dead_letters)
-            for job in list(self.jobs.values()):
-                for slot in self._due_slots(job):
-                    assert self.scheduler is not None
-                    self.scheduler.add_job(
-                        self.run_slot,
-                        args=(job, slot),
-                        id=f"catch-up:{job.key}:{slot.isoformat()}",
-                        replace_existing=True,
-                    )
             store = self._require_store()
+            catch_up = CatchUp(
+                store,
+                self.loaded.config.tz,
+                parse_duration(self.loaded.config.daemon.catch_up),
+            )
+            for job, slot in catch_up.due(list(self.jobs.values()), datetime.now(UTC)):
+                assert self.scheduler is not None
+                self.scheduler.add_job(
+                    self._require_runner().run,
+                    args=(job, slot),
+                    id=f"catch-up:{job.key}:{slot.isoformat()}",
+                    replace_existing=True,
+                )
             if time.monotonic() - self._swept_at > store.run_lease.total_seconds():
                 # A peer that died since our start left open runs too.
                 self._swept_at = time.monotonic()
-                self._close_interrupted(store)
+                close_interrupted(store)
         except SyncdError as exc:
             log.warning("daemon.beat_failed", error=str(exc))
-
-    def _due_slots(self, job: Job) -> list[datetime]:
-        """Slots within ``catch_up`` that no instance has finished: missed while every
-        instance was down, or left behind by one that died mid-slot (its lease ran out)."""
-        assert self.store is not None
-        tz = self.loaded.config.tz
-        now = datetime.now(UTC)
-        current = job.schedule.latest_slot(now, tz)
-        if current is None:
-            return []  # validation rejects schedules that never fire; never break the beat
-        span = min(
-            parse_duration(self.loaded.config.daemon.catch_up),
-            CATCH_UP_SLOTS * job.schedule.interval,
-        )
-        candidates = job.schedule.slots_between(now - span, current, tz)
-        try:
-            return self.store.due_slots(job.key, candidates, now_slot=current)
-        except StoreError:
-            return []
-
-    def run_slot(self, job: Job, slot: datetime) -> None:
-        """Measure one slot of one job, if this instance wins its claim."""
-        if self._stop.is_set():
-            return  # queued before SIGTERM: not started, so nothing to finish
-        if (paused := self._paused_until.get(job.key)) and datetime.now(UTC) < paused:
-            log.info("job.backing_off", job=job.key, until=paused.isoformat())
-            return
-        assert self.store is not None
-        settings = self.loaded.config.daemon
-        lease = parse_duration(settings.lease)
-        try:
-            if not self.store.claim_slot(job.key, slot, self.owner, lease):
-                return
-            claimed = True
-        except StoreError as exc:
-            # Without the store no instance can coordinate: measure anyway and spool; the
-            # natural-key upsert keeps duplicates out when the batches are replayed.
-            log.warning("store.unreachable", action="claim", job=job.key, error=str(exc))
-            claimed = False
-        outcome = "failed"
-        try:
-            with self._job_lock(job.key, wait=lease.total_seconds() / 2):
-                # ``present``: a caught-up slot is in the past, and present-only queries must
-                # not be stored as if they had been read then.
-                assert self.pools is not None
-                with self.pools.using() as pool:
-                    report = self.syncer.run(
-                        self.sink,
-                        slot,
-                        kr_ids=job.kr_ids,
-                        trigger="schedule",
-                        pool=pool,
-                        present=datetime.now(UTC),
-                    )
-            outcome = _outcome(report)
-            self._record(report)
-        except SyncdError as exc:
-            log.error("job.failed", job=job.key, slot=slot.isoformat(), error=str(exc))
-        finally:
-            self._note_outcome(job, outcome)
-            if claimed:
-                try:
-                    self.store.finish_slot(
-                        job.key, slot, self.owner, outcome, retry=self._retry_policy(job)
-                    )
-                except StoreError as exc:
-                    log.warning("store.unreachable", action="finish claim", error=str(exc))
-
-    def _retry_policy(self, job: Job) -> Backoff:
-        """How a failed slot of ``job`` is retried by catch-up: first after its interval (at
-        most ``RETRY_FIRST``), doubling, at most ``daemon.failure_backoff`` apart."""
-        longest = parse_duration(self.loaded.config.daemon.failure_backoff)
-        return Backoff(first=min(job.schedule.interval, RETRY_FIRST, longest), longest=longest)
-
-    @contextmanager
-    def _job_lock(self, key: str, *, wait: float) -> Iterator[None]:
-        """Serialise runs of one job across instances (the claim already makes each slot run
-        once). Without the store, or after ``wait`` seconds, run without it."""
-        assert self.store is not None
-        lock = self.store.job_lock(key, wait=wait)
-        try:
-            held = lock.__enter__()
-        except StoreError as exc:
-            log.warning("store.unreachable", action="job lock", job=key, error=str(exc))
-            yield
-            return
-        try:
-            if not held:
-                log.info("job.lock_busy", job=key, waited=wait)
-            yield
-        finally:
-            try:
-                lock.__exit__(None, None, None)
-            except StoreError as exc:
-                log.warning("store.unreachable", action="job unlock", job=key, error=str(exc))
-
-    def _record(self, report: SyncReport) -> None:
-        for outcome in report.sources.values():
-            self.telemetry.record_source(outcome)
-        now = time.time()
-        for result in report.results:
-            if result.ok:
-                for source in result.evaluated.sources:
-                    self.telemetry.record_measured(source, result.binding.kr.id, now)
-
-    def _note_outcome(self, job: Job, outcome: str) -> None:
-        if outcome != "failed":
-            self._failures.pop(job.key, None)
-            self._paused_until.pop(job.key, None)
-            return
-        failures = self._failures.get(job.key, 0) + 1
-        self._failures[job.key] = failures
-        if failures >= 3:
-            longest = parse_duration(self.loaded.config.daemon.failure_backoff)
-            pause = min(job.schedule.interval * 2 ** (failures - 3), longest)
-            self._paused_until[job.key] = datetime.now(UTC) + pause
-            log.warning("job.paused", job=job.key, failures=failures, pause=str(pause))
 
     def _consume(self) -> None:
         if not self._stop.is_set() and self.events is not None:
@@ -492,52 +362,20 @@ class Daemon:
     # -- health ---------------------------------------------------------------------------------
 
     def _start_listener(self, listen: str) -> StatusServer:
-        host, _, port = listen.rpartition(":")
-        host = host.strip("[]")
-        token = self.loaded.config.daemon.listen_token
-        dashboard = dashboard_blueprint(
-            lambda: load_dashboard_data(self.loaded, self._require_store(), datetime.now(UTC)),
-            token=token.get_secret_value() if token else None,
+        return start_listener(
+            listen,
+            telemetry=self.telemetry,
+            store=self._require_store(),
+            loaded=lambda: self.loaded,
+            scheduler_alive=lambda: scheduler_alive(
+                self.scheduler, self._heartbeat_at, every=HEARTBEAT, now=time.monotonic()
+            ),
         )
-        app = create_app(
-            self.telemetry,
-            live=[HealthCheck("scheduler", self._scheduler_alive)],
-            ready=[
-                HealthCheck("store", self._store_writable),
-                HealthCheck("migrations", self._migrations_current),
-                HealthCheck("scheduler", self._scheduler_alive),
-            ],
-            metrics_token=token.get_secret_value() if token else None,
-            blueprints=[dashboard],
-        )
-        server = StatusServer(app, host=host, port=int(port))
-        server.start()
-        log.info("listener.started", host=host, port=server.port)
-        return server
 
     def _require_store(self) -> Store:
         assert self.store is not None
         return self.store
 
-    def _store_writable(self) -> bool | str:
-        assert self.store is not None
-        self.store.check_writable()
-        return True
-
-    def _migrations_current(self) -> bool | str:
-        assert self.store is not None
-        return True if self.store.is_current() else "store not migrated to this version"
-
-    def _scheduler_alive(self) -> bool | str:
-        if self.scheduler is None or not self.scheduler.running:
-            return "not running"
-        stalled = time.monotonic() - self._heartbeat_at
-        if stalled > 6 * HEARTBEAT.total_seconds():
-            return f"no heartbeat for {stalled:.0f}s"
-        return True
-
-
-def _outcome(report: SyncReport) -> str:
-    if not report.failures:
-        return "ok"
-    return "partial" if len(report.failures) < len(report.results) else "failed"
+    def _require_runner(self) -> SlotRunner:
+        assert self.runner is not None
+        return self.runner
