@@ -168,7 +168,7 @@ class Delivered:
 class Consumer(Protocol):
     """Something that reacts to events: alerts, telemetry, the progress engine, sinks.
 
-    The consumer runner (:mod:`syncd.daemon.consumers`) hands :meth:`handle` the events of
+    The consumer runner (:mod:`syncd.consumers`) hands :meth:`handle` the events of
     ``event_types`` in batches, oldest first, and acknowledges the batch when ``handle``
     returns: the events it returns are appended to the outbox in the same transaction as that
     acknowledgement. When ``handle`` raises, the runner retries the events one by one with a

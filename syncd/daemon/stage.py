@@ -5,7 +5,7 @@ heartbeat) does, in order:
 
 - every :data:`~syncd.statuses.SWEEP_EVERY`: judge every KR again for the status changes time
   alone makes (pace, staleness) and publish them;
-- hand new events to the consumers (:class:`~syncd.daemon.consumers.ConsumerRunner`): the
+- hand new events to the consumers (:class:`~syncd.consumers.ConsumerRunner`): the
   progress engine (measurements → status changes), the alerts (when notifications are
   configured) and the ``/metrics`` progress gauges;
 - every :data:`DIGESTS_EVERY`: the weekly digests that are due, and the deliveries to retry;
@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from syncd.config import LoadedConfig
-from syncd.daemon.consumers import ConsumerRunner
+from syncd.consumers import ConsumerRunner
 from syncd.errors import StoreError, SyncdError
 from syncd.notify_teams import send_due_digests
 from syncd.notify_teams.alerts import AlertConsumer

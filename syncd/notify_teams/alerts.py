@@ -19,7 +19,7 @@ from apprise import NotifyType
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Config, Notifications
-from syncd.daemon.consumers import ConsumerRunner
+from syncd.consumers import ConsumerRunner
 from syncd.evaluate import MetricEvaluator
 from syncd.events import (
     SOURCE_HEALTH_CHANGED,

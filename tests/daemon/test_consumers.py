@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncd.daemon.consumers import ConsumerRunner
+from syncd.consumers import ConsumerRunner
 from syncd.daemon.pools import Pools
 from syncd.events import (
     MEASUREMENT_RECORDED,

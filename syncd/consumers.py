@@ -11,8 +11,10 @@ One call of :meth:`ConsumerRunner.run_once` gives every consumer one batch:
   outbox's newest event when the runner is made; a failure is logged and the events skipped
   (it only keeps a view of this process, rebuilt on start).
 
-The daemon runs it on its heartbeat; ``syncd`` commands that need the events handled now (the
-alerts of :func:`syncd.notify_teams.run_alerts`) call :meth:`ConsumerRunner.drain`.
+The daemon runs it in its event stage (:mod:`syncd.daemon.stage`); ``syncd`` commands that need
+the events handled now (the alerts of :func:`syncd.notify_teams.run_alerts`) call
+:meth:`ConsumerRunner.drain`. It lives outside the daemon because those commands, and the sinks
+next, run consumers too.
 """
 
 from __future__ import annotations
