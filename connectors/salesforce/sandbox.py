@@ -157,6 +157,7 @@ class SalesforceSandbox(LocalServer):
         self.requests: list[LoggedRequest] = []
         self._ca = trustme.CA()
         self._ca_file = Path(ca_file) if ca_file else None
+        self._ca_written = False
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.jwt_private_key = key.private_bytes(
@@ -178,9 +179,12 @@ class SalesforceSandbox(LocalServer):
         if self._ca_file is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="sf-sandbox-")
             self._ca_file = Path(self._tmp.name) / "ca.pem"
-        if not self._ca_file.exists():
+        if not self._ca_written:
+            # Every sandbox has a CA of its own: one left by an earlier run (a second `syncd
+            # demo` in the same directory) must be replaced, or every TLS handshake fails.
             self._ca_file.parent.mkdir(parents=True, exist_ok=True)
             self._ca.cert_pem.write_to_path(str(self._ca_file))
+            self._ca_written = True
         return str(self._ca_file)
 
     def start(self) -> str:
@@ -196,6 +200,7 @@ class SalesforceSandbox(LocalServer):
             self._tmp.cleanup()
             self._tmp = None
             self._ca_file = None
+            self._ca_written = False
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         return _handler(self)

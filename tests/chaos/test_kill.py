@@ -28,7 +28,7 @@ class KillRun(BackgroundRun):
             store=self.store_url,
             source="warehouse",
             source_spec=warehouse_spec(self.workdir),
-            query=f'{{sql: "{SLOW_SQL.format(n=300_000, value=1.5)}"}}',
+            query=f'{{sql: "{SLOW_SQL.format(n=2_000_000, value=1.5)}"}}',
             window="snapshot",
             lease="6s",
         )
@@ -37,6 +37,7 @@ class KillRun(BackgroundRun):
         daemon = self.daemon(config, name="d0")
         for kill in range(1, KILLS + 1):
             pid = daemon.pid
+            # Each run holds about a second (the slow SQL), so a look every POLL sees one.
             open_runs = self.until(lambda p=pid: self.open_runs_of(p), 40, "a run in flight")
             time.sleep(rng.uniform(0, 0.3))
             self.in_flight += [run for run in self.open_runs_of(pid) if run in open_runs]

@@ -57,8 +57,9 @@ def syncd(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProc
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("demo")
     result = syncd("demo", "--once", "--as-of", AS_OF, cwd=workdir)
-    assert "backfilled and synced" in result.stdout
-    assert "0 failures" in result.stdout
+    problems = [line for line in result.stderr.splitlines() if "warning" in line or "error" in line]
+    assert "backfilled and synced" in result.stdout, result.stderr[-3000:]
+    assert "0 failures" in result.stdout, "\n".join(problems[:20])
     # The sandboxes took free ports, printed and written to the config later commands use.
     ports = {
         int(url.rsplit(":", 1)[1])

@@ -176,3 +176,13 @@ def test_faults_fire_the_armed_number_of_times(make_sandbox) -> None:
 def test_the_certificate_is_not_trusted_without_the_ca(sandbox: SalesforceSandbox) -> None:
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(sandbox.url + f"{V}/limits", verify=True)
+
+
+def test_a_ca_file_left_by_an_earlier_sandbox_is_replaced(make_sandbox, tmp_path) -> None:
+    """A second ``syncd demo`` in one directory finds the first one's CA file: the new sandbox
+    must write its own, or every handshake fails."""
+    ca_file = tmp_path / "salesforce-ca.pem"
+    first = make_sandbox(ca_file=ca_file)
+    first.stop()
+    second = make_sandbox(ca_file=ca_file)
+    assert requests.get(second.url + f"{V}/limits", verify=str(ca_file)).status_code == 401
