@@ -30,6 +30,18 @@ so every connector gets the same day rule and the same sanity checks.
 
 A **check-in source** (:class:`CheckinSource`, the ``manual`` type) is never pulled: people
 push its values with ``syncd checkin``, and it only validates them.
+
+A **sink** (:class:`Sink`) is an OKR tool syncd pushes values to, registered under
+``syncd.sinks``. It declares ``config_model`` (``sinks.<name>``) and ``target_model`` (where one
+KR's values go, under ``key_results[].push.<name>``) and implements ``deliver`` (one value,
+idempotently), ``read`` and ``check``; the framework turns recorded measurements into
+:class:`Delivery` records, keeps each :class:`Receipt`, retries and parks::
+
+    outbox: MeasurementRecorded ──► sink consumer (one per sink, each event once across
+       restarts and instances): skip what the tool has, Delivery + previous Receipt
+       ──► Sink.deliver ──► Receipt kept per (sink, KR, key)
+
+Connectors and sinks share :class:`Upstream`: every upstream call goes through its ``call``.
 """
 
 from __future__ import annotations
@@ -47,7 +59,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -370,7 +382,76 @@ class CheckinSource(SourcePlugin[ConfigT, QueryT]):
         return f"values checked in to {source}"
 
 
-class Connector(SourcePlugin[ConfigT, QueryT]):
+class Upstream:
+    """What a connector and a sink share: the framework's way of making upstream calls.
+
+    Subclasses implement :meth:`classify` (when they use an SDK with exceptions of its own) and
+    :meth:`close`; they call :meth:`call` around every upstream call. ``context.source`` names
+    the source or the sink in logs, errors and stats.
+    """
+
+    context: ConnectorContext
+
+    def classify(self, exc: Exception) -> SourceError | None:
+        """Map an SDK's exception onto the error tree (use ``syncd.http.error_for_status`` for
+        anything with an HTTP status); None leaves it to the runner's catch-all."""
+        return None
+
+    def close(self) -> None:
+        """Release connections. Called once, after the last call."""
+
+    def call(self, fn: Callable[[], T], *, what: str) -> T:
+        """Make one upstream call the framework's way: wait for the limiter, count it in the
+        current run, map an SDK exception through :meth:`classify`, and retry it on
+        ``RateLimited``/``TransientSourceError`` (backoff, never shorter than Retry-After), so
+        a failure on page 9 never re-reads pages 1 to 8. ``what`` names it in the logs."""
+        from syncd.retry import retry_call  # syncd.retry imports this module
+
+        stats = run_stats.get() or self.context.stats
+        limiter = self.context.limiter
+
+        def attempt() -> T:
+            if limiter is None:
+                return counted()
+            with limiter.slot():
+                return counted()
+
+        def counted() -> T:
+            stats.count_call()
+            try:
+                return fn()
+            except SourceError as error:
+                error.source = error.source or self.context.source
+                raise
+            except Exception as exc:
+                classified = self.classify(exc)
+                if classified is None:
+                    raise
+                classified.source = classified.source or self.context.source
+                raise classified from exc
+
+        return retry_call(
+            attempt,
+            policy=self.context.retry,
+            stats=stats,
+            source=self.context.source,
+            what=what,
+            sleep=self.context.sleep,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Connector(SourcePlugin[ConfigT, QueryT], Upstream):
     """A source of metric values pulled by syncd. Implement :meth:`fetch`, or, where the vendor
     answers many requests in one exchange, :meth:`batches` and :meth:`fetch_batch`.
 
@@ -448,11 +529,6 @@ class Connector(SourcePlugin[ConfigT, QueryT]):
                 answers[request.key] = error
         return answers
 
-    def classify(self, exc: Exception) -> SourceError | None:
-        """Map an SDK's exception onto the error tree (use ``syncd.http.error_for_status`` for
-        anything with an HTTP status); None leaves it to the runner's catch-all."""
-        return None
-
     def describe(self, request: MetricRequest[QueryT]) -> str:
         """The upstream request in words, secrets left out (shown by ``syncd preview``)."""
         query = request.query.model_dump(mode="json")
@@ -470,66 +546,13 @@ class Connector(SourcePlugin[ConfigT, QueryT]):
         them to its ``/metrics``."""
         return ()
 
-    def close(self) -> None:
-        """Release connections. Called once, after the last fetch."""
-
     # ---- what the framework provides ------------------------------------------------------
-
-    def call(self, fn: Callable[[], T], *, what: str) -> T:
-        """Make one upstream call the framework's way: wait for the source's limiter, count it
-        in the current run, map an SDK exception through :meth:`classify`, and retry it on
-        ``RateLimited``/``TransientSourceError`` (backoff, never shorter than Retry-After), so
-        a failure on page 9 never re-reads pages 1 to 8. ``what`` names it in the logs."""
-        from syncd.retry import retry_call  # syncd.retry imports this module
-
-        stats = run_stats.get() or self.context.stats
-        limiter = self.context.limiter
-
-        def attempt() -> T:
-            if limiter is None:
-                return counted()
-            with limiter.slot():
-                return counted()
-
-        def counted() -> T:
-            stats.count_call()
-            try:
-                return fn()
-            except SourceError as error:
-                error.source = error.source or self.context.source
-                raise
-            except Exception as exc:
-                classified = self.classify(exc)
-                if classified is None:
-                    raise
-                classified.source = classified.source or self.context.source
-                raise classified from exc
-
-        return retry_call(
-            attempt,
-            policy=self.context.retry,
-            stats=stats,
-            source=self.context.source,
-            what=what,
-            sleep=self.context.sleep,
-        )
 
     def collect(self, requests: Sequence[MetricRequest[QueryT]]) -> list[CollectResult]:
         """Answer every request through the framework's runner: one result each, checked."""
         from syncd.collect import run_connector  # the runner imports this module
 
         return run_connector(self, requests).results_in_order(requests)
-
-    def __enter__(self) -> Connector[ConfigT, QueryT]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def check_answer(raw: object, kind: ValueKind) -> float:
@@ -555,3 +578,142 @@ def check_answer(raw: object, kind: ValueKind) -> float:
     if kind is ValueKind.DURATION and value < 0:
         raise QueryError(f"the answer {shown} cannot be a duration (≥ 0)")
     return value
+
+
+# ---- sinks ------------------------------------------------------------------------------------
+
+
+class SinkConfig(BaseModel):
+    """Base of every sink's settings under ``sinks.<name>``. Subclasses narrow ``type`` to a
+    Literal and add their own keys (secrets as ``${env:…}``/``${file:…}`` references, like
+    sources). ``rate_limit`` is the framework's; unset, the sink's ``default_rate_limit``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    rate_limit: RateLimit | None = Field(None, description="upstream calls allowed per period")
+
+
+class TargetModel(BaseModel):
+    """Base of a sink's per-KR mapping under ``key_results[].push.<sink name>``: where in the
+    OKR tool one KR's values go (a Perdoo key-result UUID, a sheet's row key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+TargetT = TypeVar("TargetT", bound=TargetModel)
+TargetT_co = TypeVar("TargetT_co", bound=TargetModel, covariant=True)
+SinkConfigT = TypeVar("SinkConfigT", bound=SinkConfig)
+
+
+@dataclass(frozen=True)
+class Delivery(Generic[TargetT_co]):
+    """One measured KR value to put in an OKR tool, made by the framework from a
+    :class:`~syncd.events.MeasurementRecorded` and the KR's definition.
+
+    ``day`` is the local day (the config's zone) the value is for: the last day the window
+    covers, or a snapshot's day. ``key`` names the check-in the value belongs to (the KR and
+    ``day``): every later value with the same key updates that check-in, never adds a second
+    one. ``status`` is syncd's computed status of the KR with this value (the vocabulary of
+    :mod:`syncd.status`), None when it has none yet. ``note`` says where the value came from
+    (source, window), ready to send as the check-in's comment.
+    """
+
+    kr_id: str
+    kr_title: str
+    target: TargetT_co
+    key: str
+    value: float
+    unit: str | None
+    day: date
+    window: Window
+    measured_at: datetime
+    source: str
+    status: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What :meth:`Sink.deliver` left in the tool. ``sent`` is False when the tool already held
+    the value and nothing was written. ``remote_id`` names the check-in, commit or row that
+    holds the value; the framework keeps it per (sink, KR, key) and hands it back as
+    ``previous`` to the next delivery with that key. ``detail`` says what was done, in words."""
+
+    sent: bool
+    remote_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What an OKR tool shows for one mapped KR now (``syncd check-sinks``): its name there, its
+    current value and the day of that value (None where it has none), and anything worth
+    saying, in words."""
+
+    title: str | None
+    value: float | None
+    day: date | None = None
+    detail: str = ""
+
+
+class Sink(Upstream, ABC, Generic[SinkConfigT, TargetT]):
+    """An OKR tool syncd pushes measured KR values to. Implement :meth:`deliver`, :meth:`read`
+    and :meth:`check`; declare ``config_model`` and ``target_model``. Registered under the
+    entry-point group ``syncd.sinks``; a vendor's folder may hold a source and a sink sharing
+    its client and auth.
+
+    The framework owns the rest, as for sources: it subscribes to the outbox, turns each
+    recorded value of a KR mapped to the sink into a :class:`Delivery`, skips values the sink
+    already received (same key, same value) and values older than the one delivered for their
+    key, keeps each :class:`Receipt`, retries, and parks. A sink raises from the
+    :class:`~syncd.errors.SourceError` tree through :meth:`Upstream.call` (REST sinks use
+    :class:`syncd.http.RestClient`, which maps every answer for them): ``AuthError`` parks the
+    sink with its reason until it is fixed; ``RateLimited`` and ``TransientSourceError`` are
+    retried (then the delivery is due again after a backoff); ``QueryError`` (the KR is not in
+    the tool, the tool refused the value) fails that delivery, retried later and parked after
+    the last attempt.
+
+    Sinks keep no state of their own between calls (the receipts are the framework's), no
+    retry code, no database; they may be called from several threads at once.
+    """
+
+    config_model: ClassVar[type[SinkConfig]]
+    target_model: ClassVar[type[TargetModel]]
+    default_rate_limit: ClassVar[RateLimit | None] = None
+
+    def __init__(self, config: SinkConfigT, context: ConnectorContext) -> None:
+        self.config = config
+        self.context = context
+
+    @classmethod
+    def limiter_for(cls, config: SinkConfig) -> SourceLimiter:
+        """The limiter a sink gets: its configured rate, else the sink's default; one call in
+        flight, so a tool sees check-ins in the order they were measured."""
+        rate = config.rate_limit or cls.default_rate_limit
+        return SourceLimiter(
+            requests=rate.requests if rate else None,
+            per_seconds=rate.per_seconds if rate else None,
+            concurrency=1,
+        )
+
+    def deliver(self, delivery: Delivery[TargetT], previous: Receipt | None) -> Receipt:
+        """Put ``delivery`` in the tool, idempotently. ``previous`` is the receipt of the last
+        value delivered with the same ``delivery.key`` (None for the key's first value).
+
+        Never two check-ins for one key: update ``previous.remote_id`` where the tool can (a
+        Perdoo commit, a sheet row, a Weekdone result set by value); where it only appends,
+        read its latest check-in first and return ``Receipt(sent=False)`` when it already holds
+        this value for this day. A crash after the write and before the receipt is kept
+        repeats the call, so the read-first rule is what keeps it single."""
+        raise NotImplementedError
+
+    def read(self, target: TargetT) -> Reading:
+        """What the tool shows for ``target`` now, changing nothing (``syncd check-sinks``).
+        Raise ``QueryError`` when the tool has no such KR."""
+        raise NotImplementedError
+
+    def check(self) -> str:
+        """One cheap authenticated call proving credentials and reachability; returns what was
+        checked, in words. Raise a ``SourceError``."""
+        raise NotImplementedError
