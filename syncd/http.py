@@ -13,6 +13,7 @@ answer                                 error                                    
 other 4xx                              ``QueryError``                              no
 2xx with HTML, a truncated or non-     ``TransientSourceError`` (a proxy, a login  yes
 JSON body                              page or a cut connection produces these)
+204 No Content                         None (the answer of many updates)           -
 timeout, refused or reset connection   ``TransientSourceError``                    yes
 =====================================  ==========================================  =========
 
@@ -253,6 +254,10 @@ class RestClient:
     ) -> Json:
         return self.request("POST", path, what=what, json_body=json_body, data=data, params=params)
 
+    def patch(self, path: str, *, what: str, json_body: Json = None) -> Json:
+        """A PATCH (JSON Patch or merge patch, as the vendor takes it); None for a 204."""
+        return self.request("PATCH", path, what=what, json_body=json_body)
+
     def _sanitised(self, error: SourceError) -> SourceError:
         error.args = (self._redact(str(error)),)
         return error
@@ -274,6 +279,8 @@ class RestClient:
                     else None,
                 )
             )
+        if response.status_code == 204:  # No Content: an update that says nothing more
+            return None
         body = parse_body(response.text, source=self.source, vendor=self.vendor, what=what)
         if self._check is not None and (error := self._check(body)) is not None:
             raise self._sanitised(error)

@@ -100,6 +100,18 @@ def test_a_2xx_that_is_not_json_is_transient(body: str, problem: str) -> None:
     assert problem in str(error)
 
 
+def test_a_patch_sends_its_json_and_a_204_answers_none() -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, json.loads(request.content)))
+        return httpx.Response(204)
+
+    operations = [{"op": "add", "path": "/items/-", "value": {"n": 1}}]
+    assert client(handler).patch("/v1/things/7", what="thing 7", json_body=operations) is None
+    assert seen == [("PATCH", [{"op": "add", "path": "/items/-", "value": {"n": 1}}])]
+
+
 def test_an_html_error_page_is_named_not_quoted() -> None:
     error = error_of(answering(502, "<html><body>Bad gateway " + "x" * 500 + "</body></html>"))
     assert str(error) == "crm: Acme answered 502 to /v1/things (an HTML page)"
