@@ -11,11 +11,15 @@ Verified:
   lives at ``/rest/align/api/docs/index.html`` (help.jiraalign.com "Getting started with the
   REST API 2.0"; support.atlassian.com KB "Jira Align API endpoints for accessing custom room
   data").
-- ``Authorization: Bearer <API token>``; the token is made on the user's Profile › API Token
-  and looks like ``user:<id>|<secret>``; an invalid token answers 401 (help.jiraalign.com
-  "Getting started…"; support.atlassian.com KB "How to pass a bearer token when making a Jira
-  Align REST API call via Python"; confluence.atlassian.com/jakb "API Token triggers error 400
-  on Jira Align Connector").
+- ``Authorization: Bearer <API token>`` (the scheme in any case: the help page writes
+  ``bearer``); the token is made on the user's Profile › API Token, looks like
+  ``user:<id>|<secret>`` and stays valid until the user makes a new one or is deactivated; an
+  invalid token answers 401; the API grants what the user's role grants in the UI
+  (help.jiraalign.com "Getting started with the REST API 2.0"; support.atlassian.com KB "How
+  to pass a bearer token when making a Jira Align REST API call via Python";
+  confluence.atlassian.com/jakb "API Token triggers error 400 on Jira Align Connector").
+- OData-like ``$select``, ``$top``, ``$skip`` on list resources, at most 100 items per GET
+  (help.jiraalign.com "API 2.0 query syntax" and "API 2.0 GET usage and filters").
 - Updates are ``PATCH /<resource>/{id}`` with a JSON Patch array
   ``[{"op": "add"|"replace", "path": "/field", "value": …}]`` (support.atlassian.com KB "How
   to use PATCH on the Feature or Epic tags fields…"; jira.atlassian.com JIRAALIGN-4251).
@@ -25,6 +29,9 @@ Verified:
 - A PATCH of a read-only field answers **204 No Content and changes nothing**; read the record
   back (support.atlassian.com KB "Jira Align REST API - Resolve PATCH operation issues with
   HTTP 204"; jira.atlassian.com JIRAALIGN-8343).
+
+Not supported: Atlassian API tokens (instances behind Atlassian Guard), which the help page
+pairs with Basic authentication.
 
 Assumptions (not in any public page found):
 
@@ -37,8 +44,7 @@ Assumptions (not in any public page found):
   falls back to ``add`` when a ``replace`` changed nothing);
 - value-update dates as ISO UTC instants (``2023-09-04T07:34:53Z``); syncd writes the local
   day at ``T00:00:00Z`` and reads the date part back;
-- OData ``$top`` (at most 100 per page) and ``$select`` on list resources, a list answered as a
-  JSON array;
+- a list resource answered as a plain JSON array;
 - JSON Patch bodies sent as ``application/json`` (ASP.NET's JSON Patch input also takes
   ``application/json-patch+json``);
 - error bodies in ASP.NET's shapes (``{"message"}`` for 401, ProblemDetails ``{"title",
@@ -97,7 +103,7 @@ def update_field_path(index: int, field: str) -> str:
     return f"/{VALUE_UPDATES}/{index}/{field}"
 
 
-# ---- OData (assumed) ------------------------------------------------------------------------
+# ---- OData-like query options (verified; 100 items per GET at most) ----------------------
 TOP = "$top"
 SELECT = "$select"
 MAX_PAGE = 100
