@@ -5,12 +5,15 @@ anything)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from ruamel.yaml import YAML
 
-from connectors.jiraalign import wire
+import connectors.jiraalign
+from connectors.jiraalign import JiraAlignSinkConfig, JiraAlignTarget, wire
 from connectors.jiraalign.history import (
     Add,
     Replace,
@@ -184,3 +187,15 @@ def test_a_patch_is_all_or_nothing_and_read_only_paths_are_ignored(
     no_date = [{"op": "add", "path": "/valueUpdates/-", "value": {"value": 3}}]
     assert call(sandbox, "PATCH", path, json=no_date).status_code == 400
     assert len(sandbox.received) == 3
+
+
+def test_the_sample_sink_and_mapping_fit_the_models() -> None:
+    sample = Path(connectors.jiraalign.__file__).with_name("sample.yaml")
+    data = YAML(typ="safe").load(sample.read_text())
+    config = JiraAlignSinkConfig.model_validate(data["sinks"]["align"])
+    assert (config.base_url, config.token.get_secret_value()) == (
+        "https://acme.jiraalign.com",
+        "${env:JIRAALIGN_TOKEN}",  # a reference: the framework's loader resolves it
+    )
+    push = data["key_results"][0]["push"]["align"]
+    assert JiraAlignTarget.model_validate(push) == JiraAlignTarget(key_result=3627)
