@@ -4,7 +4,8 @@ One delivery is three steps over REST 2.0 (names in :mod:`connectors.jiraalign.w
 is verified and what is assumed):
 
 1. ``GET /keyresults/{id}`` and read its value history (``valueUpdates``); when the day's
-   latest update already holds the value, nothing is written (``Receipt(sent=False)``);
+   latest update already holds the value, nothing is written (``Receipt(sent=False)``); a
+   record without ``valueUpdates`` is refused (``QueryError``) before anything is written;
 2. ``PATCH /keyresults/{id}`` with a JSON Patch: ``replace`` of the day's update in place when
    it holds another value, else ``add`` to ``/valueUpdates/-``;
 3. ``GET`` the record again: Jira Align answers 204 to a PATCH of a read-only field and changes
@@ -122,6 +123,13 @@ class JiraAlignSink(Sink[JiraAlignSinkConfig, JiraAlignTarget]):
         one; then read back. ``previous`` is not needed: the history is read every time."""
         key_result = delivery.target.key_result
         record = self._record(key_result)
+        if not isinstance(record.get(wire.VALUE_UPDATES), list):
+            # Without the history a write could not be kept single: refuse before writing.
+            raise QueryError(
+                f"{self.context.source}: {VENDOR} answered key result {key_result} without "
+                f"its value history ({wire.VALUE_UPDATES}); nothing was written",
+                source=self.context.source,
+            )
         first = plan(value_updates(record), delivery.day, delivery.value)
         if isinstance(first, Skip):
             return Receipt(

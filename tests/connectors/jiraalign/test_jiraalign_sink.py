@@ -143,6 +143,18 @@ class TestJiraAlignSink:
         assert len(sink_sandbox.received) == 1
         assert tool_checkins(target) == before
 
+    def test_a_record_without_its_value_history_is_refused_before_any_write(
+        self, make_sink, sink_sandbox: JiraAlignSandbox, target
+    ) -> None:
+        del sink_sandbox.key_results[target["key_result"]]["valueUpdates"]
+        with pytest.raises(QueryError) as raised:
+            make_sink().deliver(delivery(target, 117.0), None)
+        assert str(raised.value) == (
+            f"align: Jira Align answered key result {target['key_result']} without its value "
+            "history (valueUpdates); nothing was written"
+        )
+        assert sink_sandbox.received == []
+
     @pytest.mark.parametrize("method", ["PATCH", "GET"])
     def test_a_429_with_retry_after_is_waited_out_and_the_value_lands_once(
         self, make_sink, sink_sandbox: JiraAlignSandbox, target, tool_checkins, sleeps, method
