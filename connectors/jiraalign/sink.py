@@ -49,7 +49,7 @@ def _direct(fn: Callable[[], T], *, what: str) -> T:
 
 
 def _shown(value: float) -> str:
-    return f"{value:g}"
+    return f"{value:.15g}"
 
 
 class JiraAlignSink(Sink[JiraAlignSinkConfig, JiraAlignTarget]):
