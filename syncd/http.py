@@ -374,14 +374,21 @@ class RestClient:
         """Each page's body of a list paged by page number and a ``Link`` header (RFC 8288;
         ``X-Page``/``X-Total`` style APIs): the next page is ``path`` asked again with the
         ``page_param`` of the ``rel="next"`` link, until an answer has no such link. Only the
-        page number is taken from the link, so its host and path never matter."""
+        page number is taken from the link, so its host and path never matter; a next link
+        without one is a ``QueryError`` (stopping there would hide the rest of the list)."""
         current = dict(params or {})
         for page in range(1, max_pages + 1):
             body, links = self._exchange("GET", path, what=f"{what} page {page}", params=current)
             yield body
-            following = _query_value(links.get("next", {}).get("url", ""), page_param)
-            if not following:
+            if "next" not in links:
                 return
+            following = _query_value(links["next"].get("url", ""), page_param)
+            if not following:
+                raise QueryError(
+                    f"{self.source}: {self.vendor} named a next page of {what} without a "
+                    f"{page_param!r} number; refusing to guess it",
+                    source=self.source,
+                )
             current = {**current, page_param: following}
         raise QueryError(f"{self.source}: {what} has more than {max_pages} pages")
 

@@ -69,3 +69,10 @@ def test_a_list_that_never_ends_is_refused() -> None:
     with pytest.raises(QueryError, match="more than 3 pages"):
         list(client.follow_link_pages("/v2/items", what="items", max_pages=3))
     assert len(asked) == 3
+
+
+def test_a_next_link_without_a_page_number_is_refused() -> None:
+    asked: list[str] = []
+    client = paged({1: ([1], '<https://api.acme.example/v2/items?cursor=x>; rel="next"')}, asked)
+    with pytest.raises(QueryError, match="without a 'page' number"):
+        list(client.follow_link_pages("/v2/items", what="items"))

@@ -72,17 +72,16 @@ class TabilitySink(Sink[TabilitySinkConfig, TabilityTarget]):
             return Receipt(
                 sent=False,
                 remote_id=shown.id,
-                detail=f"outcome {outcome} already shows {delivery.value:g} for "
+                detail=f"outcome {outcome} already shows {delivery.value:.15g} for "
                 f"{delivery.day} (check-in {shown.id})",
             )
         created = self._write(outcome, delivery)
-        detail = (
-            f"added check-in {created} to outcome {outcome}: {delivery.value:g} for {delivery.day}"
-        )
+        value, day = f"{delivery.value:.15g}", delivery.day
+        detail = f"added check-in {created} to outcome {outcome}: {value} for {day}"
         if shown is not None:
             detail += (
                 f"; Tability cannot update a check-in, so the day's earlier one ({shown.id}, "
-                f"{shown.score:g}) stays and this one is the day's latest"
+                f"{shown.score:.15g}) stays and this one is the day's latest"
             )
         return Receipt(sent=True, remote_id=created, detail=detail)
 

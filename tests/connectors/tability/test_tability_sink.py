@@ -146,9 +146,10 @@ def test_a_value_for_a_new_day_after_three_pages_is_added(
     target = {"outcome": outcome.nano_slug}
     before = tool_checkins(target)
 
-    make_sink().deliver(delivery(target, 199_000.0, status="at_risk"), None)
+    receipt = make_sink().deliver(delivery(target, 199_000.0, status="at_risk"), None)
 
     assert tool_checkins(target) == [*before, (DAY, 199_000.0)]
+    assert f"{outcome.nano_slug}: 199000 for 2026-12-01" in receipt.detail
     [(_, body, _)] = posts(sink_sandbox)
     assert body["checkin"]["confidence"] == "yellow"
 
@@ -194,6 +195,21 @@ def test_503_on_the_list_and_on_the_write_are_retried(
 
     assert [status for _, _, status in posts(sink_sandbox)] == [503, 200]
     assert tool_checkins(target) == [(DAY, 8.0)]
+
+
+def test_a_cut_list_answer_is_read_again(
+    sink_sandbox: TabilitySandbox, make_sink: MakeSink
+) -> None:
+    outcome = sink_sandbox.outcomes[0]
+    target = {"outcome": outcome.id}
+    oldest = outcome.checkins[0]
+    path = checkins_path(sink_sandbox, outcome.id)
+    sink_sandbox.faults.add(path, status=None, truncate=True, method="GET")
+
+    receipt = make_sink().deliver(delivery(target, oldest.score, day=oldest.day), None)
+
+    assert (receipt.sent, receipt.remote_id) == (False, oldest.id)
+    assert posts(sink_sandbox) == []
 
 
 def test_a_write_whose_answer_is_lost_is_not_made_twice(
