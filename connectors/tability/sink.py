@@ -17,6 +17,7 @@ one from the progress).
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import ClassVar
 
 from connectors.tability import wire
@@ -31,7 +32,7 @@ def same_score(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
 
 
-def latest_of_day(checkins: list[Checkin], day: object) -> Checkin | None:
+def latest_of_day(checkins: list[Checkin], day: date) -> Checkin | None:
     """The check-in Tability shows for ``day``: the latest made for it, or None."""
     of_day = [checkin for checkin in checkins if checkin.day == day]
     return max(of_day, key=lambda checkin: checkin.order) if of_day else None
@@ -66,6 +67,8 @@ class TabilitySink(Sink[TabilitySinkConfig, TabilityTarget]):
         self._client.close()
 
     def deliver(self, delivery: Delivery[TabilityTarget], previous: Receipt | None) -> Receipt:
+        """Add ``delivery`` as a check-in unless the day's latest one holds it. ``previous``
+        is not needed: Tability cannot update the check-in it names, and the read comes first."""
         outcome = delivery.target.outcome
         shown = latest_of_day(self._client.checkins(outcome), delivery.day)
         if shown is not None and same_score(shown.score, delivery.value):
