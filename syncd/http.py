@@ -24,8 +24,9 @@ exceptions through :func:`error_for_status` in their ``classify``, so the table 
 Every message names the source, the vendor, the status and the path, never a credential:
 secrets the client was given and every secret the config loaded are replaced by ``***``.
 
-Paging helpers follow cursors and next-page URLs, the latter only on the configured host (a
-next URL elsewhere would carry our credentials away). :func:`mock_transport` is the seam for
+Paging helpers follow cursors, next-page URLs (only on the configured host: a next URL
+elsewhere would carry our credentials away) and ``Link: <…?page=N>; rel="next"`` headers (the
+page number only). :func:`mock_transport` is the seam for
 unit tests (``httpx.MockTransport``).
 """
 
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from syncd.abc import UpstreamFloat
 from syncd.errors import AuthError, QueryError, RateLimited, SourceError, TransientSourceError
@@ -225,18 +226,34 @@ class RestClient:
         data: Mapping[str, Any] | None = None,
     ) -> Json:
         """One call; its JSON body, or the error the table says."""
+        return self._exchange(
+            method, path, what=what, params=params, json_body=json_body, data=data
+        )[0]
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        json_body: Json = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> tuple[Json, Mapping[str, Mapping[str, str]]]:
+        """One call: its JSON body and its ``Link`` header's links by relation (RFC 8288)."""
         import httpx
 
         url = self.pinned(path)
 
-        def attempt() -> Json:
+        def attempt() -> tuple[Json, Mapping[str, Mapping[str, str]]]:
             try:
                 response = self._http.request(method, url, params=params, json=json_body, data=data)
             except httpx.HTTPError as exc:
                 raise self._sanitised(
                     error_for_transport(exc, source=self.source, vendor=self.vendor, what=what)
                 ) from None
-            return self._body(response, what)
+            body = self._body(response, what)
+            return body, {str(rel): link for rel, link in response.links.items()}
 
         return self._call(attempt, what=what)
 
@@ -352,8 +369,44 @@ class RestClient:
             current = {**current, cursor_param: after}
         raise QueryError(f"{self.source}: {what} has more than {max_pages} pages")
 
+    def follow_link_pages(
+        self,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        page_param: str = "page",
+        max_pages: int = 10_000,
+    ) -> Iterator[Json]:
+        """Each page's body of a list paged by page number and a ``Link`` header (RFC 8288;
+        ``X-Page``/``X-Total`` style APIs): the next page is ``path`` asked again with the
+        ``page_param`` of the ``rel="next"`` link, until an answer has no such link. Only the
+        page number is taken from the link, so its host and path never matter; a next link
+        without one is a ``QueryError`` (stopping there would hide the rest of the list)."""
+        current = dict(params or {})
+        for page in range(1, max_pages + 1):
+            body, links = self._exchange("GET", path, what=f"{what} page {page}", params=current)
+            yield body
+            if "next" not in links:
+                return
+            following = _query_value(links["next"].get("url", ""), page_param)
+            if not following:
+                raise QueryError(
+                    f"{self.source}: {self.vendor} named a next page of {what} without a "
+                    f"{page_param!r} number; refusing to guess it",
+                    source=self.source,
+                )
+            current = {**current, page_param: following}
+        raise QueryError(f"{self.source}: {what} has more than {max_pages} pages")
+
     def close(self) -> None:
         self._http.close()
+
+
+def _query_value(url: str, name: str) -> str | None:
+    """The last value of query parameter ``name`` in ``url``, or None."""
+    values = parse_qs(urlsplit(url).query).get(name)
+    return values[-1] if values else None
 
 
 def _origin(url: str) -> str:
