@@ -10,7 +10,9 @@ What of the wire is verified, and where (per field, as of this module's writing)
   CLI never sets confidence. The accounts docs say confidence levels are per-account settings,
   with no documented scale: syncd leaves the field out and writes its status in the comment.
 - A key result's ``id``, ``name``, ``actual``, ``target``, ``lastCheckInDate``: the CLI's
-  ``model/metric.go`` (``Metric``), read from ``GET /api/v2/metrics`` there.
+  ``model/metric.go`` (``Metric``), read from ``GET /api/v2/metrics`` there; that list endpoint
+  (``fields``, ``filter``, ``skip``, ``limit``) is in developer.us.gtmhub.com
+  api-reference/metrics.html ("Metrics is the programmatic name of Key Results").
 - ``Authorization: Bearer <token>`` and ``gtmhub-accountId: <account id>`` on every request,
   the EU/US hosts ``https://app.quantive.com/results/api/v1/`` and
   ``https://app.us.quantive.com/results/api/v1/``, the 24-hex id format (sample ids):
@@ -23,7 +25,9 @@ What of the wire is verified, and where (per field, as of this module's writing)
 Assumptions (not found in a public document; the sandbox follows them):
 
 - ``GET /api/v1/metrics/{id}`` (one key result by id, v1) answering the same fields as the v2
-  list items; seen in third-party code (ghelleks/quantive-export), not in the docs read.
+  list items; seen in third-party code (ghelleks/quantive-export), not in the docs read. Should
+  it differ, ``GET /api/v2/metrics?filter=…`` (documented) is the fallback: ``wire.METRIC``.
+- ``lastCheckInDate`` null (or Go's zero time) for a key result never checked in.
 - that ``actual``/``lastCheckInDate`` reflect the check-in with the latest ``checkInDate``; the
   sink never back-fills, so appending order and date order agree for what it writes.
 - no check-in history endpoint was found (``/metrics/{id}/checkins``, ``metricHistory``); the

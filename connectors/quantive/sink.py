@@ -58,7 +58,8 @@ class QuantiveSink(Sink[QuantiveSinkConfig, QuantiveTarget]):
     config_model = QuantiveSinkConfig
     target_model = QuantiveTarget
     default_rate_limit: ClassVar[RateLimit | None] = RateLimit(requests=60, per_seconds=60.0)
-    """Quantive publishes no rate limit; one call a second keeps a large push polite."""
+    """Quantive publishes no rate limit; one delivery (a read and at most one write) a second
+    keeps a large push polite."""
 
     def __init__(self, config: QuantiveSinkConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)

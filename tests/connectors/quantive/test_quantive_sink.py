@@ -255,6 +255,15 @@ class TestQuantiveSink:
         assert (reading.value, reading.day) == (321.25, DEC_1)
         assert reading.title == sink_sandbox.metrics[target["metric"]].name
 
+    def test_a_legacy_host_without_the_results_prefix(
+        self, sink_sandbox: QuantiveSandbox, make_sink: MakeSink, target: dict[str, Any]
+    ) -> None:
+        make_sink(url=sink_sandbox.url + "/").deliver(delivery(target, 6), None)
+        assert sink_sandbox.requests[-1].path == f"/api/v1/metrics/{target['metric']}/checkin"
+        assert writes(sink_sandbox) == [
+            {"actual": 6, "checkInDate": "2026-12-01T11:00:00Z", "comment": "web, 2026-12-01"}
+        ]
+
     def test_check_names_the_account(self, make_sink: MakeSink) -> None:
         said = make_sink().check()
         assert f"Helvetia Health ({ACCOUNT})" in said
