@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from connectors.quantive import QuantiveSink, QuantiveSinkConfig, QuantiveTarget
 from connectors.quantive.sandbox import QuantiveSandbox
 from syncd.abc import Delivery, Receipt, Window
-from syncd.errors import AuthError, QueryError
+from syncd.errors import AuthError, QueryError, TransientSourceError
 from tests.connectors.quantive.conftest import ACCOUNT, TOKEN, ZURICH
 
 MakeSink = Callable[..., QuantiveSink]
@@ -333,3 +333,29 @@ class TestSandbox:
         assert one.metric_ids == two.metric_ids
         assert one.metric_ids != QuantiveSandbox(seed=8).metric_ids
         assert all(len(i) == 24 and int(i, 16) >= 0 for i in one.metric_ids)
+
+
+class TestLastCheckInDate:
+    """``lastCheckInDate`` as .NET, Go and JavaScript write it, read as a day in Zurich."""
+
+    @pytest.mark.parametrize(
+        ("raw", "day"),
+        [
+            ("2026-12-01T22:59:59.1234567Z", date(2026, 12, 1)),  # 23:59:59 CET
+            ("2026-12-01T23:00:00.000Z", date(2026, 12, 2)),  # midnight CET
+            ("2026-07-01T00:30:00+02:00", date(2026, 7, 1)),
+            ("2026-12-01T11:00:00", date(2026, 12, 1)),  # no offset: UTC
+            ("0001-01-01T00:00:00Z", None),  # Go's zero time
+            (None, None),
+            ("", None),
+        ],
+    )
+    def test_days(self, make_sink: MakeSink, raw: str | None, day: date | None) -> None:
+        shown = {"lastCheckInDate": raw}
+        assert make_sink()._last_day(shown, "ab" * 12) == day
+
+    def test_a_date_that_is_no_timestamp_is_retried_as_a_bad_answer(
+        self, make_sink: MakeSink
+    ) -> None:
+        with pytest.raises(TransientSourceError, match="lastCheckInDate"):
+            make_sink()._last_day({"lastCheckInDate": "yesterday"}, "ab" * 12)
