@@ -17,8 +17,9 @@ One server stands in for both hosts (point a sink's ``url`` and ``auth_url`` at 
 
 Errors are ``{"status": "error", "error": …}``; a missing, unknown, expired or revoked token gets
 401. Objectives and key results come from ``seed``. Faults are armed by path substring
-(``sandbox.faults.add("/result/", status=429, retry_after=1, method="PATCH")``; ``truncate``
-cuts the body, ``latency`` delays it). ``received`` records every write that landed;
+(``sandbox.faults.add("/result/", status=429, retry_after=1, method="PATCH")``; status 200
+with a ``body`` answers that body with HTTP 200, ``truncate`` cuts the body, ``latency`` delays
+it). ``received`` records every write that landed;
 ``revoke()`` invalidates every token; ``expire_access_tokens()`` ages the access tokens out.
 
 Run it in the foreground with ``python -m connectors.weekdone.sandbox --port 8717``.
@@ -376,6 +377,9 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             )
             self._json(fault.status, payload, headers)
+            return
+        if fault is not None and fault.status == 200 and fault.body is not None:
+            self._json(200, fault.body)  # an error Weekdone answers with HTTP 200
             return
         truncate = fault is not None and fault.truncate
         try:

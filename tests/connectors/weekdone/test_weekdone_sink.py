@@ -3,11 +3,14 @@ tokens (refresh on expiry and on refusal, revocation) and errors that never carr
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from ruamel.yaml import YAML
 
 from connectors.weekdone import WeekdoneSink, WeekdoneSinkConfig, WeekdoneTarget
 from connectors.weekdone.sandbox import RecordedWrite, WeekdoneSandbox
@@ -305,3 +308,53 @@ def test_target_is_two_ids_and_nothing_else() -> None:
     assert WeekdoneTarget.model_validate({"objective": 7, "result": 9}).remote_id == "7/9"
     with pytest.raises(ValidationError):
         WeekdoneTarget.model_validate({"objective": 7, "result": 9, "kpi": 1})
+
+
+def test_an_error_answered_with_200_naming_the_token_refreshes_it(
+    make_sink, sink_sandbox, target, tool_checkins
+) -> None:
+    sink = make_sink()
+    sink.check()
+    refused = {"status": "error", "error": "Invalid access token"}
+    sink_sandbox.faults.add("/result/", status=200, body=refused, method="PATCH")
+
+    assert sink.deliver(delivery(target, 140.0), None).sent is True
+
+    assert sink.tokens.refreshes == 2
+    assert tool_checkins(target) == [(WRITE_DAY, 140.0)]
+
+
+def test_another_error_answered_with_200_is_a_query_error(make_sink, sink_sandbox, target) -> None:
+    refused = {"status": "error", "error": "Key result is locked"}
+    sink_sandbox.faults.add("/result/", status=200, body=refused, method="PATCH")
+
+    with pytest.raises(QueryError, match=r"Weekdone answered an error \(Key result is locked\)"):
+        make_sink().deliver(delivery(target, 141.0), None)
+    assert sink_sandbox.received == []
+
+
+def test_threads_refused_the_same_token_share_one_refresh(make_sink, sink_sandbox) -> None:
+    sink = make_sink()
+    sink.check()
+    sink_sandbox.expire_access_tokens()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: sink.check(), range(4)))
+
+    assert answers == ["Weekdone answered with 3 objectives"] * 4
+    assert sink.tokens.refreshes == 2  # the first token, then one replacement
+    assert len(sink_sandbox.token_requests) == 2
+
+
+def test_the_sample_validates() -> None:
+    import connectors.weekdone
+
+    sample = Path(connectors.weekdone.__file__).with_name("sample.yaml")
+    document = YAML(typ="safe").load(sample.read_text())
+    config = WeekdoneSinkConfig.model_validate(document["sinks"]["weekdone"])
+    (kr,) = document["key_results"]
+    target = WeekdoneTarget.model_validate(kr["push"]["weekdone"])
+
+    assert config.refresh_token is not None
+    assert config.refresh_token.get_secret_value() == "${env:WEEKDONE_REFRESH_TOKEN}"
+    assert target.remote_id == "4711/20533"
