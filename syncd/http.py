@@ -22,7 +22,8 @@ The wait comes from ``Retry-After`` (seconds or an HTTP date), else ``RateLimit-
 exceptions through :func:`error_for_status` in their ``classify``, so the table is the same.
 
 Every message names the source, the vendor, the status and the path, never a credential:
-secrets the client was given and every secret the config loaded are replaced by ``***``.
+secrets the client was given, every secret the config loaded and the value of a credential
+query parameter in a URL (``?token=…``, ``&access_token=…``) are replaced by ``***``.
 
 Paging helpers follow cursors, next-page URLs (only on the configured host: a next URL
 elsewhere would carry our credentials away) and ``Link: <…?page=N>; rel="next"`` headers (the
@@ -33,6 +34,7 @@ unit tests (``httpx.MockTransport``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -57,6 +59,11 @@ class Call(Protocol):
 
 
 _MAX_DETAIL = 200
+_SECRET_PARAMS = re.compile(
+    r"(?i)([?&](?:token|access_token|refresh_token|client_secret|token_auth|api_key|key|code)=)"
+    r"[^&#\s'\"]+"
+)
+"""A credential in a URL's query string (APIs that take the token as ``?token=``)."""
 
 
 def retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
@@ -213,7 +220,7 @@ class RestClient:
     def _redact(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
-        return scrub(text)
+        return scrub(_SECRET_PARAMS.sub(r"\1***", text))
 
     def request(
         self,
