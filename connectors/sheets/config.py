@@ -3,72 +3,42 @@
 from __future__ import annotations
 
 import builtins
-import ipaddress
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from connectors.google_auth import (
+    AnonymousAuth,
+    ApplicationDefaultAuth,
+    ServiceAccountAuth,
+    check_auth_choice,
+    effective_auth,
+    is_loopback_http,
+)
 from syncd.abc import SourceConfig
+
+__all__ = [
+    "AnonymousAuth",
+    "ApplicationDefaultAuth",
+    "ServiceAccountAuth",
+    "SheetsAuth",
+    "SheetsSourceConfig",
+    "is_loopback_http",
+]
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
 _URL_ID = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
-
-
-class _Auth(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-class ServiceAccountAuth(_Auth):
-    """A service account key: its JSON text (``key``, a ``${file:…}`` or ``${env:…}``
-    reference) or the path of the JSON file (``key_file``). Share the spreadsheet with the
-    account's ``client_email`` (Viewer is enough). The key's ``token_uri`` is where syncd
-    gets its access tokens."""
-
-    method: Literal["service_account"]
-    key: SecretStr | None = Field(None, description="the key's JSON text (use a reference)")
-    key_file: Path | None = Field(None, description="path of the key's JSON file")
-
-    @model_validator(mode="after")
-    def _one_key(self) -> ServiceAccountAuth:
-        if (self.key is None) == (self.key_file is None):
-            raise ValueError("give exactly one of 'key' (the JSON text) or 'key_file' (its path)")
-        return self
-
-
-class ApplicationDefaultAuth(_Auth):
-    """Application default credentials: ``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's login,
-    or the metadata server of the machine syncd runs on."""
-
-    method: Literal["application_default"]
-
-
-class AnonymousAuth(_Auth):
-    """No credentials: only for a sandbox on a loopback ``http://`` endpoint."""
-
-    method: Literal["anonymous"]
 
 
 SheetsAuth = Annotated[
     ServiceAccountAuth | ApplicationDefaultAuth | AnonymousAuth,
     Field(discriminator="method"),
 ]
-
-
-def is_loopback_http(endpoint: str) -> bool:
-    """Whether ``endpoint`` is a plain-http URL on this machine."""
-    parts = urlsplit(endpoint)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
+"""How a ``sheets`` source or sink signs in. With a service account, share the spreadsheet with
+the account's ``client_email`` (Viewer for a source, Editor for a sink)."""
 
 
 class SheetsSourceConfig(SourceConfig):
@@ -145,23 +115,13 @@ class SheetsSourceConfig(SourceConfig):
 
     @model_validator(mode="after")
     def _auth_choice(self) -> SheetsSourceConfig:
-        if self.credentials is not None and self.auth is not None:
-            raise ValueError("give 'credentials' (service account JSON) or 'auth', not both")
-        if isinstance(self.auth, AnonymousAuth) and not (
-            self.endpoint and is_loopback_http(self.endpoint)
-        ):
-            raise ValueError(
-                "auth method 'anonymous' is only for a sandbox: set 'endpoint' to a loopback "
-                "http://127.0.0.1:PORT"
-            )
+        check_auth_choice(self.credentials, self.auth, self.endpoint)
         return self
 
     @builtins.property
     def effective_auth(self) -> SheetsAuth:
         """The auth settings with the shorthand and the default spelled out."""
-        if self.credentials is not None:
-            return ServiceAccountAuth(method="service_account", key=self.credentials)
-        return self.auth or ApplicationDefaultAuth(method="application_default")
+        return effective_auth(self.credentials, self.auth)
 
     def zone(self, default: ZoneInfo) -> ZoneInfo:
         """The spreadsheet's declared zone, else ``default`` (the config's)."""
