@@ -136,6 +136,13 @@ def sheet_rows(path: Path, sheet: str = SINK_SHEET) -> list[list[Any]]:
 
 
 @pytest.fixture
+def read_rows() -> Callable[..., list[list[Any]]]:
+    """:func:`sheet_rows`, for tests (importing from ``conftest`` breaks when pytest is given
+    several test directories)."""
+    return sheet_rows
+
+
+@pytest.fixture
 def tool_checkins(sink_sandbox: WorkbookSandbox) -> Callable[[dict[str, Any]], Checkins]:
     """(day, value) of every row holding the KR's key in column A, top first."""
 

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from conftest import sheet_rows
 from pydantic import ValidationError
 
 from connectors.excel.config import ExcelSinkConfig
@@ -63,14 +62,14 @@ def expected_row(key: str, value: float, day: date, status: str | None = "on_tra
 
 
 def test_a_known_key_updates_its_row_and_keeps_the_rest(
-    make_sink, sink_sandbox, tool_checkins, target
+    read_rows, make_sink, sink_sandbox, tool_checkins, target
 ):
     with make_sink() as sink:
         receipt = sink.deliver(delivery(), None)
     assert receipt == Receipt(True, "KRs!A2:F2", receipt.detail)
     assert len(sink_sandbox.received) == 1
     assert tool_checkins(target) == [(date(2026, 12, 19), 43.0)]
-    rows = sheet_rows(sink_sandbox.path)
+    rows = read_rows(sink_sandbox.path)
     assert rows[1][:6] == expected_row("booking-5d", 43.0, date(2026, 12, 19))
     assert rows[1][7] == "people write notes here"
     assert rows[2][:5] == ["nps", 52, 46357, "at_risk", "typed by hand"]
@@ -96,13 +95,15 @@ def test_the_same_value_again_leaves_the_file_alone(make_sink, sink_sandbox, too
     assert tool_checkins(target) == [(date(2026, 12, 19), 43.0)]
 
 
-def test_a_revised_value_rewrites_the_one_row(make_sink, sink_sandbox, tool_checkins, target):
+def test_a_revised_value_rewrites_the_one_row(
+    read_rows, make_sink, sink_sandbox, tool_checkins, target
+):
     with make_sink() as sink:
         first = sink.deliver(delivery(value=43.0), None)
         sink.deliver(delivery(value=44.5, status=None), first)
     assert len(sink_sandbox.received) == 2
     assert tool_checkins(target) == [(date(2026, 12, 19), 44.5)]
-    assert sheet_rows(sink_sandbox.path)[1][3] is None
+    assert read_rows(sink_sandbox.path)[1][3] is None
 
 
 def test_seeded_and_hand_typed_days_are_not_written_again(make_sink, sink_sandbox):
@@ -115,14 +116,14 @@ def test_seeded_and_hand_typed_days_are_not_written_again(make_sink, sink_sandbo
     assert sink_sandbox.received == []
 
 
-def test_a_new_key_is_appended_once(make_sink, sink_sandbox, tool_checkins):
+def test_a_new_key_is_appended_once(read_rows, make_sink, sink_sandbox, tool_checkins):
     with make_sink() as sink:
         first = sink.deliver(delivery("signups-q4", value=120), None)
         again = sink.deliver(delivery("signups-q4", value=120), first)
     # Rows 2-4 hold booking-5d, nps and churn (H2 is right of the table): the new row is 5.
     assert first == Receipt(True, "KRs!A5:F5", first.detail)
     assert again.sent is False
-    assert sheet_rows(sink_sandbox.path)[4][:6] == expected_row(
+    assert read_rows(sink_sandbox.path)[4][:6] == expected_row(
         "signups-q4", 120, date(2026, 12, 19)
     )
     assert tool_checkins({"row_key": "signups-q4"}) == [(date(2026, 12, 19), 120.0)]
@@ -177,7 +178,7 @@ def test_a_held_lock_makes_the_writer_wait_then_give_up(make_sink, sink_sandbox,
     assert tool_checkins({"row_key": "booking-5d"}) == [(date(2026, 12, 19), 43.0)]
 
 
-def test_two_writers_never_lose_each_others_rows(make_sink, sink_sandbox, tool_checkins):
+def test_two_writers_never_lose_each_others_rows(read_rows, make_sink, sink_sandbox, tool_checkins):
     sinks = [make_sink(), make_sink()]
     keys = [[f"w{writer}-kr{index}" for index in range(8)] for writer in range(2)]
     failures: list[BaseException] = []
@@ -201,7 +202,7 @@ def test_two_writers_never_lose_each_others_rows(make_sink, sink_sandbox, tool_c
     for mine in keys:
         for index, key in enumerate(mine):
             assert tool_checkins({"row_key": key}) == [(date(2026, 12, 19), float(index))]
-    rows = sheet_rows(sink_sandbox.path)
+    rows = read_rows(sink_sandbox.path)
     assert len([row for row in rows[1:] if row[0]]) == 3 + 16
     assert len(sink_sandbox.received) == 16
 
@@ -297,3 +298,17 @@ def test_the_config_refuses_what_it_cannot_write(sink_config):
 def test_the_sink_is_registered():
     (entry,) = [e for e in entry_points(group="syncd.sinks") if e.name == "excel"]
     assert entry.load() is ExcelSink
+
+
+def test_the_sample_is_a_valid_sink_and_mapping():
+    import yaml
+
+    import connectors.excel
+
+    sample = yaml.safe_load(
+        Path(connectors.excel.__file__).with_name("sink-sample.yaml").read_text()
+    )
+    (config,) = sample["sinks"].values()
+    assert ExcelSinkConfig.model_validate(config).sheet == "KRs"
+    (mapping,) = sample["push"].values()
+    assert RowTarget.model_validate(mapping).row_key == "booking-5d"

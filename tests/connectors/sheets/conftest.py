@@ -222,6 +222,13 @@ def kr_rows(sandbox: SheetsSandbox, sheet: str = SINK_SHEET) -> dict[int, dict[i
     return rows
 
 
+@pytest.fixture
+def sheet_cells(sink_sandbox: SheetsSandbox) -> Callable[..., dict[int, dict[int, Any]]]:
+    """:func:`kr_rows` of the sink's sandbox, for tests (importing from ``conftest`` breaks when
+    pytest is given several test directories)."""
+    return lambda sheet=SINK_SHEET: kr_rows(sink_sandbox, sheet)
+
+
 def _day(cell: Any) -> date:
     """A date cell by hand: ISO text, or a serial number (days since 1899-12-30)."""
     if isinstance(cell, str):

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import googleapiclient
 import pytest
-from conftest import kr_rows
 from pydantic import ValidationError
 
 from connectors.sheets.config import SheetsSinkConfig
@@ -63,7 +62,9 @@ def row_written(key: str, value: float, day: str, status: str = "on_track") -> l
 # ---- deliveries ---------------------------------------------------------------------------------
 
 
-def test_a_known_key_updates_its_row_once(make_sink, sink_sandbox, tool_checkins, target):
+def test_a_known_key_updates_its_row_once(
+    sheet_cells, make_sink, sink_sandbox, tool_checkins, target
+):
     with make_sink() as sink:
         receipt = sink.deliver(delivery(), None)
     assert receipt == Receipt(True, "KRs!A2:F2", receipt.detail)
@@ -72,7 +73,7 @@ def test_a_known_key_updates_its_row_once(make_sink, sink_sandbox, tool_checkins
     assert write.params["valueInputOption"] == "RAW"
     assert write.json["values"] == [row_written("booking-5d", 43.0, "2026-12-19")]
     assert tool_checkins(target) == [(date(2026, 12, 19), 43.0)]
-    row = kr_rows(sink_sandbox)[2]
+    row = sheet_cells()[2]
     assert row[8] == "people write notes here"  # a cell right of the table is kept
     assert [row[column] for column in range(1, 7)] == row_written("booking-5d", 43.0, "2026-12-19")
 
@@ -87,7 +88,7 @@ def test_the_same_value_again_writes_nothing(make_sink, sink_sandbox, tool_check
 
 
 def test_a_revised_value_for_the_day_rewrites_the_one_row(
-    make_sink, sink_sandbox, tool_checkins, target
+    sheet_cells, make_sink, sink_sandbox, tool_checkins, target
 ):
     with make_sink() as sink:
         first = sink.deliver(delivery(value=43.0), None)
@@ -95,7 +96,7 @@ def test_a_revised_value_for_the_day_rewrites_the_one_row(
     assert revised.sent and revised.remote_id == "KRs!A2:F2"
     assert len(sink_sandbox.received) == 2
     assert tool_checkins(target) == [(date(2026, 12, 19), 44.5)]
-    assert kr_rows(sink_sandbox)[2][4] == "at_risk"
+    assert sheet_cells()[2][4] == "at_risk"
 
 
 def test_the_seeded_value_for_its_day_is_not_written_again(make_sink, sink_sandbox):
@@ -106,9 +107,9 @@ def test_the_seeded_value_for_its_day_is_not_written_again(make_sink, sink_sandb
     assert sink_sandbox.received == []
 
 
-def test_a_date_typed_by_hand_is_read_as_its_day(make_sink, sink_sandbox):
+def test_a_date_typed_by_hand_is_read_as_its_day(sheet_cells, make_sink, sink_sandbox):
     # Row 3 (nps) holds 52 and the serial number of 2026-12-01 (46357 days after 1899-12-30).
-    assert kr_rows(sink_sandbox)[3][3] == 46357
+    assert sheet_cells()[3][3] == 46357
     with make_sink() as sink:
         receipt = sink.deliver(delivery("nps", value=52, day=date(2026, 12, 1)), None)
         reading = sink.read(RowTarget(row_key="nps"))
@@ -146,11 +147,11 @@ def test_a_new_key_is_appended_once_below_the_table(make_sink, sink_sandbox, too
     assert tool_checkins(new) == [(date(2026, 12, 19), 125.0)]
 
 
-def test_a_row_without_a_value_is_filled(make_sink, sink_sandbox, tool_checkins):
+def test_a_row_without_a_value_is_filled(sheet_cells, make_sink, sink_sandbox, tool_checkins):
     with make_sink() as sink:
         receipt = sink.deliver(delivery("churn", value=0.021, status=None), None)
     assert receipt.remote_id == "KRs!A4:F4"
-    assert [kr_rows(sink_sandbox)[4].get(column) for column in range(1, 7)] == [
+    assert [sheet_cells()[4].get(column) for column in range(1, 7)] == [
         "churn",
         0.021,
         "2026-12-19",
@@ -161,13 +162,13 @@ def test_a_row_without_a_value_is_filled(make_sink, sink_sandbox, tool_checkins)
     assert tool_checkins({"row_key": "churn"}) == [(date(2026, 12, 19), 0.021)]
 
 
-def test_a_key_column_elsewhere_moves_the_whole_row(make_sink, sink_sandbox):
+def test_a_key_column_elsewhere_moves_the_whole_row(sheet_cells, make_sink, sink_sandbox):
     # Column H holds one note at H2; with the key column H, the table is H:M.
     with make_sink(key_column="h", header_row=0) as sink:
         receipt = sink.deliver(delivery("in-h"), None)
     assert receipt.remote_id == "KRs!H3:M3"
-    assert kr_rows(sink_sandbox)[3][8] == "in-h"
-    assert kr_rows(sink_sandbox)[2][8] == "people write notes here"
+    assert sheet_cells()[3][8] == "in-h"
+    assert sheet_cells()[2][8] == "people write notes here"
 
 
 # ---- retries and failures ---------------------------------------------------------------------
@@ -364,3 +365,18 @@ def test_the_config_takes_an_id_or_url_and_refuses_mistakes(sink_config):
 def test_the_sink_is_registered():
     (entry,) = [e for e in entry_points(group="syncd.sinks") if e.name == "sheets"]
     assert entry.load() is SheetsSink
+
+
+def test_the_sample_is_a_valid_sink_and_mapping():
+    import yaml
+
+    import connectors.sheets
+
+    sample = yaml.safe_load(
+        Path(connectors.sheets.__file__).with_name("sink-sample.yaml").read_text()
+    )
+    (config,) = sample["sinks"].values()
+    parsed = SheetsSinkConfig.model_validate(config | {"credentials": "{}"})
+    assert parsed.spreadsheet == "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+    (mapping,) = sample["push"].values()
+    assert RowTarget.model_validate(mapping).row_key == "booking-5d"
