@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from syncd.errors import AuthError, SourceError, TransientSourceError
+from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
 
 
 def classify(
@@ -20,8 +20,13 @@ def classify(
     """The error for ``exc`` met while using the workbook at ``path``; None when it is not a
     file or workbook problem. ``access`` says what syncd must be allowed to do (read, write)."""
     # openpyxl loads when a workbook is first used, not with the config.
-    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.utils.exceptions import IllegalCharacterError, InvalidFileException
 
+    if isinstance(exc, IllegalCharacterError):
+        return QueryError(
+            f"{source}: a value for {path} holds a control character a workbook cannot store",
+            source=source,
+        )
     if isinstance(exc, PermissionError):
         return AuthError(
             f"{source}: syncd may not {access} {path}; give its user {access} access",

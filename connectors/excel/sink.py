@@ -156,14 +156,11 @@ class ExcelSink(Sink[ExcelSinkConfig, RowTarget]):
         return book[title]
 
     def _rows(self, sheet: Any) -> list[list[Cell]]:
-        first_row = self.config.header_row + 1
-        if sheet.max_row < first_row:
-            return []
+        # No max_row: a read-only sheet may not know its size until it is read.
         return [
             [_cell(value) for value in row]
             for row in sheet.iter_rows(
-                min_row=first_row,
-                max_row=max(sheet.max_row, first_row),
+                min_row=self.config.header_row + 1,
                 min_col=self._first,
                 max_col=self._last,
                 values_only=True,

@@ -312,3 +312,12 @@ def test_the_sample_is_a_valid_sink_and_mapping():
     assert ExcelSinkConfig.model_validate(config).sheet == "KRs"
     (mapping,) = sample["push"].values()
     assert RowTarget.model_validate(mapping).row_key == "booking-5d"
+
+
+def test_a_value_a_workbook_cannot_store_is_a_query_error(make_sink, sink_sandbox):
+    before = sink_sandbox.path.read_bytes()
+    bad = Delivery(**{**delivery().__dict__, "note": "bell \x07 in the note"})
+    with make_sink() as sink, pytest.raises(QueryError, match="control character"):
+        sink.deliver(bad, None)
+    assert sink_sandbox.path.read_bytes() == before
+    assert sink_sandbox.received == []

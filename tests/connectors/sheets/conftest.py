@@ -144,6 +144,16 @@ def cell_value(sandbox: SheetsSandbox, sheet: str, row: int, column: int) -> Any
 
 Checkins = list[tuple[date, float]]
 SINK_SHEET = "KRs"
+SINK_NAME = "sheets"
+
+
+def sink_secret_values() -> tuple[str, ...]:
+    """What of the sink's key must never show (the kit's ``secret_values``): its id and a line
+    of its private key."""
+    info, _ = service_account_key()
+    return (info["private_key_id"], info["private_key"].splitlines()[1])
+
+
 """The sandbox's sheet of KR rows: key | value | date | status | note | updated from A1."""
 
 

@@ -360,6 +360,12 @@ def test_the_config_takes_an_id_or_url_and_refuses_mistakes(sink_config):
         with pytest.raises(ValidationError) as caught:
             SheetsSinkConfig.model_validate(sink_config | wrong)
         assert sink_config["credentials"][:40] not in str(caught.value)
+    anonymous = {k: v for k, v in sink_config.items() if k != "credentials"} | {
+        "auth": {"method": "anonymous"}
+    }
+    assert SheetsSinkConfig.model_validate(anonymous).effective_auth.method == "anonymous"
+    with pytest.raises(ValidationError, match="only for a sandbox"):
+        SheetsSinkConfig.model_validate(anonymous | {"endpoint": "https://sheets.example.com"})
 
 
 def test_the_sink_is_registered():
