@@ -104,12 +104,14 @@ class ExcelSink(Sink[ExcelSinkConfig, RowTarget]):
 
     def _refuse_when_open_in_excel(self) -> None:
         path = self.config.path
-        # Excel's owner file; for long names it drops the name's first two characters.
+        # Office's owner file (the user's display name inside): "~$" + the name, or "~$" over
+        # the name's first two characters (both reported; neither documented by Microsoft).
         for owner in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):
             if owner.exists():
                 raise TransientSourceError(
                     f"{self.context.source}: {path} is open in Excel ({owner.name} exists); "
-                    "syncd writes once it is closed",
+                    "syncd writes once it is closed (if nobody has it open, Excel left "
+                    f"{owner.name} behind: delete it)",
                     source=self.context.source,
                 )
 
