@@ -9,18 +9,18 @@ the runner; a file the daemon's user may not read is an :class:`~syncd.errors.Au
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.excel.config import ExcelSourceConfig
+from connectors.excel.errors import classify
 from connectors.spreadsheet import SpreadsheetQuery, answer, read_of, spreadsheet_traits
 from connectors.spreadsheet.a1 import parse_range
 from connectors.spreadsheet.cells import Cell, CellRead, Grid, GridRead, NamedRead
 from syncd.abc import Connector, MetricRequest, QueryTraits, RawValue, RequestKey
-from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
+from syncd.errors import QueryError, SourceError
 
 Request = MetricRequest[SpreadsheetQuery]
 
@@ -41,30 +41,7 @@ class ExcelConnector(Connector[ExcelSourceConfig, SpreadsheetQuery]):
         return spreadsheet_traits(query, config.zone(timezone))
 
     def classify(self, exc: Exception) -> SourceError | None:
-        # openpyxl loads when a workbook is first read, not with the config.
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        source, path = self.context.source, self.config.path
-        if isinstance(exc, PermissionError):
-            return AuthError(
-                f"{source}: syncd may not read {path}; give its user read access", source=source
-            )
-        if isinstance(exc, FileNotFoundError):
-            return TransientSourceError(
-                f"{source}: the workbook {path} does not exist (or its share is not mounted)",
-                source=source,
-            )
-        if isinstance(exc, zipfile.BadZipFile | InvalidFileException | KeyError | EOFError):
-            return TransientSourceError(
-                f"{source}: {path} is not a readable .xlsx workbook (being saved right now, or "
-                f"not a workbook: {type(exc).__name__})",
-                source=source,
-            )
-        if isinstance(exc, OSError):
-            return TransientSourceError(
-                f"{source}: cannot read {path}: {exc.strerror or exc}", source=source
-            )
-        return None
+        return classify(exc, source=self.context.source, path=self.config.path)
 
     def _open(self) -> Any:
         import openpyxl

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
-import google.auth
-from google.auth import exceptions as auth_errors
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.oauth2 import credentials as user_credentials
-from google.oauth2 import service_account
 
-from connectors.ga4.config import (
-    SCOPE,
+from connectors.ga4.config import SCOPE, Ga4SourceConfig, OAuthRefreshTokenAuth
+from connectors.google_auth import (
     AnonymousAuth,
     ApplicationDefaultAuth,
-    Ga4SourceConfig,
-    OAuthRefreshTokenAuth,
-    ServiceAccountAuth,
+    application_default,
+    service_account,
 )
-from syncd.errors import AuthError
 
 
 def build_credentials(config: Ga4SourceConfig, *, source: str) -> Credentials:
@@ -27,15 +20,7 @@ def build_credentials(config: Ga4SourceConfig, *, source: str) -> Credentials:
     if isinstance(auth, AnonymousAuth):
         return AnonymousCredentials()  # type: ignore[no-untyped-call]
     if isinstance(auth, ApplicationDefaultAuth):
-        try:
-            credentials, _ = google.auth.default(scopes=[SCOPE])
-        except auth_errors.DefaultCredentialsError as exc:
-            raise AuthError(
-                f"{source}: no application default credentials ({exc}); set "
-                "GOOGLE_APPLICATION_CREDENTIALS or choose another auth method",
-                source=source,
-            ) from None
-        return credentials
+        return application_default([SCOPE], source=source)
     if isinstance(auth, OAuthRefreshTokenAuth):
         return user_credentials.Credentials(  # type: ignore[no-untyped-call]
             None,
@@ -45,32 +30,4 @@ def build_credentials(config: Ga4SourceConfig, *, source: str) -> Credentials:
             client_secret=auth.client_secret.get_secret_value(),
             scopes=[SCOPE],
         )
-    return _service_account(auth, source)
-
-
-def _service_account(auth: ServiceAccountAuth, source: str) -> Credentials:
-    try:
-        if auth.key_file is not None:
-            return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call,no-any-return]
-                str(auth.key_file), scopes=[SCOPE]
-            )
-        assert auth.key is not None
-        info = json.loads(auth.key.get_secret_value())
-        if not isinstance(info, dict):
-            raise ValueError("not a JSON object")
-        return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call,no-any-return]
-            info, scopes=[SCOPE]
-        )
-    except FileNotFoundError:
-        raise AuthError(
-            f"{source}: the service account key file {auth.key_file} does not exist",
-            source=source,
-        ) from None
-    except (ValueError, KeyError) as exc:
-        # The exception text may quote the key; name only the kind of problem.
-        detail = f"missing field {exc}" if isinstance(exc, KeyError) else type(exc).__name__
-        raise AuthError(
-            f"{source}: the service account key is not a valid key JSON ({detail}); download a "
-            "new JSON key for the service account",
-            source=source,
-        ) from None
+    return service_account(auth, [SCOPE], source=source)

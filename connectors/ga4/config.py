@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import builtins
-import ipaddress
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from connectors.ga4.filters import to_filter_expression
+from connectors.google_auth import (
+    AnonymousAuth,
+    ApplicationDefaultAuth,
+    GoogleAuth,
+    ServiceAccountAuth,
+    check_auth_choice,
+    effective_auth,
+    is_loopback_http,
+)
 from syncd.abc import QueryModel, SourceConfig
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
@@ -21,33 +28,7 @@ SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z0-9_\-]+)?$")
 
 
-class _Auth(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-class ServiceAccountAuth(_Auth):
-    """A service account key: its JSON text (``key``, usually a ``${credential:…}`` or
-    ``${file:…}`` reference) or the path of the JSON file (``key_file``)."""
-
-    method: Literal["service_account"]
-    key: SecretStr | None = Field(None, description="the key's JSON text (use a reference)")
-    key_file: Path | None = Field(None, description="path of the key's JSON file")
-
-    @model_validator(mode="after")
-    def _one_key(self) -> ServiceAccountAuth:
-        if (self.key is None) == (self.key_file is None):
-            raise ValueError("give exactly one of 'key' (the JSON text) or 'key_file' (its path)")
-        return self
-
-
-class ApplicationDefaultAuth(_Auth):
-    """Application default credentials: ``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's user
-    login, or the metadata server of the machine syncd runs on."""
-
-    method: Literal["application_default"]
-
-
-class OAuthRefreshTokenAuth(_Auth):
+class OAuthRefreshTokenAuth(GoogleAuth):
     """A user's OAuth refresh token, exchanged for access tokens at ``token_uri``."""
 
     method: Literal["oauth"]
@@ -57,29 +38,10 @@ class OAuthRefreshTokenAuth(_Auth):
     token_uri: str = "https://oauth2.googleapis.com/token"
 
 
-class AnonymousAuth(_Auth):
-    """No credentials at all: only for a sandbox on a loopback ``http://`` endpoint."""
-
-    method: Literal["anonymous"]
-
-
 Ga4Auth = Annotated[
     ServiceAccountAuth | ApplicationDefaultAuth | OAuthRefreshTokenAuth | AnonymousAuth,
     Field(discriminator="method"),
 ]
-
-
-def is_loopback_http(endpoint: str) -> bool:
-    """Whether ``endpoint`` is a plain-http URL on this machine (127.0.0.0/8, ::1, localhost)."""
-    parts = urlsplit(endpoint)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
 
 
 def property_id(value: Any) -> Any:
@@ -170,23 +132,13 @@ class Ga4SourceConfig(SourceConfig):
 
     @model_validator(mode="after")
     def _auth_choice(self) -> Ga4SourceConfig:
-        if self.credentials is not None and self.auth is not None:
-            raise ValueError("give 'credentials' (service account JSON) or 'auth', not both")
-        if isinstance(self.auth, AnonymousAuth) and not (
-            self.endpoint and is_loopback_http(self.endpoint)
-        ):
-            raise ValueError(
-                "auth method 'anonymous' is only for a sandbox: set 'endpoint' to a loopback "
-                "http://127.0.0.1:PORT"
-            )
+        check_auth_choice(self.credentials, self.auth, self.endpoint)
         return self
 
     @builtins.property
     def effective_auth(self) -> Ga4Auth:
         """The auth settings with the shorthand and the default spelled out."""
-        if self.credentials is not None:
-            return ServiceAccountAuth(method="service_account", key=self.credentials)
-        return self.auth or ApplicationDefaultAuth(method="application_default")
+        return effective_auth(self.credentials, self.auth)
 
 
 Aggregate = Literal["total", "minimum", "maximum", "count"]

@@ -11,15 +11,14 @@ zone the source declares, since the planner chose the window's days in the decla
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.sheets import wire
-from connectors.sheets.auth import build_credentials
+from connectors.sheets.client import SheetsSession
 from connectors.sheets.config import SheetsSourceConfig
 from connectors.sheets.errors import VENDOR, classify
 from connectors.spreadsheet import SpreadsheetQuery, answer, read_of, spreadsheet_traits
@@ -43,45 +42,9 @@ from syncd.abc import (
     RequestKey,
 )
 from syncd.errors import QueryError, SourceError
-from syncd.http import bad_body, parse_body
-
-if TYPE_CHECKING:  # google-auth loads when a source is first read, not with the config
-    from google.auth.credentials import Credentials
+from syncd.http import bad_body
 
 Request = MetricRequest[SpreadsheetQuery]
-
-
-@functools.lru_cache(maxsize=16)
-def _client(endpoint: str | None) -> tuple[Any, Any]:
-    """The Sheets v4 client's ``spreadsheets`` and ``values`` resources for ``endpoint``, built
-    once per process from the discovery document the client ships (building them takes about
-    a second: the client writes every method's documentation). They hold no connection or
-    credentials: each call is made with the calling thread's own HTTP object."""
-    # The client (and google.api_core under it) loads only when a source is read, not when a
-    # config naming a spreadsheet is loaded.
-    import httplib2
-    from googleapiclient.discovery import build
-    from googleapiclient.model import JsonModel
-
-    class _Text(JsonModel):  # type: ignore[misc]  # the client's model is untyped
-        """The client's JSON model handing back the body's text: the connector parses it the
-        framework's way (numbers keep their upstream text; an HTML page, an empty or a cut
-        body is a retryable error, where the stock model would hand such a body back as a
-        string)."""
-
-        def deserialize(self, content: bytes | str) -> str:
-            return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-
-    service = build(
-        "sheets",
-        wire.VERSION,
-        http=httplib2.Http(),
-        client_options={"api_endpoint": endpoint + "/"} if endpoint else None,
-        model=_Text(),
-        static_discovery=True,
-        cache_discovery=False,
-    )
-    return wire.resources(service)
 
 
 class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
@@ -96,10 +59,13 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
     def __init__(self, config: SheetsSourceConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._https: list[Any] = []
-        self._credentials: Credentials | None = None
-        self._signed_in = False
+        self._session = SheetsSession(
+            auth=config.effective_auth,
+            scopes=[wire.SCOPE],
+            endpoint=config.endpoint,
+            timeout=config.timeout_seconds,
+            source=context.source,
+        )
         self._zone_checked = False
         self._zone_error: QueryError | None = None
 
@@ -114,39 +80,10 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
     def classify(self, exc: Exception) -> SourceError | None:
         return classify(exc, source=self.context.source)
 
-    # ---- the client ----------------------------------------------------------------------
-
-    def _http(self) -> Any:
-        """This thread's HTTP connection (httplib2 is not thread-safe), signed when the
-        source has credentials."""
-        http = getattr(self._local, "http", None)
-        if http is None:
-            with self._lock:
-                if not self._signed_in:
-                    self._credentials = build_credentials(self.config, source=self.context.source)
-                    self._signed_in = True
-                credentials = self._credentials
-            import httplib2
-            from google_auth_httplib2 import AuthorizedHttp
-
-            http = httplib2.Http(timeout=self.config.timeout_seconds)
-            if credentials is not None:
-                http = AuthorizedHttp(credentials, http=http)
-            self._local.http = http
-            with self._lock:
-                self._https.append(http)
-        return http
-
     def _execute(self, make: Callable[[Any, Any], Any], *, what: str) -> Any:
         """One API call through the framework (limiter, counting, retries); ``make`` gets the
         ``spreadsheets`` and ``values`` resources and returns the client's request."""
-        spreadsheets, values = _client(self.config.endpoint)
-
-        def attempt() -> Any:
-            text = make(spreadsheets, values).execute(http=self._http(), num_retries=0)
-            return parse_body(text, source=self.context.source, vendor=VENDOR, what=what)
-
-        return self.call(attempt, what=what)
+        return self.call(lambda: self._session.execute(make, what=what), what=what)
 
     # ---- fetching ------------------------------------------------------------------------
 
@@ -263,7 +200,7 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
         problem = self._note_zone(title, zone)
         if problem is not None:
             raise problem
-        who = getattr(self._credentials, "service_account_email", None)
+        who = getattr(self._session.credentials, "service_account_email", None)
         return f"read spreadsheet {title!r} ({self.config.spreadsheet}), time zone {zone}" + (
             f", as {who}" if who else ""
         )
@@ -284,12 +221,7 @@ class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
 
     def close(self) -> None:
         """Close the HTTP connections (idempotent)."""
-        with self._lock:
-            https, self._https = self._https, []
-            self._local = threading.local()
-        for http in https:
-            inner = getattr(http, "http", http)
-            inner.close()
+        self._session.close()
 
 
 def merged(reads: Sequence[GridRead]) -> GridRead:

@@ -12,6 +12,9 @@ Sheets (row 1 is a header in each):
 - ``Quirks``: dated rows with text, an empty value and two rows of one date.
 - ``Q4 survey`` (a name needing quotes): one dated row, to exercise quoting.
 - ``Typos``: a date typed as text.
+- ``KRs``: the sink's sheet, one row per KR (key | value | date | status | note | updated):
+  ``booking-5d`` (value and an ISO date as syncd writes them), ``nps`` (a date typed by hand,
+  a serial number), ``churn`` (no value yet); a notes cell right of the table (column H).
 
 Dated rows after the sandbox's ``today`` are not shown: a sheet is filled in day by day.
 """
@@ -121,11 +124,18 @@ def generate(seed: int = 20261001, *, time_zone: str = "Europe/Zurich") -> Workb
     typos.put(2, serial(date(2026, 11, 1)), 1)
     typos.put(3, "2 Nov", 2)
 
+    krs = SheetData("KRs", 6)
+    krs.put(1, "key", "value", "date", "status", "note", "updated")
+    krs.put(2, "booking-5d", 41.5, "2026-12-18", "on_track", "seeded", "2026-12-18T06:00:00Z")
+    krs.put(3, "nps", 52, serial(date(2026, 12, 1)), "at_risk", "typed by hand")
+    krs.put(4, "churn")
+    krs.put(2, None, None, None, None, None, None, None, "people write notes here")
+
     return Workbook(
         spreadsheet_id=SPREADSHEET_ID,
         title="OKR numbers (sandbox)",
         time_zone=time_zone,
-        sheets=[summary, survey, daily, quirks, quoted, typos],
+        sheets=[summary, survey, daily, quirks, quoted, typos, krs],
         named_ranges={
             "nps": ("Summary", 2, 2, 2, 2),
             "runway": ("Summary", 4, 2, 4, 2),

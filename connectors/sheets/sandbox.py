@@ -11,6 +11,18 @@ Endpoints, shapes as in the Sheets API v4 reference:
   ``dateTimeRenderOption`` SERIAL_NUMBER (default) or FORMATTED_STRING for date columns.
 - ``GET /v4/spreadsheets/{id}``: ``{spreadsheetId, properties{title, locale, timeZone…},
   sheets[], namedRanges[], spreadsheetUrl}``; ``fields=properties(…)`` keeps only those.
+- ``PUT /v4/spreadsheets/{id}/values/{range}?valueInputOption=RAW|USER_ENTERED`` (values.update)
+  with a ValueRange body: writes its rows from the range's top-left cell (a JSON null leaves a
+  cell as it is, ``""`` empties it), answers an UpdateValuesResponse ``{spreadsheetId,
+  updatedRange, updatedRows, updatedColumns, updatedCells}``; rows wider or longer than the
+  range, or a body ``range`` other than the URL's, are 400 INVALID_ARGUMENT.
+- ``POST /v4/spreadsheets/{id}/values/{range}:append?valueInputOption=…&insertDataOption=…``
+  (values.append): the rows go below the last non-empty row of the range's columns (from the
+  range's first row on), ``INSERT_ROWS`` shifting the rows below down; answers an
+  AppendValuesResponse ``{spreadsheetId, tableRange, updates: {…UpdateValuesResponse}}``.
+  Writes need a token with the scope ``…/auth/spreadsheets`` (a read-only token gets 403
+  PERMISSION_DENIED) and count against ``writes_per_minute``. ``sandbox.received`` records
+  every write applied (method, path, params, JSON body); ``USER_ENTERED`` is stored as RAW.
 - ``POST /token``: the OAuth 2.0 token endpoint of a service account key (JWT bearer grant,
   RFC 7523), checking the assertion's signature, issuer, audience and scope; it answers
   ``{access_token, expires_in, token_type}`` or 400 ``{"error": "invalid_grant", …}``.
@@ -19,10 +31,12 @@ Every API call needs ``Authorization: Bearer`` with an issued token (unless ``an
 errors are Google's JSON ``{"error": {code, message, status}}``: 401 UNAUTHENTICATED, 403
 PERMISSION_DENIED (``shared=False``: the spreadsheet is not shared with the account), 404
 NOT_FOUND, 400 INVALID_ARGUMENT (a range that does not parse), and past ``reads_per_minute``
-429 RESOURCE_EXHAUSTED. Faults are armed by path substring: ``sandbox.faults.add("/values/",
-status=503, times=2)``; ``status=200`` with a ``body`` string sends that page;
-``truncate=True`` cuts the body short. ``sandbox.override("Summary!B2", "1e400")`` sends a raw
-value text for a cell. ``sandbox.requests`` logs every request.
+429 RESOURCE_EXHAUSTED. ``sandbox.revoke()`` forgets every issued token and stops accepting
+the service account key (401, then ``invalid_grant`` at the token endpoint). Faults are armed
+by path substring: ``sandbox.faults.add("/values/", status=503, times=2)``; ``status=200``
+with a ``body`` string sends that page; ``truncate=True`` cuts the body short (a write is
+applied first: its answer is what gets lost). ``sandbox.override("Summary!B2", "1e400")``
+sends a raw value text for a cell. ``sandbox.requests`` logs every request.
 
 Run it in the foreground with ``python -m connectors.sheets.sandbox --port 8706``; it writes a
 service account key for itself (``--key-file``) whose ``token_uri`` points at it.
@@ -50,6 +64,7 @@ from connectors.sheets.data import EPOCH, SheetData, Value, Workbook, generate
 from syncd.testing.sandbox import Faults, LocalServer
 
 SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
+WRITE_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 Json = dict[str, Any]
@@ -73,6 +88,13 @@ _MESSAGES = {
     500: "Internal error encountered.",
     503: "The service is currently unavailable.",
 }
+_WRITE_QUOTA = (
+    "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per "
+    "user' of service 'sheets.googleapis.com' for consumer 'project_number:100000000001'."
+)
+_NO_WRITE_SCOPE = "Request had insufficient authentication scopes."
+_INPUT_OPTIONS = ("RAW", "USER_ENTERED")
+_INSERT_OPTIONS = ("OVERWRITE", "INSERT_ROWS")
 _RANGE = re.compile(
     r"^(?:(?:'(?P<quoted>(?:[^']|'')+)'|(?P<bare>[^!']+))!)?"
     r"(?P<c1>[A-Z]{1,3})(?P<r1>[0-9]+)?(?::(?P<c2>[A-Z]{1,3})(?P<r2>[0-9]+)?)?$"
@@ -117,6 +139,16 @@ class RecordedRequest:
     path: str
     params: dict[str, str]
     authorization: str | None
+
+
+@dataclass
+class ReceivedWrite:
+    """One write the sandbox applied: ``json`` is the request's ValueRange."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    json: Any
 
 
 class _Raw(str):
@@ -167,6 +199,7 @@ class SheetsSandbox(LocalServer):
         anonymous: bool = False,
         shared: bool = True,
         reads_per_minute: int = 60,
+        writes_per_minute: int = 60,
         key_file: Path | None = None,
     ) -> None:
         super().__init__(host=host, port=port)
@@ -178,11 +211,13 @@ class SheetsSandbox(LocalServer):
         self.shared = shared
         self.faults = Faults(default_status=500)
         self.requests: list[RecordedRequest] = []
+        self.received: list[ReceivedWrite] = []
         self.overrides: dict[tuple[str, int, int], str] = {}
         self.key_file = key_file
-        self._tokens: set[str] = set()
+        self._tokens: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
         self._budget = _MinuteBudget(reads_per_minute)
+        self._write_budget = _MinuteBudget(writes_per_minute)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         sandbox = self
@@ -262,19 +297,34 @@ class SheetsSandbox(LocalServer):
                 "error": "invalid_client",
                 "error_description": "The OAuth client was not found.",
             }
-        if SCOPE not in str(claims.get("scope", "")).split():
+        scopes = frozenset(str(claims.get("scope", "")).split()) & {SCOPE, WRITE_SCOPE}
+        if not scopes:
             return 400, {"error": "invalid_scope", "error_description": "Invalid OAuth scope."}
         token = "ya29.sandbox-" + secrets.token_urlsafe(24)
         with self._lock:
-            self._tokens.add(token)
+            self._tokens[token] = scopes
         return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
 
     def authorized(self, authorization: str | None) -> bool:
         if authorization is None:
             return self.anonymous
+        return self.scopes_of(authorization) is not None
+
+    def scopes_of(self, authorization: str | None) -> frozenset[str] | None:
+        """The scopes of the request's token (all of them when anonymous); None: no token."""
+        if authorization is None:
+            return frozenset({SCOPE, WRITE_SCOPE}) if self.anonymous else None
         scheme, _, token = authorization.partition(" ")
         with self._lock:
-            return scheme.lower() == "bearer" and token in self._tokens
+            return self._tokens.get(token) if scheme.lower() == "bearer" else None
+
+    def revoke(self) -> None:
+        """Reject the current credentials from now on: issued tokens are forgotten, the
+        service account key is no longer accepted, anonymous access ends."""
+        with self._lock:
+            self._tokens.clear()
+            self.public_key_pem = None
+            self.anonymous = False
 
     # ---- data --------------------------------------------------------------------------------
 
@@ -318,12 +368,21 @@ class SheetsSandbox(LocalServer):
     # ---- endpoints ---------------------------------------------------------------------------
 
     def route(
-        self, method: str, path: str, params: dict[str, str], form: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        form: dict[str, str],
+        payload: Any = None,
     ) -> tuple[int, Json | str]:
         if method == "POST" and path == "/token":
             return self.grant(form)
-        match = re.fullmatch(r"/v4/spreadsheets/([^/]+)(?:/values/(.+))?", path)
-        if method != "GET" or match is None:
+        match = re.fullmatch(r"/v4/spreadsheets/([^/]+)(?:/values/(.+?)(:append)?)?", path)
+        writes = {"PUT": False, "POST": True}
+        if match is None or not (
+            (method == "GET" and match.group(3) is None)
+            or (method in writes and match.group(2) and writes[method] == bool(match.group(3)))
+        ):
             return 404, google_error(404, f"Method not found: {method} {path}")
         if match.group(1) != self.workbook.spreadsheet_id:
             return 404, google_error(404)
@@ -331,7 +390,120 @@ class SheetsSandbox(LocalServer):
             return 403, google_error(403)
         if match.group(2) is None:
             return 200, self.metadata(params.get("fields"))
-        return self.values(unquote(match.group(2)), params)
+        a1 = unquote(match.group(2))
+        if method == "GET":
+            return self.values(a1, params)
+        write = self.append if method == "POST" else self.update
+        status, body = write(a1, params, payload)
+        if status == 200:
+            with self._lock:
+                self.received.append(ReceivedWrite(method, path, dict(params), payload))
+        return status, body
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def _rows_of(self, payload: Any, a1: str) -> list[list[Any]] | str:
+        """The rows of a ValueRange body, or what is wrong with it."""
+        if not isinstance(payload, dict):
+            return "Invalid JSON payload received."
+        if "range" in payload and payload["range"] != a1:
+            return (
+                f"Requested writing within range [{a1}], but tried writing to [{payload['range']}]"
+            )
+        if payload.get("majorDimension", "ROWS") != "ROWS":
+            return "The sandbox takes majorDimension=ROWS only"
+        rows = payload.get("values")
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            return "Invalid values: a list of rows is required"
+        for row in rows:
+            for value in row:
+                if value is not None and not isinstance(value, int | float | str | bool):
+                    return f"Invalid values: {json.dumps(value)} is not a bool, number or string"
+        return rows
+
+    def _input_problem(self, params: dict[str, str]) -> str | None:
+        option = params.get("valueInputOption")
+        if option is None:
+            return "'valueInputOption' is required but not specified"
+        if option not in _INPUT_OPTIONS:
+            return f"Invalid valueInputOption: {option}"
+        return None
+
+    def _write(self, sheet: SheetData, top: int, left: int, rows: list[list[Any]]) -> Json:
+        """Write ``rows`` from (top, left); the UpdateValuesResponse."""
+        cells = 0
+        width = max((len(row) for row in rows), default=0)
+        with self._lock:
+            for offset, row in enumerate(rows):
+                for column, value in enumerate(row, start=left):
+                    if value is None:
+                        continue
+                    cells += 1
+                    if value == "":
+                        sheet.cells.pop((top + offset, column), None)
+                    else:
+                        sheet.cells[(top + offset, column)] = value
+            sheet.row_count = max(sheet.row_count, top + len(rows) - 1)
+        name = f"{_sheet_name(sheet.title)}!{_letters(left)}{top}"
+        if (len(rows), width) != (1, 1):
+            name += f":{_letters(left + width - 1)}{top + len(rows) - 1}"
+        return {
+            "spreadsheetId": self.workbook.spreadsheet_id,
+            "updatedRange": name,
+            "updatedRows": len(rows),
+            "updatedColumns": width,
+            "updatedCells": cells,
+        }
+
+    def update(self, a1: str, params: dict[str, str], payload: Any) -> tuple[int, Json]:
+        """values.update: the rows written from the range's top-left cell."""
+        block = self._block(a1)
+        problem = "Unable to parse range: " + a1 if block is None else self._input_problem(params)
+        rows = self._rows_of(payload, a1)
+        if isinstance(rows, str):
+            problem = problem or rows
+        if problem is not None or block is None or isinstance(rows, str):
+            return 400, google_error(400, problem)
+        sheet, r1, c1, r2, c2 = block
+        if len(rows) > r2 - r1 + 1 or any(len(row) > c2 - c1 + 1 for row in rows):
+            return 400, google_error(
+                400, f"Requested writing within range [{a1}], but tried writing beyond it"
+            )
+        return 200, self._write(sheet, r1, c1, rows)
+
+    def append(self, a1: str, params: dict[str, str], payload: Any) -> tuple[int, Json]:
+        """values.append: the rows below the last non-empty row of the range's columns."""
+        block = self._block(a1)
+        problem = "Unable to parse range: " + a1 if block is None else self._input_problem(params)
+        insert = params.get("insertDataOption", "OVERWRITE")
+        if problem is None and insert not in _INSERT_OPTIONS:
+            problem = f"Invalid insertDataOption: {insert}"
+        rows = self._rows_of(payload, a1)
+        if isinstance(rows, str):
+            problem = problem or rows
+        if problem is not None or block is None or isinstance(rows, str):
+            return 400, google_error(400, problem)
+        sheet, r1, c1, r2, c2 = block
+        with self._lock:
+            filled = [
+                row for (row, column) in sheet.cells if r1 <= row <= r2 and c1 <= column <= c2
+            ]
+            last = max(filled, default=r1 - 1)
+            below = last + 1
+            if insert == "INSERT_ROWS":
+                shift = len(rows)
+                sheet.cells = {
+                    (row + shift if row >= below else row, column): value
+                    for (row, column), value in sheet.cells.items()
+                }
+                sheet.row_count += shift
+        response: Json = {"spreadsheetId": self.workbook.spreadsheet_id}
+        if filled:
+            response["tableRange"] = (
+                f"{_sheet_name(sheet.title)}!{_letters(c1)}{min(filled)}:{_letters(c2)}{last}"
+            )
+        response["updates"] = self._write(sheet, below, c1, rows)
+        return 200, response
 
     def metadata(self, fields: str | None) -> Json:
         book = self.workbook
@@ -507,6 +679,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._answer("POST")
 
+    def do_PUT(self) -> None:
+        self._answer("PUT")
+
     def _answer(self, method: str) -> None:
         sandbox = self.owner
         split = urlsplit(self.path)
@@ -514,6 +689,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
         form = {k: v[-1] for k, v in parse_qs(raw_body.decode("utf-8", "replace")).items()}
+        payload: Any = None
+        if split.path.startswith("/v4/") and raw_body:
+            try:
+                payload = json.loads(raw_body)
+            except ValueError:
+                payload = None
         authorization = self.headers.get("Authorization")
         sandbox.log(RecordedRequest(method, split.path, params, authorization))
         headers: dict[str, str] = {}
@@ -535,11 +716,19 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'
                 self._send(401, google_error(401), headers)
                 return
-            if not sandbox._budget.take():
+            if method == "GET" and not sandbox._budget.take():
                 self._send(429, google_error(429), headers)
                 return
-        status, payload = sandbox.route(method, split.path, params, form)
-        self._send(status, payload, headers, truncate=truncate)
+            if method != "GET":
+                scopes = sandbox.scopes_of(authorization) or frozenset()
+                if WRITE_SCOPE not in scopes:
+                    self._send(403, google_error(403, _NO_WRITE_SCOPE), headers)
+                    return
+                if not sandbox._write_budget.take():
+                    self._send(429, google_error(429, _WRITE_QUOTA), headers)
+                    return
+        status, answer = sandbox.route(method, split.path, params, form, payload)
+        self._send(status, answer, headers, truncate=truncate)
 
     def _send(
         self,

@@ -5,6 +5,25 @@ ValueRange, SpreadsheetProperties, DateTimeRenderOption, usage limits) and the d
 document shipped in google-api-python-client (``discovery_cache/documents/sheets.v4.json``,
 which the tests compare the sandbox with). Assumed, not published: the exact words of the
 429 message (the status RESOURCE_EXHAUSTED is Google's documented code for quota errors).
+
+The sink's writes, verified the same way (discovery document: methods, paths, parameters,
+enums, schemas; reference pages developers.google.com/sheets/api/reference/rest/v4/
+spreadsheets.values/update and /append):
+
+- ``values.update``: ``PUT v4/spreadsheets/{spreadsheetId}/values/{range}``, query
+  ``valueInputOption`` (``RAW``: stored as given, never parsed as a date or formula), body a
+  ValueRange; answer an UpdateValuesResponse ``{spreadsheetId, updatedRange, updatedRows,
+  updatedColumns, updatedCells}``.
+- ``values.append``: ``POST v4/spreadsheets/{spreadsheetId}/values/{range}:append``, query
+  ``valueInputOption`` and ``insertDataOption`` (``INSERT_ROWS``), body a ValueRange; appended
+  "after the last row of the table" found in the range; answer an AppendValuesResponse
+  ``{spreadsheetId, tableRange, updates: UpdateValuesResponse}``.
+- Both need the scope ``…/auth/spreadsheets`` (or a Drive scope); ``values.get`` accepts it.
+
+Assumed: exactly how Google detects "the table" in an append's range (the sandbox appends
+below the last non-empty row of the range's columns); that ``updatedRange`` names the sheet
+as the request did; the 403 words for a token without the write scope ("Request had
+insufficient authentication scopes."); the 429 words for writes.
 """
 
 from __future__ import annotations
@@ -12,7 +31,9 @@ from __future__ import annotations
 from typing import Any
 
 SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
-"""The only OAuth scope syncd asks for: reading spreadsheets."""
+"""The only OAuth scope the source asks for: reading spreadsheets."""
+WRITE_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+"""The sink's scope: reading and writing the spreadsheets shared with the account."""
 
 API_ROOT = "https://sheets.googleapis.com/"
 VERSION = "v4"
@@ -35,6 +56,15 @@ PROPERTIES = "properties"
 TITLE = "title"
 TIME_ZONE = "timeZone"
 
+VALUE_INPUT = "RAW"
+"""Written values are stored as sent: ``2026-12-20`` stays text, ``=1+1`` is not a formula."""
+INSERT_DATA = "INSERT_ROWS"
+"""An appended row is inserted, never written over what lies below the table."""
+
+# UpdateValuesResponse, and AppendValuesResponse = {spreadsheetId, tableRange, updates}.
+UPDATED_RANGE = "updatedRange"
+UPDATES = "updates"
+
 # Google's JSON error body: {"error": {"code": 429, "message": "…", "status": "RESOURCE_EXHAUSTED"}}
 ERROR = "error"
 ERROR_MESSAGE = "message"
@@ -56,6 +86,27 @@ def values_get(values: Any, spreadsheet_id: str, a1_range: str) -> Any:
         valueRenderOption=VALUE_RENDER,
         dateTimeRenderOption=DATE_RENDER,
         majorDimension=MAJOR_DIMENSION,
+    )
+
+
+def values_update(values: Any, spreadsheet_id: str, a1_range: str, row: list[Any]) -> Any:
+    """The client's request writing ``row`` over the one-row ``a1_range``."""
+    return values.update(
+        spreadsheetId=spreadsheet_id,
+        range=a1_range,
+        valueInputOption=VALUE_INPUT,
+        body={RANGE: a1_range, "majorDimension": MAJOR_DIMENSION, VALUES: [row]},
+    )
+
+
+def values_append(values: Any, spreadsheet_id: str, table_range: str, row: list[Any]) -> Any:
+    """The client's request adding ``row`` below the table in ``table_range``."""
+    return values.append(
+        spreadsheetId=spreadsheet_id,
+        range=table_range,
+        valueInputOption=VALUE_INPUT,
+        insertDataOption=INSERT_DATA,
+        body={"majorDimension": MAJOR_DIMENSION, VALUES: [row]},
     )
 
 
