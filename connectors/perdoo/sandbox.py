@@ -19,8 +19,11 @@ As graphene-django does, a document that does not parse or validate (an unknown 
 wrong variable type, an unknown operation) is answered 400 with ``{"errors": [...]}`` and is
 not executed. A missing, wrong or revoked token is answered 401 (``auth_failure="http"``,
 the default) or 200 with a permission error (``auth_failure="graphql"``): which one Perdoo
-sends is not documented publicly. Faults are armed on ``/graphql/`` (429 with
-``retry_after``, 5xx with an HTML page, ``truncate``, ``latency``).
+sends is not documented publicly. Faults are armed on ``/graphql/`` followed by the
+operation's name, so ``faults.add("/graphql/")`` hits every request and
+``faults.add("SyncdUpsertCommit", truncate=True)`` only that mutation (429 with
+``retry_after``, 5xx with an HTML page, ``truncate`` cuts the answer after executing it,
+``latency`` delays it).
 
 ``received`` records every mutation executed (method, path, JSON body); ``requests`` every
 operation asked (its name and the HTTP status answered). ``revoke()`` makes the current
@@ -655,7 +658,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != ENDPOINT:
             self._send(404, _HTML_ERROR.format(status="404 Not Found"), "text/html")
             return
-        fault = sandbox.faults.take(ENDPOINT, "POST")
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = None
+        named = body.get("operationName") if isinstance(body, dict) else None
+        fault = sandbox.faults.take(f"{ENDPOINT}{named or ''}", "POST")
         if fault is not None and fault.latency:
             time.sleep(fault.latency)
         if fault is not None and fault.status is not None and fault.status != 200:
@@ -685,9 +693,7 @@ class _Handler(BaseHTTPRequestHandler):
                 text = json.dumps({"errors": [{"message": denied, "path": []}], "data": None})
                 self._send(200, text, "application/json")
             return
-        try:
-            body = json.loads(raw or b"null")
-        except ValueError:
+        if body is None:
             self._send(
                 400,
                 json.dumps({"errors": [{"message": "POST body sent invalid JSON."}]}),
