@@ -22,8 +22,8 @@ the default) or 200 with a permission error (``auth_failure="graphql"``): which 
 sends is not documented publicly. Faults are armed on ``/graphql/`` followed by the
 operation's name, so ``faults.add("/graphql/")`` hits every request and
 ``faults.add("SyncdUpsertCommit", truncate=True)`` only that mutation (429 with
-``retry_after``, 5xx with an HTML page, ``truncate`` cuts the answer after executing it,
-``latency`` delays it).
+``retry_after``, 5xx with an HTML page, a text ``body`` with status 200 answers that page,
+``truncate`` cuts the answer after executing it, ``latency`` delays it).
 
 ``received`` records every mutation executed (method, path, JSON body); ``requests`` every
 operation asked (its name and the HTTP status answered). ``revoke()`` makes the current
@@ -682,6 +682,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             payload = fault.body or json.dumps({"errors": [{"message": message}]})
             self._send(fault.status, payload, "application/json", headers)
+            return
+        if fault is not None and isinstance(fault.body, str):
+            sandbox.log("fault", 200)
+            self._send(200, fault.body, "text/html")  # a proxy's or a login page
             return
         if not sandbox.authorized(self.headers.get("Authorization")):
             sandbox.log("unauthorized", 401 if sandbox.auth_failure == "http" else 200)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connectors.perdoo import PerdooSink, PerdooSinkConfig, PerdooTarget
-from connectors.perdoo.sandbox import PerdooSandbox
+from connectors.perdoo.sandbox import ENDPOINT, PerdooSandbox
 from syncd.abc import ConnectorContext, Delivery, RetryPolicy, Window
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -84,6 +84,35 @@ def tool_checkins(
         return [(c.day, c.value) for c in sink_sandbox.commits_of(str(target_dict["key_result"]))]
 
     return checkins
+
+
+@pytest.fixture
+def arm_fault(sink_sandbox: PerdooSandbox) -> Iterator[Callable[..., None]]:
+    """``arm_fault(*, status, retry_after, html, truncate, times)``: the next ``times`` calls
+    answer with that fault (replacing what was armed), as the conformance kits arm them."""
+
+    def arm(
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        html: bool = False,
+        truncate: bool = False,
+        times: int = 1,
+    ) -> None:
+        faults = sink_sandbox.faults
+        faults.clear()
+        if times == 0:
+            return
+        if html:
+            page = "<!DOCTYPE html><html><body>Sign in to Perdoo</body></html>"
+            faults.add(ENDPOINT, status=200, body=page, times=times)
+        elif truncate:
+            faults.add(ENDPOINT, status=200, truncate=True, times=times)
+        else:
+            faults.add(ENDPOINT, status=status, retry_after=retry_after, times=times)
+
+    yield arm
+    sink_sandbox.faults.clear()
 
 
 @pytest.fixture

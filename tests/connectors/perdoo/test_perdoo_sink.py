@@ -205,6 +205,24 @@ class TestPerdooSink:
         assert max(waits) >= 2.0  # the 429's Retry-After was honoured
         assert [s for _, s in sink_sandbox.requests if s >= 400] == [429, 503]
 
+    @pytest.mark.parametrize("fault", [{"html": True}, {"truncate": True}, {"status": 500}])
+    def test_a_login_page_a_cut_answer_or_a_500_is_retried(
+        self,
+        sink_sandbox: PerdooSandbox,
+        make_sink: MakeSink,
+        target: dict[str, Any],
+        tool_checkins: Checkins,
+        arm_fault: Callable[..., None],
+        fault: dict[str, Any],
+    ) -> None:
+        arm_fault(**fault, times=2)
+
+        receipt = make_sink().deliver(delivery(target, 250.0), None)
+
+        assert receipt.sent is True
+        assert tool_checkins(target) == [(DAY, 250.0)]
+        assert len(sink_sandbox.received) == 1
+
     def test_a_lasting_outage_is_a_transient_error(
         self, sink_sandbox: PerdooSandbox, make_sink: MakeSink, target: dict[str, Any]
     ) -> None:
