@@ -33,7 +33,10 @@ Field by field (V = verified in the source named, A = assumption):
 - ``commitDate`` is a ``Date`` (``YYYY-MM-DD``): V [A] (``allCommits(commitDate_Gte: Date)``)
 - ``allCommits(first, after, commitDate_Gte, commitDate_Lte)``, a Relay connection with
   ``pageInfo { hasNextPage endCursor }`` and ``edges { node }``: V [A]; a node's
-  ``keyResult { id }``: V [C]
+  ``keyResult { id }``: V [C]. That it lists every commit of the company the token's user can
+  see (not only the user's own), and that ``first: 100`` is accepted: A. It has no key-result
+  filter (V [A]), so the day's commits are read and this KR's picked out.
+- ``value`` is a Float and ``commitType`` may be left out: A ([C] sends both as optional)
 - a key result by id is the root field ``result(id: UUID!)`` (there is no ``keyResult`` root
   field): V [A] [B]; its ``name``, ``currentValue``, ``startValue``, ``endValue``: V [B]
 - a key result's ``lastCommit { id value commitDate }``: A (V on ``objective`` in [A], assumed
