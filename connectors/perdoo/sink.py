@@ -5,7 +5,7 @@ Never two commits for one key (KR and day):
 
 - with the receipt of an earlier value for the key, ``upsertCommit`` is sent with that
   commit's ``id``, which updates it in place (should the commit have been deleted in Perdoo,
-  the rule below applies);
+  or the KR be mapped to another key result since, the rule below applies);
 - without one, the day's commits are read first (``allCommits`` of that day, this KR's): one
   already holding the value is the commit of a delivery whose receipt was lost, and is adopted
   (``Receipt(sent=False)``); otherwise a commit is added. Someone's own check-in that day with
@@ -139,10 +139,12 @@ class PerdooSink(Sink[PerdooSinkConfig, PerdooTarget]):
     # ---- steps ----------------------------------------------------------------------------
 
     def _update(self, commit_id: str, commit: dict[str, Any], what: str) -> Receipt | None:
-        """Update the kept commit; None when Perdoo no longer has it."""
+        """Update the kept commit; None when that cannot be: Perdoo no longer has it, or it
+        belongs to another key result (the KR's mapping changed). The caller then reads first
+        and adds, which reports a key result that does not exist."""
         payload = self._payload({**commit, wire.IN_ID: commit_id}, what)
         errors = _errors(payload)
-        if errors and any(field == wire.IN_ID for field, _ in errors):
+        if any(field in (wire.IN_ID, wire.IN_KEY_RESULT) for field, _ in errors):
             return None
         self._refuse_on(errors, commit)
         updated = _commit_id(payload) or commit_id

@@ -186,6 +186,26 @@ class TestPerdooSink:
         assert revised.sent is True and revised.remote_id != first.remote_id
         assert tool_checkins(target) == [(DAY, 260.0)]
 
+    def test_a_kr_mapped_to_another_key_result_gets_a_commit_there(
+        self,
+        sink_sandbox: PerdooSandbox,
+        make_sink: MakeSink,
+        target: dict[str, Any],
+        tool_checkins: Checkins,
+    ) -> None:
+        sink = make_sink()
+        first = sink.deliver(delivery(target, 250.0), None)
+        moved = {"key_result": sink_sandbox.key_results[2].id}
+
+        again = sink.deliver(delivery(moved, 4.5), first)
+
+        assert again.sent is True and again.remote_id != first.remote_id
+        assert tool_checkins(target) == [(DAY, 250.0)]
+        assert tool_checkins(moved) == [(DAY, 4.5)]
+        with pytest.raises(QueryError, match="no key result 0b6e7f52"):
+            missing = {"key_result": "0b6e7f52-1d7a-4c1e-9f43-2a9d5c0e8b11"}
+            sink.deliver(delivery(missing, 1.0), again)
+
     def test_429_and_503_are_retried_and_the_value_lands_once(
         self,
         sink_sandbox: PerdooSandbox,
