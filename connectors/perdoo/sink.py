@@ -80,14 +80,15 @@ class PerdooSink(Sink[PerdooSinkConfig, PerdooTarget]):
                 return Receipt(
                     sent=False,
                     remote_id=held,
-                    detail=f"commit {held} already holds {delivery.value:g} "
+                    detail=f"commit {held} already holds {_shown(delivery.value)} "
                     f"for {delivery.day.isoformat()}",
                 )
             added = self._upsert(commit, what)
             return Receipt(
                 sent=True,
                 remote_id=added,
-                detail=f"added commit {added}: {delivery.value:g} for {delivery.day.isoformat()}",
+                detail=f"added commit {added}: {_shown(delivery.value)} "
+                f"for {delivery.day.isoformat()}",
             )
 
         return self.call(attempt, what=what)
@@ -151,7 +152,7 @@ class PerdooSink(Sink[PerdooSinkConfig, PerdooTarget]):
         return Receipt(
             sent=True,
             remote_id=updated,
-            detail=f"updated commit {updated}: {commit[wire.IN_VALUE]:g} "
+            detail=f"updated commit {updated}: {_shown(commit[wire.IN_VALUE])} "
             f"for {commit[wire.IN_COMMIT_DATE]}",
         )
 
@@ -279,4 +280,4 @@ def _day(raw: object) -> date | None:
 
 def _shown(raw: object) -> str:
     number = _number(raw)
-    return "?" if number is None else f"{number:g}"
+    return "?" if number is None else f"{number:.12g}"
