@@ -102,8 +102,11 @@ class RecordingSink(Sink[RecordingConfig, GoalTarget]):
         assert isinstance(me, dict)
         return f"signed in as {me['name']}"
 
+    closed = False
+
     def close(self) -> None:
         self.client.close()
+        self.closed = True
 
 
 class RecordingSandbox(LocalServer):
