@@ -101,6 +101,7 @@ def sync(
     """
 
     def body() -> None:
+        from syncd.errors import SyncdError
         from syncd.session import opened_store
         from syncd.sinks.drain import drain_sinks
         from syncd.sync import Syncer
@@ -113,10 +114,16 @@ def sync(
             return
         with opened_store(loaded) as store:
             report = Syncer(loaded).run(store, now, kr_ids=kr)
-            delivered = drain_sinks(loaded.config, store, owner=store.owner)
+            sink_error: str | None = None
+            try:
+                delivered = drain_sinks(loaded.config, store, owner=store.owner)
+            except SyncdError as exc:  # measured and stored all the same
+                delivered, sink_error = {}, str(exc)
         print_report(report)
         print_sink_counts(delivered)
-        if report.failures or report.written.refused:
+        if sink_error is not None:
+            say(f"✗ sinks: {sink_error}", err, style="red")
+        if report.failures or report.written.refused or sink_error is not None:
             raise typer.Exit(EXIT_PARTIAL)
 
     guarded(body)

@@ -11,6 +11,8 @@ import structlog
 from syncd import registry
 from syncd.abc import ConnectorContext, RetryPolicy, Sink
 from syncd.config.models import Config
+from syncd.errors import SyncdError
+from syncd.logs import scrub
 
 log = structlog.get_logger("syncd.sinks")
 
@@ -19,7 +21,8 @@ AnySink = Sink[Any, Any]
 
 def open_sink(config: Config, name: str, *, retry: RetryPolicy | None = None) -> AnySink:
     """Sink ``name`` of ``config``, built with ``ConnectorContext(source=name, timezone=the
-    config's zone, limiter=its limiter)``."""
+    config's zone, limiter=its limiter)``; a sink that cannot be built raises a
+    :class:`~syncd.errors.SyncdError` naming it."""
     settings = config.sinks[name]
     cls = registry.load_sink(settings.type)
     context = ConnectorContext(
@@ -28,7 +31,16 @@ def open_sink(config: Config, name: str, *, retry: RetryPolicy | None = None) ->
         limiter=cls.limiter_for(settings),
         retry=retry or RetryPolicy(),
     )
-    return cls(settings, context)
+    try:
+        return cls(settings, context)
+    except SyncdError:
+        raise
+    except Exception as exc:  # a plugin's constructor may raise anything
+        log.debug("sink.open_crashed", sink=name, exc_info=exc)
+        raise SyncdError(
+            f"sink {name!r} ({settings.type}) could not start: {type(exc).__name__}: "
+            f"{scrub(str(exc))}"
+        ) from exc
 
 
 def mapped_sinks(config: Config) -> list[str]:

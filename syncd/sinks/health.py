@@ -27,9 +27,10 @@ class SinkHealthStore(Protocol):
 
 @dataclass(frozen=True)
 class SinkHealth:
-    """One configured sink: ``parked_reason``/``parked_at`` while parked; ``undelivered`` how
-    many values the outbox gave up on (``last_error`` the newest's error); ``delivered`` how
-    many check-ins hold a receipt, ``last_delivered_at`` the newest."""
+    """One configured sink: ``parked_reason``/``parked_at`` while parked; ``retrying`` how many
+    values failed and are due again, ``undelivered`` how many the outbox gave up on
+    (``last_error`` the newest error of either); ``delivered`` how many check-ins hold a
+    receipt, ``last_delivered_at`` the newest."""
 
     name: str
     type: str
@@ -37,6 +38,7 @@ class SinkHealth:
     parked_at: datetime | None
     undelivered: int
     last_error: str | None
+    retrying: int
     delivered: int
     last_delivered_at: datetime | None
 
@@ -46,7 +48,7 @@ class SinkHealth:
 
     @property
     def failing(self) -> bool:
-        return self.parked or self.undelivered > 0
+        return self.parked or self.undelivered > 0 or self.retrying > 0
 
 
 def sink_health(config: Config, store: SinkHealthStore) -> list[SinkHealth]:
@@ -55,6 +57,8 @@ def sink_health(config: Config, store: SinkHealthStore) -> list[SinkHealth]:
     found = []
     for name, settings in config.sinks.items():
         given_up = store.outbox.parked(consumer_name(name))
+        retrying = store.outbox.failing(consumer_name(name))
+        errors = [p.error for p in given_up] + [f.error for f in retrying]
         receipts = store.sink_receipts(name)
         park = parked.get(name)
         found.append(
@@ -64,7 +68,8 @@ def sink_health(config: Config, store: SinkHealthStore) -> list[SinkHealth]:
                 parked_reason=park.reason if park else None,
                 parked_at=park.parked_at if park else None,
                 undelivered=len(given_up),
-                last_error=given_up[-1].error if given_up else None,
+                last_error=errors[-1] if errors else None,
+                retrying=len(retrying),
                 delivered=len(receipts),
                 last_delivered_at=max((r.delivered_at for r in receipts), default=None),
             )
@@ -80,6 +85,7 @@ def sink_document(health: SinkHealth) -> dict[str, Any]:
         "parked": health.parked,
         "parked_reason": health.parked_reason,
         "parked_at": health.parked_at.isoformat() if health.parked_at else None,
+        "retrying": health.retrying,
         "undelivered": health.undelivered,
         "last_error": health.last_error,
         "delivered": health.delivered,
@@ -106,4 +112,6 @@ def sink_lines(healths: list[SinkHealth], tz: Any) -> list[str]:
                 f"{h.last_error}"
             )
             lines.append(f"    `syncd push --since DATE --sink {h.name}` sends them again")
+        if h.retrying:
+            lines.append(f"sink {h.name}: {h.retrying} value(s) failing, retried: {h.last_error}")
     return lines

@@ -18,6 +18,7 @@ from syncd.events import MEASUREMENT_RECORDED
 from syncd.sinks.build import opened_sinks
 from syncd.sinks.consumer import consumer_name, sink_consumers
 from syncd.sinks.drain import drain_sinks
+from syncd.sinks.health import sink_health, sink_lines
 from syncd.store import MeasurementIn, Store
 from syncd.sync import Syncer
 from tests.sinks.conftest import TOKEN, load, make_warehouse, write_config
@@ -184,6 +185,12 @@ def test_another_failure_is_retried_by_the_outbox_after_its_backoff(
         runner.drain()
         assert tool.received == []
         assert store.parked_sinks() == []  # not an auth problem: the sink stays up
+        (health,) = sink_health(workspace.config, store)
+        assert (health.retrying, health.undelivered, health.parked) == (1, 0, False)
+        assert health.last_error is not None and "answered 422" in health.last_error
+        assert sink_lines([health], ZURICH) == [
+            f"sink tool: 1 value(s) failing, retried: {health.last_error}"
+        ]
         later = t0 + timedelta(minutes=1)  # past the first backoff (30 s)
         runner.clock = lambda: later
         for consumer in consumers:

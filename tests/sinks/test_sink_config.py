@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from syncd.config import load_config
 from syncd.errors import ConfigError
-from syncd.registry import unregister_sink
-from tests.sinks.recording import GoalTarget, RecordingConfig, register
+from tests.sinks.recording import GoalTarget, RecordingConfig
 
 BASE = """\
 timezone: Europe/Zurich
@@ -41,13 +39,6 @@ sinks:
     url: http://127.0.0.1:9
     token: "${env:REC_TOKEN}"
 """
-
-
-@pytest.fixture(autouse=True)
-def _sink() -> Iterator[None]:
-    register()
-    yield
-    unregister_sink("recording")
 
 
 def write(tmp_path: Path, *, sinks: str = SINKS, push: str = "") -> Path:

@@ -99,6 +99,7 @@ def test_status_and_the_dashboard_show_a_parked_sink(
             "parked": True,
             "parked_reason": "tool: Recording answered 401 to /me",
             "parked_at": "2026-11-21T09:45:00+00:00",
+            "retrying": 0,
             "undelivered": 0,
             "last_error": None,
             "delivered": 0,
