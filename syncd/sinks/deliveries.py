@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from syncd.abc import Delivery, Receipt, Sink, TargetModel, Window
 from syncd.config.models import Config, KeyResult, Objective
+from syncd.cycles import cycle_bounds
 from syncd.progress import Point, evaluate_kr
 from syncd.store.records import Measurement, SinkReceipt
 
@@ -139,7 +140,8 @@ def delivery_for(
     config: Config, sink_name: str, recorded: Recorded, store: SinkLedgerStore
 ) -> Delivery[TargetModel] | None:
     """The delivery of ``recorded`` to sink ``sink_name``, or None when its KR is not
-    configured or not mapped to that sink."""
+    configured or not mapped to that sink (its status reads the KR's measurements of its cycle
+    up to the value, never the whole history)."""
     try:
         objective, kr = config.key_result(recorded.kr_id)
     except KeyError:
@@ -147,7 +149,9 @@ def delivery_for(
     target = kr.push.get(sink_name)
     if target is None:
         return None
-    history = store.measurements(kr.id, until=recorded.window.end)
+    cycle = config.cycles.get(objective.cycle)
+    since = cycle_bounds(cycle, config.tz).start if cycle is not None else None
+    history = store.measurements(kr.id, since=since, until=recorded.window.end)
     return build_delivery(config, objective, kr, target, recorded, history)
 
 
