@@ -29,6 +29,8 @@ from syncd.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Mapping
     from datetime import datetime
 
     from syncd.config import LoadedConfig
@@ -99,7 +101,9 @@ def sync(
     """
 
     def body() -> None:
+        from syncd.errors import SyncdError
         from syncd.session import opened_store
+        from syncd.sinks.drain import drain_sinks
         from syncd.sync import Syncer
 
         loaded = load(config)
@@ -110,11 +114,30 @@ def sync(
             return
         with opened_store(loaded) as store:
             report = Syncer(loaded).run(store, now, kr_ids=kr)
+            sink_error: str | None = None
+            try:
+                delivered = drain_sinks(loaded.config, store, owner=store.owner)
+            except SyncdError as exc:  # measured and stored all the same
+                delivered, sink_error = {}, str(exc)
         print_report(report)
-        if report.failures or report.written.refused:
+        print_sink_counts(delivered)
+        if sink_error is not None:
+            say(f"✗ sinks: {sink_error}", err, style="red")
+        if report.failures or report.written.refused or sink_error is not None:
             raise typer.Exit(EXIT_PARTIAL)
 
     guarded(body)
+
+
+def print_sink_counts(counts: Mapping[str, Counter[str]]) -> None:
+    """One line per sink that was handed values (or is parked) after a pass."""
+    for sink, outcomes in counts.items():
+        if not outcomes:
+            continue
+        parts = [f"{outcomes[o]} {o}" for o in ("sent", "unchanged", "failed") if outcomes[o]]
+        if outcomes["parked"]:
+            parts.append("parked: its credentials were refused (see `syncd status`)")
+        say(f"sink {sink}: " + (", ".join(parts) or "nothing new"))
 
 
 def dry_sync(loaded: LoadedConfig, now: datetime, kr: list[str] | None) -> None:

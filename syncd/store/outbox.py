@@ -28,6 +28,10 @@ Semantics (the same for :class:`SqlOutbox` and :class:`MemoryOutbox`):
 - **Fail.** :meth:`Outbox.fail` records a failed attempt: the event is due again after the
   backoff (``first * 2 ** (attempts - 1)``, at most ``longest``); after ``max_attempts`` it is
   *parked*: never claimed again until :meth:`Outbox.unpark`, listed by :meth:`Outbox.parked`.
+- **Failing.** :meth:`Outbox.failing` lists the events that failed and are due again (for
+  ``syncd status``), :meth:`Outbox.parked` those given up.
+- **Release.** :meth:`Outbox.release` gives held events back unhandled (a sink that is parked
+  cannot take them now): due again at once, the attempt not counted.
 - **Follow.** A *local* consumer (telemetry: gauges of one process) reads every event after a
   position with :meth:`Outbox.read_after`, without claims; it starts at :meth:`Outbox.position`.
   On PostgreSQL an event may commit after one with a higher ``id`` (two concurrent writers): a
@@ -92,6 +96,16 @@ class Parked:
     parked_at: datetime
 
 
+@dataclass(frozen=True)
+class Failing:
+    """An event a consumer failed on and will try again (not parked yet): its last error and
+    when it is due again."""
+
+    delivered: Delivered
+    error: str | None
+    due_at: datetime
+
+
 class Outbox(Protocol):
     """Durable events and their delivery to consumers (module docstring: the semantics)."""
 
@@ -141,8 +155,17 @@ class Outbox(Protocol):
         after ``retry.max_attempts``. Returns whether it is now parked."""
         ...
 
+    def release(self, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime) -> int:
+        """Give events ``owner`` holds back unhandled: due again from ``now``, this attempt not
+        counted; how many were released."""
+        ...
+
     def parked(self, consumer: str) -> list[Parked]:
         """The consumer's parked events, oldest first."""
+        ...
+
+    def failing(self, consumer: str) -> list[Failing]:
+        """The consumer's events that failed and are due again (not parked), oldest first."""
         ...
 
     def unpark(self, consumer: str, event_ids: Sequence[int]) -> int:
@@ -430,6 +453,28 @@ def fail(
     return parked
 
 
+def release(
+    session: Session, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime
+) -> int:
+    """:meth:`Outbox.release` in the session's transaction."""
+    deliveries = _deliveries()
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.consumer == consumer,
+                deliveries.c.event_id.in_(list(event_ids)),
+                deliveries.c.owner == owner,
+                deliveries.c.acked_at.is_(None),
+                deliveries.c.parked_at.is_(None),
+            )
+            .values(lease_until=now, attempts=deliveries.c.attempts - 1)
+        ),
+    )
+    return result.rowcount
+
+
 def parked(session: Session, consumer: str) -> list[Parked]:
     """:meth:`Outbox.parked` in the session."""
     events, deliveries = _events(), _deliveries()
@@ -440,6 +485,23 @@ def parked(session: Session, consumer: str) -> list[Parked]:
         .order_by(events.c.id)
     )
     return [Parked(_delivered(row, row.attempts), row.error, row.parked_at) for row in rows]
+
+
+def failing(session: Session, consumer: str) -> list[Failing]:
+    """:meth:`Outbox.failing` in the session."""
+    events, deliveries = _events(), _deliveries()
+    rows = session.execute(
+        select(events, deliveries.c.attempts, deliveries.c.error, deliveries.c.lease_until)
+        .join(deliveries, deliveries.c.event_id == events.c.id)
+        .where(
+            deliveries.c.consumer == consumer,
+            deliveries.c.error.is_not(None),
+            deliveries.c.acked_at.is_(None),
+            deliveries.c.parked_at.is_(None),
+        )
+        .order_by(events.c.id)
+    )
+    return [Failing(_delivered(row, row.attempts), row.error, row.lease_until) for row in rows]
 
 
 def unpark(session: Session, consumer: str, event_ids: Sequence[int], now: datetime) -> int:
@@ -572,9 +634,17 @@ class SqlOutbox:
         with self._writing("recording a failed event") as session:
             return fail(session, consumer, event_id, owner=owner, now=now, error=error, retry=retry)
 
+    def release(self, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime) -> int:
+        with self._writing("releasing events") as session:
+            return release(session, consumer, event_ids, owner=owner, now=now)
+
     def parked(self, consumer: str) -> list[Parked]:
         with self._reading("reading parked events") as session:
             return parked(session, consumer)
+
+    def failing(self, consumer: str) -> list[Failing]:
+        with self._reading("reading failing events") as session:
+            return failing(session, consumer)
 
     def unpark(self, consumer: str, event_ids: Sequence[int]) -> int:
         with self._writing("unparking events") as session:
@@ -718,6 +788,16 @@ class MemoryOutbox:
                 hold.parked_at = now
             return hold.parked_at is not None
 
+    def release(self, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime) -> int:
+        with self._lock:
+            done = 0
+            for event_id in event_ids:
+                if (hold := self._held(consumer, event_id, owner)) is not None:
+                    hold.lease_until = now
+                    hold.attempts -= 1
+                    done += 1
+            return done
+
     def parked(self, consumer: str) -> list[Parked]:
         with self._lock:
             found = []
@@ -733,6 +813,24 @@ class MemoryOutbox:
                             hold.parked_at,
                         )
                     )
+            return found
+
+    def failing(self, consumer: str) -> list[Failing]:
+        with self._lock:
+            found = []
+            for delivered in self._events:
+                hold = self._holds.get((consumer, delivered.id))
+                if hold is None or hold.error is None or hold.acked_at or hold.parked_at:
+                    continue
+                found.append(
+                    Failing(
+                        Delivered(
+                            delivered.id, delivered.event, delivered.recorded_at, hold.attempts
+                        ),
+                        hold.error,
+                        hold.lease_until,
+                    )
+                )
             return found
 
     def unpark(self, consumer: str, event_ids: Sequence[int]) -> int:

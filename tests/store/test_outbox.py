@@ -356,3 +356,34 @@ def test_pruning_keeps_what_a_consumer_has_not_passed_and_each_subjects_state(ou
     assert new > kept.id
     [fresh] = outbox.claim("sink", ALL, owner="x", lease=LEASE, limit=10, now=T0 + 3 * hour)
     assert fresh.id == new
+
+
+def test_a_released_event_is_due_at_once_without_counting_the_attempt(outbox):
+    [first, second] = outbox.append([measured("a", 1.0), measured("b", 2.0)], now=T0)
+    held = outbox.claim("sink:x", ALL, owner="x", lease=LEASE, limit=5, now=T0)
+    assert [(d.id, d.attempt) for d in held] == [(first, 1), (second, 1)]
+    assert outbox.release("sink:x", [first, second], owner="other", now=T0) == 0
+    assert outbox.release("sink:x", [first, second], owner="x", now=T0) == 2
+    later = T0 + timedelta(seconds=1)
+    again = outbox.claim("sink:x", ALL, owner="y", lease=LEASE, limit=5, now=later)
+    assert [(d.id, d.attempt) for d in again] == [(first, 1), (second, 1)]
+
+
+def test_failing_lists_the_events_due_again_with_their_error(outbox):
+    [event_id] = outbox.append([measured("a", 1.0)], now=T0)
+    assert outbox.failing("sink:x") == []
+    outbox.claim("sink:x", ALL, owner="x", lease=LEASE, limit=1, now=T0)
+    outbox.fail("sink:x", event_id, owner="x", now=T0, error="422 refused", retry=Retry())
+    [failing] = outbox.failing("sink:x")
+    assert (failing.delivered.id, failing.delivered.attempt, failing.error) == (
+        event_id,
+        1,
+        "422 refused",
+    )
+    assert failing.due_at == T0 + Retry().first
+    assert outbox.failing("other") == []
+    [held] = outbox.claim(
+        "sink:x", ALL, owner="x", lease=LEASE, limit=1, now=failing.due_at + LEASE
+    )
+    outbox.ack("sink:x", [held.id], owner="x", now=failing.due_at + LEASE)
+    assert outbox.failing("sink:x") == []
