@@ -116,10 +116,13 @@ def test_help_and_version_load_no_store_config_or_connector(tmp_path: Path, args
     assert within(modules, NEVER_AT_START) == []
 
 
-def test_status_on_the_demo_config_loads_no_migration_web_or_vendor_code(tmp_path: Path) -> None:
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_status_on_the_demo_config_loads_no_migration_web_or_vendor_code(
+    output: str, tmp_path: Path
+) -> None:
     Store.open(f"sqlite:///{tmp_path / '.syncd-demo' / 'syncd.db'}").close()  # the demo's path
     code, modules = loaded_modules(
-        "status", "-c", str(DEMO_CONFIG), "--as-of", "2026-11-21", cwd=tmp_path
+        "status", "-c", str(DEMO_CONFIG), "--as-of", "2026-11-21", "-f", output, cwd=tmp_path
     )
     assert code == 0
     # The probe did read the config (every source type of the demo) and the store.
