@@ -162,8 +162,13 @@ class _ConfigureOnImport(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname != "structlog":
             return None
+        # Once: the other finders (whichever installed structlog) find it, then its loader is
+        # wrapped. Leaving sys.meta_path mid-search is safe: with a spec the search ends; without
+        # one, the finders after this one found nothing just now either.
         sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        import importlib.util
+
+        spec = importlib.util.find_spec(fullname)
         if spec is not None and spec.loader is not None:
             spec.loader = _ThenConfigure(spec.loader)
         return spec
