@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import structlog
 from pydantic import ValidationError
 
 from syncd.config import LoadedConfig
 from syncd.config.models import Cycle, Objective
+from syncd.logs import get_logger
 from syncd.store.abc import MeasurementStore
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def with_archive(loaded: LoadedConfig, store: MeasurementStore) -> LoadedConfig:

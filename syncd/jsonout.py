@@ -3,7 +3,8 @@
 ``json.dumps`` writes ``NaN`` and ``Infinity`` by default, which no JSON parser but Python's
 accepts. A number that is not finite is not a measurement: it is written as ``null``, and
 ``allow_nan=False`` refuses anything that slips past (a float inside an object only the
-``default`` hook turns into JSON).
+``default`` hook turns into JSON). The dashboard's Flask provider is
+:class:`syncd.web.jsonprovider.FiniteJSONProvider`: this module imports no Flask.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
-
-from flask.json.provider import DefaultJSONProvider
 
 
 def finite(value: Any) -> Any:
@@ -29,11 +28,3 @@ def finite(value: Any) -> Any:
 def dumps(value: Any, **kwargs: Any) -> str:
     """``json.dumps`` of ``value`` with non-finite numbers written as ``null``."""
     return json.dumps(finite(value), allow_nan=False, **kwargs)
-
-
-class FiniteJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider (``jsonify``, API responses) with non-finite numbers as ``null``."""
-
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        kwargs.setdefault("allow_nan", False)
-        return super().dumps(finite(obj), **kwargs)

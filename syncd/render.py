@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -361,6 +360,15 @@ def day_progress(console: Console, label: str, days: int) -> Iterator[Callable[[
     """Progress over ``days`` days on ``console`` (stderr): a bar on a terminal, else one line
     per day, so a log or CI output shows it moving. Yields ``advance(day)``."""
     if console.is_terminal:
+        # Imported here: only backfill draws a bar, and status should not pay for it.
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         with Progress(
             TextColumn(f"{label} {{task.description}}"),
             BarColumn(),

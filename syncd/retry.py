@@ -13,17 +13,17 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential
 
 from syncd.abc import RetryPolicy, UpstreamStats
 from syncd.errors import RateLimited, SourceError
+from syncd.logs import get_logger
 
 T = TypeVar("T")
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def _is_retryable(exc: BaseException) -> bool:

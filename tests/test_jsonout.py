@@ -8,7 +8,8 @@ import math
 import pytest
 from flask import Flask, jsonify
 
-from syncd.jsonout import FiniteJSONProvider, dumps, finite
+from syncd.jsonout import dumps, finite
+from syncd.web.jsonprovider import FiniteJSONProvider
 
 
 def test_non_finite_numbers_become_null_at_any_depth():

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from connectors.ga4 import errors, quota
 from connectors.ga4.config import Ga4Query, Ga4SourceConfig
 from connectors.ga4.kinds import metric_kind
@@ -31,6 +29,7 @@ from syncd.abc import (
 )
 from syncd.errors import QueryError, SourceError, TransientSourceError
 from syncd.evaluate import DayRule
+from syncd.logs import get_logger
 
 # The Data API client takes ~0.3 s to import: it loads where a client is built or an answer is
 # read, never with a config that names a ga4 source (`syncd status` stays fast).
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
     from google.analytics.data_v1beta import BetaAnalyticsDataClient
     from google.analytics.data_v1beta.types import Metadata, RunReportResponse
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DEFAULT_ENDPOINT = "https://analyticsdata.googleapis.com"
 _AGGREGATE_ROWS = {"total": "totals", "maximum": "maximums", "minimum": "minimums"}

@@ -20,8 +20,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from connectors.hubspot import scan
 from connectors.hubspot.auth import AccessTokens, Grant
 from connectors.hubspot.client import Apis, build_apis, build_tokens_api
@@ -51,13 +49,14 @@ from syncd.abc import (
 from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
 from syncd.http import bad_body, parse_body
 from syncd.limits import SourceLimiter
+from syncd.logs import get_logger
 
 # hubspot-api-client loads when the first call is made, never with a config that names a
 # hubspot source (`syncd status` stays fast).
 if TYPE_CHECKING:
     from hubspot.oauth import TokensApi
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PAGE_SIZE = 200
 RESULT_CAP = 10_000

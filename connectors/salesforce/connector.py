@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from connectors.salesforce.config import SalesforceQuery, SalesforceSourceConfig
 from connectors.salesforce.errors import (
     ApiAllocationExhausted,
@@ -32,6 +30,7 @@ from syncd.abc import (
 )
 from syncd.errors import AuthError, QueryError, SourceError, TransientSourceError
 from syncd.limits import url_account
+from syncd.logs import get_logger
 
 # simple-salesforce (and requests) load when the first call is made, never with a config that
 # names a salesforce source (`syncd status` stays fast).
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     import requests
     from simple_salesforce.api import Salesforce
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 T = TypeVar("T")
 Record = dict[str, Any]
 COMPOSITE_BATCH_LIMIT = 25

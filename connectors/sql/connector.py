@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -35,8 +34,9 @@ from syncd.abc import (
     Strategy,
 )
 from syncd.errors import QueryError, SourceError
+from syncd.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _SHAPE = "it must return exactly one row with one number"
 UNION_LIMIT = 25

@@ -298,6 +298,6 @@ def digest(
 
 def _json(document: object) -> str:
     """``document`` as JSON in which a non-finite number is null (never ``NaN``)."""
-    from syncd import jsonout  # imports Flask's JSON provider: only when JSON is asked for
+    from syncd import jsonout
 
     return jsonout.dumps(document, indent=2)

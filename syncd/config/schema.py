@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-import structlog
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
@@ -16,8 +15,9 @@ from syncd import registry
 from syncd.abc import QueryModel, SinkConfig, SourceConfig, TargetModel
 from syncd.config.merge import EXTENSION_PREFIX
 from syncd.config.models import Config
+from syncd.logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -12,6 +12,7 @@ YAML cannot construct (a 5,000-digit integer) is an issue at its line, never an 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from syncd.config import fastyaml
 from syncd.config.bounded import RefusedFile, read_regular_file
 from syncd.config.sourcemap import KeyPath, Position, SourceMap
 from syncd.errors import ConfigIssue
@@ -74,10 +76,27 @@ def read_yaml_file(path: Path) -> ParsedFile:
     except OSError as exc:
         parsed.issues.append(ConfigIssue(f"cannot read the file: {exc.strerror}", file=name))
         return parsed
+    # libyaml composes ten times faster; a file it leaves, or one with an issue, is read again
+    # by ruamel.yaml, so every message about a file is ruamel.yaml's (see syncd.config.fastyaml).
+    try:
+        fast = _compose_and_build(text, path, fastyaml.compose)
+        if not fast.issues:
+            return fast
+    except fastyaml.NotComposed:
+        pass
+    return _compose_and_build(text, path, None)
+
+
+def _compose_and_build(
+    text: str, path: Path, compose: Callable[[str, int], Node | None] | None
+) -> ParsedFile:
+    """``text`` composed by ``compose`` (ruamel.yaml's when ``None``), built into a file."""
+    parsed = ParsedFile(path)
+    name = str(path)
     yaml = YAML(typ="safe", pure=True)
     yaml.max_depth = MAX_DEPTH  # composing recurses per level: stop before Python does
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text) if compose is None else compose(text, MAX_DEPTH)
         if root is not None:
             parsed.data = _Builder(yaml, name, parsed).build(root, ())
     except _Refused as exc:

@@ -70,11 +70,12 @@ def current_revisions(connection: Connection) -> tuple[str, ...]:
     return tuple(connection.execute(_VERSIONS).scalars())
 
 
-def check_known(connection: Connection, url: URL) -> None:
-    """Fail when the database was migrated by a newer syncd than this one."""
+def check_known(connection: Connection, url: URL) -> tuple[str, ...]:
+    """Fail when the database was migrated by a newer syncd than this one; else the revisions
+    it is at (:func:`current_revisions`)."""
     revisions = current_revisions(connection)
     if revisions in ((), (HEAD_REVISION,)):
-        return  # new or current: no need to load the scripts
+        return revisions  # new or current: no need to load the scripts
     from alembic.util import CommandError
 
     scripts = script_directory()
@@ -91,13 +92,13 @@ def check_known(connection: Connection, url: URL) -> None:
                 "a newer syncd has migrated it",
                 "upgrade syncd to the version that migrated this store (or use another store)",
             )
+    return revisions
 
 
 def is_current(engine: Engine, url: URL) -> bool:
     """Whether the database is migrated to this code's head."""
     with guarded(url, "checking migrations"), engine.connect() as connection:
-        check_known(connection, url)
-        return current_revisions(connection) == (HEAD_REVISION,)
+        return check_known(connection, url) == (HEAD_REVISION,)
 
 
 def upgrade(engine: Engine, url: URL) -> str:

@@ -28,16 +28,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncd.limits import SlidingWindow, SourceLimiter, window_shape
-from syncd.logs import scrub
+from syncd.logs import get_logger, scrub
 from syncd.store.engine import parse_url
 from syncd.store.failures import driver_reason, redact_url_text
 
-log = structlog.get_logger("syncd.quota")
+log = get_logger("syncd.quota")
 
 STATEMENT_TIMEOUT_MS = 2000
 """How long one reservation may take (waiting for the row's lock included) before the call

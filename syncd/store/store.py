@@ -36,8 +36,9 @@ class Store(SqlMeasurements, SqlRunLog, SqlCoordination, SqlDeliveries, SqlSinkL
         try:
             with guarded(parsed, "connecting"), store._engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-                migrate.check_known(connection, parsed)
-            if upgrade:
+                revisions = migrate.check_known(connection, parsed)
+            # A store at head needs no migration transaction (SQLite's write lock, re-reads).
+            if upgrade and revisions != (migrate.HEAD_REVISION,):
                 store.upgrade()
         except BaseException:
             store.close()

@@ -10,10 +10,10 @@ from flask import Flask
 
 from syncd.config import LoadedConfig
 from syncd.formatting import set_locale
-from syncd.jsonout import FiniteJSONProvider
 from syncd.observe.headers import add_security_headers
 from syncd.store import Store
 from syncd.web.data import DashboardData, load_dashboard_data
+from syncd.web.jsonprovider import FiniteJSONProvider
 from syncd.web.views import dashboard_blueprint
 
 

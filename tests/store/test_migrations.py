@@ -178,3 +178,30 @@ def test_0008_replaces_alert_states_with_the_outbox_and_downgrades(sql_store_url
             assert set(inspect(connection).get_table_names()) == TABLES
     finally:
         engine.dispose()
+
+
+def test_a_store_at_head_opens_without_the_write_lock(tmp_path):
+    """Opening a migrated SQLite store reads its revision once and takes no write transaction:
+    a read-only command is not queued behind a daemon's write (issue 12)."""
+    import sqlite3
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'syncd.db'}"
+    Store.open(url).close()  # created and migrated
+    writer = sqlite3.connect(tmp_path / "syncd.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    opened: list[str] = []
+
+    def open_and_read() -> None:
+        with Store.open(url) as store:
+            opened.append(store.dialect)
+
+    reader = threading.Thread(target=open_and_read, daemon=True)
+    try:
+        reader.start()
+        reader.join(timeout=5)  # the busy timeout is 30 s: a write would still be waiting
+        assert opened == ["sqlite"]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        reader.join(timeout=60)
