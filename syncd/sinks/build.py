@@ -6,15 +6,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import structlog
-
 from syncd import registry
 from syncd.abc import ConnectorContext, RetryPolicy, Sink
 from syncd.config.models import Config
 from syncd.errors import SyncdError
-from syncd.logs import scrub
+from syncd.logs import get_logger, scrub
 
-log = structlog.get_logger("syncd.sinks")
+log = get_logger("syncd.sinks")
 
 AnySink = Sink[Any, Any]
 

@@ -22,18 +22,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-import structlog
-
 from syncd.abc import Window
 from syncd.config.models import Config
 from syncd.errors import AuthError
 from syncd.events import MEASUREMENT_RECORDED, Delivered, Event, MeasurementRecorded, Postponed
-from syncd.logs import scrub
+from syncd.logs import get_logger, scrub
 from syncd.sinks.build import AnySink
 from syncd.sinks.deliveries import Recorded, SinkLedgerStore, deliver, delivery_for
 from syncd.store.records import ParkedSink
 
-log = structlog.get_logger("syncd.sinks")
+log = get_logger("syncd.sinks")
 
 CONSUMER_PREFIX = "sink:"
 

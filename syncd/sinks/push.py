@@ -12,18 +12,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import structlog
-
 from syncd.abc import Window
 from syncd.config.models import Config
 from syncd.errors import AuthError, SourceError
-from syncd.logs import scrub
+from syncd.logs import get_logger, scrub
 from syncd.sinks.build import AnySink
 from syncd.sinks.consumer import SinkStore, park_reason
 from syncd.sinks.deliveries import Recorded, deliver, delivery_for
 from syncd.windows import local_midnight
 
-log = structlog.get_logger("syncd.sinks")
+log = get_logger("syncd.sinks")
 
 
 @dataclass
