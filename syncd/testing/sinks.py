@@ -44,6 +44,10 @@ What the subclass (or its conftest) provides, under these exact names:
     A raw target dict of a KR the tool does not have; without it the kit's unknown-target
     test is skipped (saying so).
 
+``sql_store_url`` (fixture)
+    A URL of an empty SQL store, once per SQL backend, for the tests driving the sink through
+    the framework (:mod:`syncd.testing.sinkflow`); syncd's ``tests/conftest.py`` provides it.
+
 The kit's deliveries are for the KR ``conformance-kr`` on days of December 2026 in
 Europe/Zurich (:func:`make_delivery`).
 """
@@ -62,6 +66,7 @@ from structlog.testing import capture_logs
 from syncd.abc import Delivery, Reading, Receipt, Sink, TargetModel, Window
 from syncd.errors import AuthError, QueryError
 from syncd.registry import available_sinks, load_sink
+from syncd.testing.sinkflow import SinkFlowConformance
 
 ZURICH = ZoneInfo("Europe/Zurich")
 KR_ID = "conformance-kr"
@@ -93,9 +98,10 @@ def make_delivery(
     )
 
 
-class SinkConformance:
+class SinkConformance(SinkFlowConformance):
     """Pytest mixin checking a sink against the :class:`~syncd.abc.Sink` contract (see the
-    module documentation for what a subclass provides)."""
+    module documentation for what a subclass provides), and its delivery through the
+    framework (:class:`~syncd.testing.sinkflow.SinkFlowConformance`)."""
 
     sink_name: ClassVar[str]
     secret_values: ClassVar[tuple[str, ...]] = ()
