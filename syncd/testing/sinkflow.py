@@ -1,6 +1,11 @@
 """The sink conformance kit's framework tests: a real sink driven through the real delivery
 path (measurements stored -> outbox events -> :class:`~syncd.sinks.consumer.SinkConsumer` run
-by :class:`~syncd.consumers.ConsumerRunner` -> ``Sink.deliver`` -> the store's ledger).
+by :class:`~syncd.consumers.ConsumerRunner` -> ``Sink.deliver`` -> the store's ledger), on
+SQLite and PostgreSQL: a value goes out once across two passes and a restart (even one after a
+crash before the acknowledgement), and across two instances (one event held by one instance is
+never handed to the other); an unchanged value sends nothing; a 429 or 503 is retried within
+the call; a revoked token parks the sink with a reason naming the refusal while values keep
+being stored and wait in the outbox.
 
 :class:`SinkFlowConformance` is mixed into :class:`~syncd.testing.sinks.SinkConformance`, so
 every sink's conformance class runs it. Beyond the kit's fixtures it needs ``sql_store_url``: a
@@ -14,13 +19,18 @@ The helpers (:func:`flow_config`, :func:`day_measurement`, :func:`record_days`,
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from syncd.abc import RetryPolicy
 from syncd.config.models import Config
 from syncd.consumers import ConsumerRunner
 from syncd.events import MEASUREMENT_RECORDED
@@ -34,6 +44,9 @@ from syncd.store import MeasurementIn, Store
 ZURICH = ZoneInfo("Europe/Zurich")
 KR_ID = "conformance-kr"
 SOURCE = "warehouse"
+
+QUICK_RETRY = RetryPolicy(initial_wait=0.01, max_wait=0.02, max_retry_after=2.0)
+"""Retries of one upstream call that keep the tests fast (a 429's Retry-After is still waited)."""
 
 Clock = Callable[[], datetime]
 ToolCheckins = Callable[[dict[str, Any]], list[tuple[date, float]]]
@@ -110,16 +123,17 @@ def open_runner(
     clock: Clock = _utcnow,
     batch: int = 500,
     outcomes: Counter[str] | None = None,
+    retry: RetryPolicy | None = None,
 ) -> Iterator[ConsumerRunner]:
     """One instance's runner of the sink consumers of ``config`` over ``store``, its sinks
-    built as the daemon builds them and closed after the block; each delivery's outcome is
-    counted in ``outcomes``."""
+    built as the daemon builds them (with ``retry`` for their calls) and closed after the
+    block; each delivery's outcome is counted in ``outcomes``."""
 
     def count(_sink: str, outcome: str) -> None:
         if outcomes is not None:
             outcomes[outcome] += 1
 
-    with opened_sinks(config) as sinks:
+    with opened_sinks(config, retry=retry) as sinks:
         consumers = sink_consumers(sinks, config, store, clock=clock, on_outcome=count)
         yield ConsumerRunner(store.outbox, consumers, owner=owner, clock=clock, batch=batch)
 
@@ -258,7 +272,7 @@ class SinkFlowConformance:
         sink_sandbox: Any,
         tool_checkins: ToolCheckins,
     ) -> None:
-        values = {self.FLOW_DAY + timedelta(days=n): 40.0 + n for n in range(6)}
+        values = {self.FLOW_DAY + timedelta(days=n): 40.0 + n for n in range(4)}
         *early, last = values
         before = tool_checkins(target)
         writes = len(sink_sandbox.received)
@@ -308,6 +322,43 @@ class SinkFlowConformance:
         assert outcomes == {"sent": len(values)}
         assert len(sink_sandbox.received) - writes == len(values), sink_sandbox.received[writes:]
         self.assert_tool_holds(tool_checkins(target), values, before)
+
+    @pytest.mark.parametrize(
+        "fault", [{"status": 429, "retry_after": 1}, {"status": 503}], ids=["429", "503"]
+    )
+    def test_flow_rate_limits_and_outages_are_retried(
+        self,
+        fault: dict[str, Any],
+        tmp_path: Path,
+        sink_config: dict[str, Any],
+        target: dict[str, Any],
+        sink_sandbox: Any,
+        tool_checkins: ToolCheckins,
+    ) -> None:
+        if getattr(sink_sandbox, "faults", None) is None:
+            pytest.skip(f"{self.sink_name} is not an HTTP client: its sandbox arms no faults")
+        day = self.FLOW_DAY
+        before = tool_checkins(target)
+        writes = len(sink_sandbox.received)
+        outcomes: Counter[str] = Counter()
+        url = f"sqlite:///{tmp_path / 'flow.db'}"
+        config, store = self.flow_store(sink_config, target, url, "a")
+        with (
+            store,
+            open_runner(config, store, owner="a", outcomes=outcomes, retry=QUICK_RETRY) as runner,
+        ):
+            record_days(store, {day: 42.0})
+            sink_sandbox.faults.add("", times=1, **fault)
+            started = time.monotonic()
+            assert runner.drain() == 1
+            waited = time.monotonic() - started
+            assert runner.drain() == 0
+            assert store.outbox.failing(consumer_name(self.sink_name)) == []
+        assert outcomes == {"sent": 1}, "retried within the call, not failed to the outbox"
+        assert len(sink_sandbox.received) - writes == 1, sink_sandbox.received[writes:]
+        self.assert_tool_holds(tool_checkins(target), {day: 42.0}, before)
+        if "retry_after" in fault:
+            assert waited >= fault["retry_after"], "the Retry-After was not waited"
 
     def test_flow_a_revoked_token_parks_the_sink_while_values_keep_being_stored(
         self,

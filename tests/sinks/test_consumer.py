@@ -19,8 +19,9 @@ from syncd.sinks.build import opened_sinks
 from syncd.sinks.consumer import consumer_name, sink_consumers
 from syncd.sinks.drain import drain_sinks
 from syncd.sinks.health import sink_health, sink_lines
-from syncd.store import MeasurementIn, Store
+from syncd.store import Store
 from syncd.sync import Syncer
+from syncd.testing.sinkflow import day_measurement
 from tests.sinks.conftest import TOKEN, load, make_warehouse, write_config
 from tests.sinks.recording import RecordingSandbox
 
@@ -116,13 +117,7 @@ def test_two_instances_deliver_each_value_once(
     days = [date(2026, 11, 1) + timedelta(days=n) for n in range(12)]
     with Store.open(sql_store_url, owner="writer") as writer:
         writer.sync_definitions(loaded.config)
-        items = []
-        for n, day in enumerate(days):
-            start = datetime(day.year, day.month, day.day, tzinfo=ZURICH)
-            end = start + timedelta(days=1)
-            items.append(
-                MeasurementIn("signups", float(n + 1), start, end, end, "warehouse", "f", None)
-            )
+        items = [day_measurement("signups", float(n + 1), day) for n, day in enumerate(days)]
         assert writer.record_measurements(items).inserted == 12
 
     results: dict[str, int] = {}
