@@ -4,8 +4,9 @@ by :class:`~syncd.consumers.ConsumerRunner` -> ``Sink.deliver`` -> the store's l
 SQLite and PostgreSQL: a value goes out once across two passes and a restart (even one after a
 crash before the acknowledgement), and across two instances (one event held by one instance is
 never handed to the other); an unchanged value sends nothing; a 429 or 503 is retried within
-the call; a revoked token parks the sink with a reason naming the refusal while values keep
-being stored and wait in the outbox.
+the call (on SQLite only: the retries are the sink's, not the store's); a revoked token parks
+the sink with a reason naming the refusal while values keep being stored and wait in the
+outbox.
 
 :class:`SinkFlowConformance` is mixed into :class:`~syncd.testing.sinks.SinkConformance`, so
 every sink's conformance class runs it. Beyond the kit's fixtures it needs ``sql_store_url``: a
