@@ -7,6 +7,9 @@ One call of :meth:`ConsumerRunner.run_once` gives every consumer one batch:
   ``handle`` raises, the batch is handled again event by event, so one bad event fails alone:
   it is retried after a backoff and parked after ``retry.max_attempts`` (the outbox's
   semantics: :mod:`syncd.store.outbox`);
+- a shared consumer that is :class:`~syncd.events.Pausable` and paused claims nothing; one
+  whose ``handle`` raises :class:`~syncd.events.Postponed` gives its batch back unhandled
+  (:meth:`~syncd.store.outbox.Outbox.release`: no attempt counted);
 - a *local* consumer reads the events appended after its position, which starts at the
   outbox's newest event when the runner is made; a failure is logged and the events skipped
   (it only keeps a view of this process, rebuilt on start).
@@ -24,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from syncd.events import Consumer, Delivered
+from syncd.events import Consumer, Delivered, Pausable, Postponed
 from syncd.logs import scrub
 from syncd.store.outbox import Outbox, Retry
 
@@ -83,6 +86,8 @@ class ConsumerRunner:
         return total
 
     def _shared(self, consumer: Consumer) -> int:
+        if isinstance(consumer, Pausable) and consumer.paused():
+            return 0
         batch = self.outbox.claim(
             consumer.name,
             consumer.event_types,
@@ -95,6 +100,9 @@ class ConsumerRunner:
             return 0
         try:
             follow_ups = consumer.handle(batch)
+        except Postponed as exc:
+            self._release(consumer, batch, exc)
+            return 0
         except Exception as exc:  # a consumer's own failure must not stop the others
             log.warning(
                 "consumer.batch_failed", consumer=consumer.name, events=len(batch), error=_text(exc)
@@ -114,6 +122,9 @@ class ConsumerRunner:
     def _one(self, consumer: Consumer, delivered: Delivered) -> None:
         try:
             follow_ups = consumer.handle([delivered])
+        except Postponed as exc:
+            self._release(consumer, [delivered], exc)
+            return
         except Exception as exc:  # recorded on the event, retried with a backoff
             parked = self.outbox.fail(
                 consumer.name,
@@ -135,6 +146,12 @@ class ConsumerRunner:
         self.outbox.ack(
             consumer.name, [delivered.id], owner=self.owner, now=self.clock(), publish=follow_ups
         )
+
+    def _release(self, consumer: Consumer, batch: Sequence[Delivered], why: Postponed) -> None:
+        self.outbox.release(
+            consumer.name, [d.id for d in batch], owner=self.owner, now=self.clock()
+        )
+        log.info("consumer.postponed", consumer=consumer.name, events=len(batch), reason=_text(why))
 
     def _local(self, consumer: Consumer) -> int:
         events = self.outbox.read_after(

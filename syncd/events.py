@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 MEASUREMENT_RECORDED = "measurement_recorded"
 STATUS_CHANGED = "status_changed"
@@ -187,4 +187,19 @@ class Consumer(Protocol):
 
     def handle(self, events: Sequence[Delivered]) -> Sequence[Event]:
         """React to ``events``; return the events this causes (often none)."""
+        ...
+
+
+class Postponed(Exception):
+    """Raised by a shared consumer's ``handle`` that cannot take its events now (a parked
+    sink): the runner gives the batch back to the outbox unhandled, no attempt counted."""
+
+
+@runtime_checkable
+class Pausable(Protocol):
+    """A consumer that may be paused: while :meth:`paused` is true the runner claims none of
+    its events (they wait in the outbox)."""
+
+    def paused(self) -> bool:
+        """Whether the consumer takes no events now."""
         ...

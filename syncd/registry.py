@@ -1,71 +1,74 @@
-"""Which connectors exist, and loading one by the ``type`` name a source declares.
+"""Which connectors and sinks exist, and loading one by the ``type`` name a config declares.
 
-Connectors are found under the entry-point group ``syncd.connectors`` (our own and third-party
-packages alike) and loaded lazily: resolving ``type: ga4`` imports the GA4 connector (its SDK
-loads on the first upstream call; :func:`require` reports a missing one already here),
-and nothing else. In-process plugins and tests add connectors with :func:`register_connector`.
+Connectors are found under the entry-point group ``syncd.connectors``, sinks under
+``syncd.sinks`` (our own and third-party packages alike), and loaded lazily: resolving
+``type: ga4`` imports the GA4 connector (its SDK loads on the first upstream call;
+:func:`require` reports a missing one already here), and nothing else. In-process plugins and
+tests add them with :func:`register_connector` / :func:`register_sink`.
 
-Every loaded class is checked against the contract of :class:`~syncd.abc.Connector` before it is
-handed out, so a broken plugin fails with a message naming it, not deep inside a sync.
+Every loaded class is checked against the contract of :class:`~syncd.abc.Connector` or
+:class:`~syncd.abc.Sink` before it is handed out, so a broken plugin fails with a message naming
+it, not deep inside a sync. The machinery is :class:`syncd.plugins.PluginGroup`.
 """
 
 from __future__ import annotations
 
-import threading
-from functools import cache
-from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
-from typing import Literal, get_args, get_origin
+from importlib.metadata import PackageNotFoundError, distribution
+from typing import Any, Literal, get_args, get_origin
 
-from syncd.abc import Connector, QueryModel, SourceConfig, SourcePlugin
-from syncd.errors import SyncdError
+from pydantic import BaseModel
+
+from syncd.abc import (
+    Connector,
+    QueryModel,
+    Sink,
+    SinkConfig,
+    SourceConfig,
+    SourcePlugin,
+    TargetModel,
+)
+from syncd.plugins import PluginGroup, PluginLoadError, UnknownPlugin
 
 ENTRY_POINT_GROUP = "syncd.connectors"
+SINK_ENTRY_POINT_GROUP = "syncd.sinks"
 
-_lock = threading.Lock()
-_registered: dict[str, type[SourcePlugin]] = {}  # type: ignore[type-arg]
-_loaded: dict[str, type[SourcePlugin]] = {}  # type: ignore[type-arg]
+AnySourcePlugin = type[SourcePlugin[Any, Any]]
+AnySink = type[Sink[Any, Any]]
 
 
-class UnknownConnector(SyncdError, KeyError):
+class UnknownConnector(UnknownPlugin):
     """No connector is registered under ``name``; ``available`` lists the names that are."""
 
-    def __init__(self, name: str, available: list[str]) -> None:
-        self.name = name
-        self.available = available
-        super().__init__(name)
-
-    def __str__(self) -> str:
-        known = ", ".join(self.available) or "none"
-        return f"unknown source type {self.name!r} (available: {known})"
+    what = "source type"
 
 
-class ConnectorLoadError(SyncdError):
+class ConnectorLoadError(PluginLoadError):
     """A connector is registered but cannot be used: missing dependency or broken contract."""
 
-    def __init__(self, name: str, message: str) -> None:
-        self.name = name
-        super().__init__(message)
+
+class UnknownSink(UnknownPlugin):
+    """No sink is registered under ``name``; ``available`` lists the names that are."""
+
+    what = "sink type"
 
 
-@cache
-def _installed_entry_points() -> dict[str, EntryPoint]:
-    # Read once per process: it scans every installed distribution's metadata, and a config
-    # names many source types. A name not found reads them again (installed since).
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+class SinkLoadError(PluginLoadError):
+    """A sink is registered but cannot be used: missing dependency or broken contract."""
 
 
-def _entry_points() -> dict[str, EntryPoint]:
-    return _installed_entry_points()
+def _check_type_literal(
+    noun: str, name: str, obj: type, model: type[BaseModel], error: type[PluginLoadError]
+) -> None:
+    annotation = model.model_fields["type"].annotation
+    if get_origin(annotation) is not Literal or get_args(annotation) != (name,):
+        raise error(
+            name,
+            f"{noun} {name!r}: {model.__qualname__}.type must be Literal[{name!r}], "
+            f"found {annotation!r}",
+        )
 
 
-def available_connectors() -> list[str]:
-    """Names of every connector: installed entry points and in-process registrations, sorted."""
-    with _lock:
-        registered = set(_registered)
-    return sorted(registered | set(_entry_points()))
-
-
-def _check_contract(name: str, obj: object) -> type[SourcePlugin]:  # type: ignore[type-arg]
+def _check_connector(name: str, obj: object) -> AnySourcePlugin:
     """Return ``obj`` as a source plugin class, or raise naming what is wrong with it."""
     if not (isinstance(obj, type) and issubclass(obj, SourcePlugin)):
         raise ConnectorLoadError(
@@ -91,38 +94,43 @@ def _check_contract(name: str, obj: object) -> type[SourcePlugin]:  # type: igno
         raise ConnectorLoadError(
             name, f"connector {name!r} ({obj.__qualname__}) has no QueryModel 'query_model'"
         )
-    annotation = config_model.model_fields["type"].annotation
-    if get_origin(annotation) is not Literal or get_args(annotation) != (name,):
-        raise ConnectorLoadError(
-            name,
-            f"connector {name!r}: {config_model.__qualname__}.type must be Literal[{name!r}], "
-            f"found {annotation!r}",
-        )
+    _check_type_literal("connector", name, obj, config_model, ConnectorLoadError)
     return obj
 
 
-def _install_hint(name: str, ep: EntryPoint) -> str:
-    distribution = ep.dist.name if ep.dist is not None else "syncd"
-    extra = ep.extras[0] if ep.extras else name
-    if distribution == "syncd":
-        return f"pip install 'syncd[{extra}]'"
-    return f"pip install '{distribution}[{extra}]' (or reinstall {distribution})"
+def _check_sink(name: str, obj: object) -> AnySink:
+    """Return ``obj`` as a sink class, or raise naming what is wrong with it."""
+    if not (isinstance(obj, type) and issubclass(obj, Sink)):
+        raise SinkLoadError(name, f"sink {name!r} is {obj!r}, not a subclass of syncd.abc.Sink")
+    missing = [m for m in ("deliver", "read", "check") if getattr(obj, m) is getattr(Sink, m)]
+    if missing:
+        raise SinkLoadError(
+            name, f"sink {name!r} ({obj.__qualname__}) does not implement {', '.join(missing)}"
+        )
+    config_model = getattr(obj, "config_model", None)
+    if not (isinstance(config_model, type) and issubclass(config_model, SinkConfig)):
+        raise SinkLoadError(
+            name, f"sink {name!r} ({obj.__qualname__}) has no SinkConfig 'config_model'"
+        )
+    target_model = getattr(obj, "target_model", None)
+    if not (isinstance(target_model, type) and issubclass(target_model, TargetModel)):
+        raise SinkLoadError(
+            name, f"sink {name!r} ({obj.__qualname__}) has no TargetModel 'target_model'"
+        )
+    _check_type_literal("sink", name, obj, config_model, SinkLoadError)
+    return obj
 
 
-def _load_entry_point(name: str, ep: EntryPoint) -> object:
-    try:
-        return ep.load()
-    except ImportError as exc:
-        missing = exc.name or str(exc)
-        raise ConnectorLoadError(
-            name,
-            f"connector {name!r} needs {missing!r}, which is not installed: "
-            f"install it with `{_install_hint(name, ep)}`",
-        ) from exc
-    except AttributeError as exc:
-        raise ConnectorLoadError(
-            name, f"connector {name!r}: entry point {ep.value!r} does not resolve ({exc})"
-        ) from exc
+CONNECTORS: PluginGroup[SourcePlugin[Any, Any]] = PluginGroup(
+    ENTRY_POINT_GROUP,
+    "connector",
+    _check_connector,
+    unknown=UnknownConnector,
+    load_error=ConnectorLoadError,
+)
+SINKS: PluginGroup[Sink[Any, Any]] = PluginGroup(
+    SINK_ENTRY_POINT_GROUP, "sink", _check_sink, unknown=UnknownSink, load_error=SinkLoadError
+)
 
 
 def require(package: str) -> None:
@@ -135,51 +143,62 @@ def require(package: str) -> None:
         raise ModuleNotFoundError(f"{package} is not installed", name=package) from None
 
 
-def load_connector(name: str) -> type[SourcePlugin]:  # type: ignore[type-arg]
+# -- connectors ---------------------------------------------------------------------------------
+
+
+def available_connectors() -> list[str]:
+    """Names of every connector: installed entry points and in-process registrations, sorted."""
+    return CONNECTORS.available()
+
+
+def load_connector(name: str) -> AnySourcePlugin:
     """The connector class for source ``type: name``, imported on first use and cached.
 
     Raises :class:`UnknownConnector` for a name nobody registered, and
     :class:`ConnectorLoadError` when the connector's package (or its vendor SDK) is missing or the
     loaded object breaks the connector contract.
     """
-    with _lock:
-        if name in _registered:
-            return _registered[name]
-        if name in _loaded:
-            return _loaded[name]
-    eps = _entry_points()
-    if name not in eps:
-        _installed_entry_points.cache_clear()
-        eps = _entry_points()
-    if name not in eps:
-        raise UnknownConnector(name, available_connectors())
-    cls = _check_contract(name, _load_entry_point(name, eps[name]))
-    with _lock:
-        _loaded[name] = cls
-    return cls
+    return CONNECTORS.load(name)
 
 
-def register_connector(
-    name: str,
-    cls: type[SourcePlugin],  # type: ignore[type-arg]
-    *,
-    replace: bool = False,
-) -> None:
+def register_connector(name: str, cls: AnySourcePlugin, *, replace: bool = False) -> None:
     """Make ``cls`` available as ``type: name`` in this process (plugins, tests).
 
     An in-process registration takes precedence over an entry point of the same name. Registering
     a name twice raises ``ValueError`` unless ``replace`` is true.
     """
-    checked = _check_contract(name, cls)
-    with _lock:
-        if name in _registered and not replace and _registered[name] is not cls:
-            raise ValueError(f"connector {name!r} is already registered in this process")
-        _registered[name] = checked
+    CONNECTORS.register(name, cls, replace=replace)
 
 
 def unregister_connector(name: str) -> None:
     """Remove an in-process registration; an entry point of the same name shows again."""
-    with _lock:
-        if name not in _registered:
-            raise UnknownConnector(name, sorted(_registered))
-        del _registered[name]
+    CONNECTORS.unregister(name)
+
+
+# -- sinks --------------------------------------------------------------------------------------
+
+
+def available_sinks() -> list[str]:
+    """Names of every sink type: installed entry points and in-process registrations, sorted."""
+    return SINKS.available()
+
+
+def load_sink(name: str) -> AnySink:
+    """The sink class for ``sinks.<x>.type: name``, imported on first use and cached.
+
+    Raises :class:`UnknownSink` for a name nobody registered and :class:`SinkLoadError` when
+    the sink's package is missing or the class breaks the contract (a subclass of
+    :class:`~syncd.abc.Sink` with ``deliver``, ``read`` and ``check``, a ``SinkConfig``
+    ``config_model`` whose ``type`` is ``Literal[name]``, a ``TargetModel`` ``target_model``).
+    """
+    return SINKS.load(name)
+
+
+def register_sink(name: str, cls: AnySink, *, replace: bool = False) -> None:
+    """Make sink ``cls`` available as ``type: name`` in this process (plugins, tests)."""
+    SINKS.register(name, cls, replace=replace)
+
+
+def unregister_sink(name: str) -> None:
+    """Remove an in-process sink registration."""
+    SINKS.unregister(name)

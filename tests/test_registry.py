@@ -11,7 +11,7 @@ import pytest
 
 from connectors.manual import ManualConnector
 from connectors.sql import SqlConnector
-from syncd import registry
+from syncd import plugins, registry
 from syncd.abc import Connector, MetricRequest, QueryModel, SourceConfig
 from syncd.registry import (
     ConnectorLoadError,
@@ -100,8 +100,8 @@ def test_missing_vendor_sdk_says_which_extra_to_install(monkeypatch):
     broken = EntryPoint(
         name="ga4", value="connectors.ga4_not_installed:Ga4Connector", group="syncd.connectors"
     )
-    monkeypatch.setattr(registry, "_entry_points", lambda: {"ga4": broken})
-    monkeypatch.setattr(registry, "_loaded", {})  # the real ga4 may be cached by earlier tests
+    monkeypatch.setattr(registry.CONNECTORS, "entry_points", lambda: {"ga4": broken})
+    monkeypatch.setattr(registry.CONNECTORS, "_loaded", {})  # the real ga4 may be cached
 
     with pytest.raises(ConnectorLoadError) as raised:
         load_connector("ga4")
@@ -115,7 +115,7 @@ def test_entry_point_to_a_missing_attribute_is_a_load_error(monkeypatch):
     broken = EntryPoint(
         name="typo", value="connectors.manual:NoSuchConnector", group="syncd.connectors"
     )
-    monkeypatch.setattr(registry, "_entry_points", lambda: {"typo": broken})
+    monkeypatch.setattr(registry.CONNECTORS, "entry_points", lambda: {"typo": broken})
 
     with pytest.raises(ConnectorLoadError, match="does not resolve"):
         load_connector("typo")
@@ -127,7 +127,7 @@ def test_loading_is_cached(monkeypatch):
     def no_lookup():
         raise AssertionError("entry points looked up again")
 
-    monkeypatch.setattr(registry, "_entry_points", no_lookup)
+    monkeypatch.setattr(registry.CONNECTORS, "entry_points", no_lookup)
     assert load_connector("manual") is first
 
 
@@ -138,10 +138,10 @@ def test_entry_points_are_read_once_and_again_for_a_name_not_found(monkeypatch):
         scans.append(selection)
         return real(**selection)
 
-    real = registry.entry_points
-    monkeypatch.setattr(registry, "entry_points", counting)
-    monkeypatch.setattr(registry, "_loaded", {})
-    registry._installed_entry_points.cache_clear()
+    real = plugins.entry_points
+    monkeypatch.setattr(plugins, "entry_points", counting)
+    monkeypatch.setattr(registry.CONNECTORS, "_loaded", {})
+    registry.CONNECTORS.forget_entry_points()
 
     assert load_connector("manual") is ManualConnector
     assert load_connector("sql") is SqlConnector

@@ -85,9 +85,9 @@ def main_options(
 
 
 # Registers the commands on ``app`` and ``db_app``.
-from syncd.cli import measure, plan, read, service, setup  # noqa: E402
+from syncd.cli import measure, plan, read, service, setup, sinks  # noqa: E402
 
-__all__ = ["app", "main", "measure", "plan", "read", "service", "setup"]
+__all__ = ["app", "main", "measure", "plan", "read", "service", "setup", "sinks"]
 
 
 def _usage_error(exc: click_errors.UsageError) -> int:

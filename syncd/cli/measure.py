@@ -29,6 +29,8 @@ from syncd.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Mapping
     from datetime import datetime
 
     from syncd.config import LoadedConfig
@@ -100,6 +102,7 @@ def sync(
 
     def body() -> None:
         from syncd.session import opened_store
+        from syncd.sinks.drain import drain_sinks
         from syncd.sync import Syncer
 
         loaded = load(config)
@@ -110,11 +113,24 @@ def sync(
             return
         with opened_store(loaded) as store:
             report = Syncer(loaded).run(store, now, kr_ids=kr)
+            delivered = drain_sinks(loaded.config, store, owner=store.owner)
         print_report(report)
+        print_sink_counts(delivered)
         if report.failures or report.written.refused:
             raise typer.Exit(EXIT_PARTIAL)
 
     guarded(body)
+
+
+def print_sink_counts(counts: Mapping[str, Counter[str]]) -> None:
+    """One line per sink that was handed values (or is parked) after a pass."""
+    for sink, outcomes in counts.items():
+        if not outcomes:
+            continue
+        parts = [f"{outcomes[o]} {o}" for o in ("sent", "unchanged", "failed") if outcomes[o]]
+        if outcomes["parked"]:
+            parts.append("parked: its credentials were refused (see `syncd status`)")
+        say(f"sink {sink}: " + (", ".join(parts) or "nothing new"))
 
 
 def dry_sync(loaded: LoadedConfig, now: datetime, kr: list[str] | None) -> None:

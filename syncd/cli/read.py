@@ -81,20 +81,26 @@ def status(
         from syncd import setaside
         from syncd.overview import build_overview
         from syncd.render import status_json, status_table
+        from syncd.sinks.health import sink_document, sink_health, sink_lines
 
         loaded = load(config, read_only=True)
         now = moment(as_of, loaded)
         with store_for_reading(loaded) as store:
             overview = build_overview(loaded, store, now)
             set_aside = store.dead_letter_count()
+            sinks = sink_health(loaded.config, store)
         if format is OutputFormat.json:
             types = {name: source.type for name, source in loaded.config.sources.items()}
             document = status_json(overview, types) | {"dead_letters": set_aside}
+            if loaded.config.sinks:
+                document["sinks"] = [sink_document(s) for s in sinks]
             sys.stdout.write(_json(document) + "\n")
         else:
             status_table(overview, out, now=now)
             if set_aside:
                 say(setaside.summary_line(set_aside), style="yellow")
+            for line in sink_lines(sinks, loaded.config.tz):
+                say(line, style="yellow")
         if overview and all(kr.collected_at is None for o in overview for kr in o.key_results):
             say(
                 "note: the store has no measurements yet; `syncd sync` measures now, "

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 
-from syncd.abc import SourcePlugin
+from syncd.abc import Sink, SourcePlugin
 from syncd.config.models import Config
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.errors import ConfigIssue
@@ -24,7 +24,10 @@ _REFERENCES = "${env:NAME}, ${file:/absolute/path} or ${credential:NAME}"
 
 
 def literal_secret_issues(
-    data: dict[str, Any], positions: SourceMap, connectors: dict[str, type[SourcePlugin[Any, Any]]]
+    data: dict[str, Any],
+    positions: SourceMap,
+    connectors: dict[str, type[SourcePlugin[Any, Any]]],
+    sinks: dict[str, type[Sink[Any, Any]]] | None = None,
 ) -> list[ConfigIssue]:
     """An issue for each secret field of the merged raw ``data`` written as a literal."""
     found: dict[KeyPath, ConfigIssue] = {}
@@ -36,6 +39,12 @@ def literal_secret_issues(
             for source, entry in (sources if isinstance(sources, dict) else {}).items():
                 if source in connectors:
                     _model(connectors[source].config_model, entry, (name, source), positions, found)
+            continue
+        if name == "sinks":
+            entries = data[name]
+            for sink, entry in (entries if isinstance(entries, dict) else {}).items():
+                if sinks and sink in sinks:
+                    _model(sinks[sink].config_model, entry, (name, sink), positions, found)
             continue
         _value(field.annotation, data[name], (name,), positions, found)
     return list(found.values())

@@ -73,7 +73,7 @@ def load_config(
     typed = type_connector_parts(resolved.data, merged.positions)
     issues += typed.issues
     issues += nonfinite_issues(typed.data, merged.positions)
-    issues += literal_secret_issues(merged.data, merged.positions, typed.connectors)
+    issues += literal_secret_issues(merged.data, merged.positions, typed.connectors, typed.sinks)
     issues += check_references(typed.data, merged.positions, typed.connectors)
     config = None
     try:

@@ -10,7 +10,7 @@ from syncd.config.sourcemap import SourceMap
 from syncd.config.yamlfile import ParsedFile
 from syncd.errors import ConfigIssue
 
-MAPPING_SECTIONS = ("sources", "cycles", "metrics")
+MAPPING_SECTIONS = ("sources", "sinks", "cycles", "metrics")
 LIST_SECTIONS = ("objectives", "initiatives")
 EXTENSION_PREFIX = "x-"
 """Top-level keys starting with this are ignored: they hold YAML anchors (``&name``) to reuse."""

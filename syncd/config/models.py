@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from syncd.abc import QueryModel, SourceConfig
+from syncd.abc import QueryModel, SinkConfig, SourceConfig, TargetModel
 from syncd.exposure import exposed_without_token, is_loopback
 from syncd.schedule import parse_duration, parse_schedule
 from syncd.status import Status
@@ -270,6 +270,11 @@ class KeyResult(Strict):
         "date fields); by default their windows end at the last complete day",
     )
     description: str | None = None
+    push: dict[str, TargetModel] = Field(
+        default_factory=dict,
+        description="where this KR's values go: per sink name (under 'sinks'), that sink's "
+        "mapping of the KR, e.g. {perdoo: {key_result: <uuid>}}",
+    )
 
     @model_validator(mode="after")
     def _kind_is_consistent(self) -> KeyResult:
@@ -522,13 +527,17 @@ class Config(Strict):
     progress: ProgressSettings = Field(default_factory=ProgressSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     sources: dict[Slug, SourceConfig] = Field(default_factory=dict)
+    sinks: dict[Slug, SinkConfig] = Field(
+        default_factory=dict,
+        description="OKR tools syncd pushes measured values to (see docs/sinks.md)",
+    )
     cycles: dict[str, Cycle] = Field(default_factory=dict)
     metrics: dict[Slug, Metric] = Field(default_factory=dict)
     objectives: list[Objective] = Field(default_factory=list)
     initiatives: list[Initiative] = Field(default_factory=list)
     notifications: Notifications | None = None
 
-    @field_validator("sources", mode="before")
+    @field_validator("sources", "sinks", mode="before")
     @classmethod
     def _sources_mapping(cls, value: Any) -> Any:
         return value if value is not None else {}

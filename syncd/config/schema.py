@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from syncd import registry
-from syncd.abc import QueryModel, SourceConfig
+from syncd.abc import QueryModel, SinkConfig, SourceConfig, TargetModel
 from syncd.config.merge import EXTENSION_PREFIX
 from syncd.config.models import Config
 
@@ -33,6 +33,14 @@ def config_schema() -> dict[str, Any]:
             connectors.append(registry.load_connector(name))
         except registry.ConnectorLoadError as exc:
             log.warning("schema.connector_skipped", connector=name, error=str(exc))
+    sinks = []
+    for name in registry.available_sinks():
+        try:
+            sinks.append(registry.load_sink(name))
+        except registry.SinkLoadError as exc:
+            log.warning("schema.sink_skipped", sink=name, error=str(exc))
+    sink_models = [s.config_model for s in sinks]
+    target_models = list(dict.fromkeys(s.target_model for s in sinks))
     source_models = [c.config_model for c in connectors]
     query_models = list(dict.fromkeys(c.query_model for c in connectors))
     models: list[type[BaseModel]] = [
@@ -41,6 +49,10 @@ def config_schema() -> dict[str, Any]:
         QueryModel,
         *source_models,
         *query_models,
+        SinkConfig,
+        TargetModel,
+        *sink_models,
+        *target_models,
     ]
     inputs: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     refs, document = models_json_schema(inputs, ref_template="#/$defs/{model}")
@@ -68,6 +80,23 @@ def config_schema() -> dict[str, Any]:
         defs[name_of(QueryModel)] = {
             "description": "what the metric asks of its source; the keys depend on its type",
             "anyOf": [ref_of(m) for m in query_models],
+        }
+    if sink_models:
+        defs[name_of(SinkConfig)] = {
+            "description": "a sink: its 'type' names the OKR tool, the rest is its settings",
+            "oneOf": [ref_of(m) for m in sink_models],
+            "discriminator": {
+                "propertyName": "type",
+                "mapping": {
+                    get_args(m.model_fields["type"].annotation)[0]: ref_of(m)["$ref"]
+                    for m in sink_models
+                },
+            },
+        }
+    if target_models:
+        defs[name_of(TargetModel)] = {
+            "description": "where this KR's values go in the sink; the keys depend on its type",
+            "anyOf": [ref_of(m) for m in target_models],
         }
     root = defs.pop(name_of(Config))
     # The default store is not a secret, but SecretStr would show it masked.

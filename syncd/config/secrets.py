@@ -1,9 +1,9 @@
 """Secret references in string values: ``${env:NAME}``, ``${env:NAME:-default}``,
 ``${file:/abs/path}`` and ``${credential:NAME}`` (systemd ``LoadCredential=``).
 
-They are resolved only under ``store``, ``sources``, ``daemon`` and ``notifications``; elsewhere
-they are an error. Resolved values are collected so the logger can redact them and never appear
-in any message.
+They are resolved only under ``store``, ``sources``, ``sinks``, ``daemon`` and
+``notifications``; elsewhere they are an error. Resolved values are collected so the logger can
+redact them and never appear in any message.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from syncd.errors import ConfigIssue
 MAX_SECRET_BYTES = 64 << 10
 """A secret file larger than this is refused: keys and tokens are a few KiB at most."""
 
-SECRET_SECTIONS = ("store", "sources", "daemon", "notifications")
+SECRET_SECTIONS = ("store", "sources", "sinks", "daemon", "notifications")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SYNTAX = "${env:NAME}, ${env:NAME:-default}, ${file:/absolute/path} or ${credential:NAME}"
@@ -97,7 +97,8 @@ def _walk(
             resolution,
             positions,
             path,
-            "secret references are resolved only in store, sources, daemon and notifications",
+            "secret references are resolved only in store, sources, sinks, daemon and "
+            "notifications",
             "write the value itself here, or move the secret to a source's settings",
         )
         return value

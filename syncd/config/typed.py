@@ -2,8 +2,11 @@
 
 Each ``sources.<name>`` is validated by the model of the connector its ``type`` names, and each
 metric query (``metrics.<m>.query`` and inline ``{source, query}`` operands) by that connector's
-query model. The raw mappings are replaced by the typed instances; an entry that fails here is
-replaced by a bare placeholder instance so phase two does not report it a second time.
+query model. Likewise each ``sinks.<name>`` by the model of the sink type it names, and each
+KR's ``push.<sink name>`` by that sink's target model (an unknown sink name is reported here, with
+the closest configured one). Only the sink types a config names are loaded. The raw mappings are
+replaced by the typed instances; an entry that fails here is replaced by a bare placeholder
+instance so phase two does not report it a second time.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from syncd import registry
-from syncd.abc import QueryModel, SourceConfig, SourcePlugin
+from syncd.abc import QueryModel, Sink, SinkConfig, SourceConfig, SourcePlugin, TargetModel
 from syncd.config.issues import validation_issues
 from syncd.config.sourcemap import KeyPath, SourceMap
 from syncd.errors import ConfigIssue
@@ -30,6 +33,7 @@ class Typed:
 
     data: dict[str, Any]
     connectors: dict[str, type[SourcePlugin[Any, Any]]] = field(default_factory=dict)
+    sinks: dict[str, type[Sink[Any, Any]]] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
 
 
@@ -46,6 +50,17 @@ def type_connector_parts(data: dict[str, Any], positions: SourceMap) -> Typed:
         typed.data["metrics"] = {
             name: _metric(name, entry, positions, typed) for name, entry in metrics.items()
         }
+    sinks = data.get("sinks")
+    if isinstance(sinks, dict):
+        typed.data["sinks"] = {
+            name: _sink(name, entry, positions, typed) for name, entry in sinks.items()
+        }
+    objectives = data.get("objectives")
+    if isinstance(objectives, list):
+        typed.data["objectives"] = [
+            _objective_pushes(index, objective, positions, typed, sinks)
+            for index, objective in enumerate(objectives)
+        ]
     return typed
 
 
@@ -103,6 +118,86 @@ def _source(name: str, entry: Any, positions: SourceMap, typed: Typed) -> Any:
     typed.connectors[name] = connector
     instance = _validate(connector.config_model, entry, path, positions, typed)
     return placeholder if instance is None else instance
+
+
+def _sink(name: str, entry: Any, positions: SourceMap, typed: Typed) -> Any:
+    path: KeyPath = ("sinks", name)
+    placeholder = SinkConfig(type=str(entry.get("type")) if isinstance(entry, dict) else "?")
+    if not isinstance(entry, dict):
+        typed.issues.append(
+            _issue("a sink must be a mapping with a 'type'", path, positions, _sink_types_hint())
+        )
+        return placeholder
+    kind = entry.get("type")
+    if not isinstance(kind, str):
+        message = "missing key 'type'" if kind is None else "'type' must be a sink type name"
+        typed.issues.append(_issue(message, path, positions, _sink_types_hint()))
+        return placeholder
+    try:
+        sink = registry.load_sink(kind)
+    except registry.UnknownSink as exc:
+        close = difflib.get_close_matches(kind, exc.available, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else _sink_types_hint(exc.available)
+        typed.issues.append(_issue(f"unknown sink type {kind!r}", (*path, "type"), positions, hint))
+        return placeholder
+    except registry.SinkLoadError as exc:
+        typed.issues.append(_issue(str(exc), (*path, "type"), positions, None))
+        return placeholder
+    typed.sinks[name] = sink
+    instance = _validate(sink.config_model, entry, path, positions, typed)
+    return placeholder if instance is None else instance
+
+
+def _sink_types_hint(available: list[str] | None = None) -> str:
+    names = registry.available_sinks() if available is None else available
+    return "sink types: " + (", ".join(names) or "none installed")
+
+
+def _objective_pushes(
+    index: int, objective: Any, positions: SourceMap, typed: Typed, sinks: Any
+) -> Any:
+    """``objective`` with each KR's ``push`` mappings typed by their sinks' target models."""
+    if not isinstance(objective, dict) or not isinstance(objective.get("key_results"), list):
+        return objective
+    configured = sorted(sinks) if isinstance(sinks, dict) else []
+    krs = []
+    for kr_index, kr in enumerate(objective["key_results"]):
+        push = kr.get("push") if isinstance(kr, dict) else None
+        if not isinstance(push, dict):
+            krs.append(kr)
+            continue
+        path: KeyPath = ("objectives", index, "key_results", kr_index, "push")
+        typed_push = {
+            sink: _target(sink, target, (*path, sink), positions, typed, configured)
+            for sink, target in push.items()
+        }
+        krs.append({**kr, "push": typed_push})
+    return {**objective, "key_results": krs}
+
+
+def _target(
+    sink: Any,
+    raw: Any,
+    path: KeyPath,
+    positions: SourceMap,
+    typed: Typed,
+    configured: list[str],
+) -> TargetModel:
+    if sink not in configured:
+        close = difflib.get_close_matches(str(sink), configured, n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        elif configured:
+            hint = "configured sinks: " + ", ".join(configured)
+        else:
+            hint = "add the sink under 'sinks:' (see docs/sinks.md)"
+        typed.issues.append(_issue(f"unknown sink {sink!r}", path, positions, hint))
+        return TargetModel()
+    cls = typed.sinks.get(sink)
+    if cls is None:  # the sink itself is broken: reported at its entry
+        return TargetModel()
+    instance = _validate(cls.target_model, raw, path, positions, typed)
+    return TargetModel() if instance is None else instance
 
 
 def _types_hint(available: list[str] | None = None) -> str:

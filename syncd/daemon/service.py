@@ -196,6 +196,8 @@ class Daemon:
 
     def _shutdown(self, timeout: timedelta) -> int:
         self.notifier.stopping()
+        if self.events is not None:
+            self.events.close()
         log.info("daemon.stopping", timeout=timeout.total_seconds())
         assert self.scheduler is not None
         self.scheduler.pause()

@@ -7,16 +7,21 @@ heartbeat) does, in order:
   alone makes (pace, staleness) and publish them;
 - hand new events to the consumers (:class:`~syncd.consumers.ConsumerRunner`): the
   progress engine (measurements → status changes), the alerts (when notifications are
-  configured) and the ``/metrics`` progress gauges;
+  configured), one consumer per sink a KR pushes to (:mod:`syncd.sinks.consumer`) and the
+  ``/metrics`` progress gauges;
 - every :data:`DIGESTS_EVERY`: the weekly digests that are due, and the deliveries to retry;
 - every :data:`PRUNE_EVERY`: delete the events older than :data:`OUTBOX_KEEP` that every
   consumer handled.
 
-:meth:`EventStage.reload` rebuilds the consumers for a new config.
+:meth:`EventStage.reload` rebuilds the consumers for a new config (closing the old sinks
+and opening the new ones; a parked sink whose check now passes is unparked there);
+:meth:`EventStage.close` closes the sinks. A lock keeps a reload from closing a sink a tick is
+using.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +34,8 @@ from syncd.notify_teams import send_due_digests
 from syncd.notify_teams.alerts import AlertConsumer
 from syncd.observe import Telemetry
 from syncd.observe.gauges import ProgressGauges
+from syncd.sinks.build import AnySink, close_sinks, mapped_sinks, open_sink
+from syncd.sinks.consumer import SinkConsumer, sink_consumers
 from syncd.statuses import SWEEP_EVERY, ProgressEngine
 from syncd.store import Store
 
@@ -55,18 +62,55 @@ class EventStage:
         self._swept_at = 0.0
         self._digests_at = 0.0
         self._pruned_at = time.monotonic()
+        self._lock = threading.Lock()
+        self.sinks: dict[str, AnySink] = {}
         self.reload(loaded)
+
+    def close(self) -> None:
+        """Close the sinks (the daemon stops)."""
+        with self._lock:
+            close_sinks(self.sinks.values())
+            self.sinks = {}
 
     def reload(self, loaded: LoadedConfig) -> None:
         """Consumers for ``loaded``; the gauges are refreshed at once."""
+        with self._lock:
+            self._reload(loaded)
+
+    def _open_sinks(self, loaded: LoadedConfig) -> dict[str, AnySink]:
+        sinks: dict[str, AnySink] = {}
+        for name in mapped_sinks(loaded.config):
+            try:
+                sinks[name] = open_sink(loaded.config, name)
+            except Exception as exc:  # one broken sink must not stop the others
+                log.error("sink.open_failed", sink=name, error=str(exc))
+        return sinks
+
+    def _reload(self, loaded: LoadedConfig) -> None:
         self.loaded = loaded
         self.progress = ProgressEngine(loaded, self.store, clock=_utcnow)
         self.gauges = ProgressGauges(loaded, self.store, self.telemetry, clock=_utcnow)
-        consumers: list[ProgressEngine | AlertConsumer | ProgressGauges] = [self.progress]
+        consumers: list[ProgressEngine | AlertConsumer | ProgressGauges | SinkConsumer] = [
+            self.progress
+        ]
         if loaded.config.notifications is not None:
             consumers.append(
                 AlertConsumer(loaded.config, self.store, clock=_utcnow, owner=self.owner)
             )
+        close_sinks(self.sinks.values())
+        self.sinks = self._open_sinks(loaded)
+        try:
+            consumers.extend(
+                sink_consumers(
+                    self.sinks,
+                    loaded.config,
+                    self.store,
+                    clock=_utcnow,
+                    on_outcome=self.telemetry.record_sink_delivery,
+                )
+            )
+        except StoreError as exc:  # parked state unknown: the sinks join on the next reload
+            log.warning("store.unreachable", action="start sinks", error=str(exc))
         consumers.append(self.gauges)
         self._consumers = consumers
         self.runner: ConsumerRunner | None = None
@@ -81,6 +125,10 @@ class EventStage:
 
     def tick(self) -> None:
         """One round of the stage's work; store failures are logged, never raised."""
+        with self._lock:
+            self._tick()
+
+    def _tick(self) -> None:
         try:
             if self.runner is None:
                 self._start()
@@ -91,6 +139,7 @@ class EventStage:
                 self.progress.sweep()
             if handed := self.runner.run_once():
                 log.debug("consumers.handled", events=handed)
+            self._gauge_sinks()
             if time.monotonic() - self._digests_at > DIGESTS_EVERY.total_seconds():
                 self._digests_at = time.monotonic()
                 self._send_digests()
@@ -100,6 +149,11 @@ class EventStage:
                     log.info("outbox.pruned", events=pruned)
         except SyncdError as exc:
             log.warning("daemon.consumers_failed", error=str(exc))
+
+    def _gauge_sinks(self) -> None:
+        parked = {p.sink for p in self.store.parked_sinks()}
+        for name in self.sinks:
+            self.telemetry.set_sink_parked(name, name in parked)
 
     def _send_digests(self) -> None:
         """The weekly digests that are due, and the deliveries to retry; each sent once

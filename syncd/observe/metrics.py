@@ -46,6 +46,9 @@ class Telemetry:
       draws; a ``maintain`` KR has no target and no expected value;
     - ``syncd_spool_pending``: measurements waiting in the local spool for the store;
     - ``syncd_dead_letters``: measurements the store refused, set aside (``syncd dead-letters``);
+    - ``syncd_sink_deliveries_total{sink,outcome}``: values handed to a sink by outcome
+      (sent, unchanged, older, failed, parked);
+    - ``syncd_sink_parked{sink}``: 1 while a sink is parked (its credentials were refused);
     - ``syncd_build_info{version}``: always 1.
     """
 
@@ -131,6 +134,18 @@ class Telemetry:
             "Measurements the store refused and that are set aside (see `syncd dead-letters`).",
             registry=self.registry,
         )
+        self._sink_deliveries = Counter(
+            "syncd_sink_deliveries",
+            "Values handed to a sink by outcome (sent, unchanged, older, failed, parked).",
+            ["sink", "outcome"],
+            registry=self.registry,
+        )
+        self._sink_parked = Gauge(
+            "syncd_sink_parked",
+            "1 while a sink is parked because its credentials were refused.",
+            ["sink"],
+            registry=self.registry,
+        )
         Info("syncd_build", "The running syncd.", registry=self.registry).info({"version": version})
         self._krs: set[str] = set()
         self._krs_lock = threading.Lock()
@@ -178,6 +193,14 @@ class Telemetry:
             for gone in self._krs - current.keys():
                 self._attainment.remove(gone)
             self._krs = set(current)
+
+    def record_sink_delivery(self, sink: str, outcome: str) -> None:
+        """Count one value handed to ``sink`` with its outcome."""
+        self._sink_deliveries.labels(sink=sink, outcome=outcome).inc()
+
+    def set_sink_parked(self, sink: str, parked: bool) -> None:
+        """Whether ``sink`` is parked now."""
+        self._sink_parked.labels(sink=sink).set(1 if parked else 0)
 
     def set_spool_pending(self, count: int) -> None:
         """How many measurements wait in the spool right now."""

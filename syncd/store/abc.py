@@ -8,6 +8,8 @@ A store is several small concerns, each a :class:`typing.Protocol`:
 - :class:`Coordination`: what lets several instances share one store (slot claims with leases,
   job locks);
 - :class:`Deliveries`: notification deliveries claimed before they are sent;
+- :class:`SinkLedger`: what each sink delivered per check-in (its receipts) and the sinks
+  parked because their credentials were refused;
 - :class:`Outbox` (defined beside its implementations in :mod:`syncd.store.outbox`): the
   durable events (a recorded measurement, a status or source-health change) every consumer
   gets exactly once; a store hands it out as its ``outbox``, and its writes append to it in
@@ -45,8 +47,10 @@ from syncd.store.records import (
     MeasurementIn,
     MeasurementRevision,
     OutgoingMessage,
+    ParkedSink,
     Refusal,
     SeriesSummary,
+    SinkReceipt,
     StoredCycle,
     StoredObjective,
     StoredPoint,
@@ -383,6 +387,36 @@ class Deliveries(Protocol):
         ...
 
 
+class SinkLedger(Protocol):
+    """What the sinks (:mod:`syncd.sinks`) keep: per ``(sink, kr_id, key)`` the receipt of
+    the last value delivered for that check-in (its remote id is handed back to the next
+    delivery of the key, so the tool updates the check-in rather than adding one), and the
+    sinks parked because the tool refused their credentials (their events wait)."""
+
+    def sink_receipt(self, sink: str, kr_id: str, key: str) -> SinkReceipt | None:
+        """The receipt kept for ``(sink, kr_id, key)``, or None."""
+        ...
+
+    def keep_sink_receipt(self, receipt: SinkReceipt) -> None:
+        """Keep ``receipt`` as the one of its ``(sink, kr_id, key)``, replacing any before."""
+
+    def sink_receipts(self, sink: str, *, kr_id: str | None = None) -> list[SinkReceipt]:
+        """The receipts of ``sink`` (of one KR, or all), by KR then key."""
+        ...
+
+    def park_sink(self, sink: str, reason: str, *, now: datetime) -> None:
+        """Park ``sink`` for ``reason`` (one line, no secret); parking it again keeps the
+        first moment and the newest reason."""
+
+    def unpark_sink(self, sink: str) -> bool:
+        """Unpark ``sink``; whether it was parked."""
+        ...
+
+    def parked_sinks(self) -> list[ParkedSink]:
+        """Every parked sink, by name."""
+        ...
+
+
 class Lifecycle(Protocol):
     """The store itself: where it is, whether it works, and closing it."""
 
@@ -419,7 +453,9 @@ class Lifecycle(Protocol):
     ) -> None: ...
 
 
-class StateStore(MeasurementStore, RunLog, Coordination, Deliveries, Lifecycle, Protocol):
+class StateStore(
+    MeasurementStore, RunLog, Coordination, Deliveries, SinkLedger, Lifecycle, Protocol
+):
     """Every concern of the store at once: what a backend implements."""
 
     @property

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
 
 SCRIPT_LOCATION = "syncd.store:migrations"
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 """The newest packaged migration, known without loading Alembic (a test keeps it equal to the
 head of the scripts: update it with every new revision)."""
 VERSION_TABLE = "alembic_version"  # Alembic's default; env.py does not change it

@@ -28,6 +28,8 @@ Semantics (the same for :class:`SqlOutbox` and :class:`MemoryOutbox`):
 - **Fail.** :meth:`Outbox.fail` records a failed attempt: the event is due again after the
   backoff (``first * 2 ** (attempts - 1)``, at most ``longest``); after ``max_attempts`` it is
   *parked*: never claimed again until :meth:`Outbox.unpark`, listed by :meth:`Outbox.parked`.
+- **Release.** :meth:`Outbox.release` gives held events back unhandled (a sink that is parked
+  cannot take them now): due again at once, the attempt not counted.
 - **Follow.** A *local* consumer (telemetry: gauges of one process) reads every event after a
   position with :meth:`Outbox.read_after`, without claims; it starts at :meth:`Outbox.position`.
   On PostgreSQL an event may commit after one with a higher ``id`` (two concurrent writers): a
@@ -139,6 +141,11 @@ class Outbox(Protocol):
     ) -> bool:
         """Record a failed attempt held by ``owner``: due again after the backoff, or parked
         after ``retry.max_attempts``. Returns whether it is now parked."""
+        ...
+
+    def release(self, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime) -> int:
+        """Give events ``owner`` holds back unhandled: due again from ``now``, this attempt not
+        counted; how many were released."""
         ...
 
     def parked(self, consumer: str) -> list[Parked]:
@@ -430,6 +437,28 @@ def fail(
     return parked
 
 
+def release(
+    session: Session, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime
+) -> int:
+    """:meth:`Outbox.release` in the session's transaction."""
+    deliveries = _deliveries()
+    result = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.consumer == consumer,
+                deliveries.c.event_id.in_(list(event_ids)),
+                deliveries.c.owner == owner,
+                deliveries.c.acked_at.is_(None),
+                deliveries.c.parked_at.is_(None),
+            )
+            .values(lease_until=now, attempts=deliveries.c.attempts - 1)
+        ),
+    )
+    return result.rowcount
+
+
 def parked(session: Session, consumer: str) -> list[Parked]:
     """:meth:`Outbox.parked` in the session."""
     events, deliveries = _events(), _deliveries()
@@ -571,6 +600,10 @@ class SqlOutbox:
     ) -> bool:
         with self._writing("recording a failed event") as session:
             return fail(session, consumer, event_id, owner=owner, now=now, error=error, retry=retry)
+
+    def release(self, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime) -> int:
+        with self._writing("releasing events") as session:
+            return release(session, consumer, event_ids, owner=owner, now=now)
 
     def parked(self, consumer: str) -> list[Parked]:
         with self._reading("reading parked events") as session:
@@ -717,6 +750,16 @@ class MemoryOutbox:
             if hold.attempts >= retry.max_attempts:
                 hold.parked_at = now
             return hold.parked_at is not None
+
+    def release(self, consumer: str, event_ids: Sequence[int], *, owner: str, now: datetime) -> int:
+        with self._lock:
+            done = 0
+            for event_id in event_ids:
+                if (hold := self._held(consumer, event_id, owner)) is not None:
+                    hold.lease_until = now
+                    hold.attempts -= 1
+                    done += 1
+            return done
 
     def parked(self, consumer: str) -> list[Parked]:
         with self._lock:

@@ -279,6 +279,30 @@ class Delivery:
     error: str | None
 
 
+@dataclass(frozen=True)
+class SinkReceipt:
+    """What a sink last delivered for one check-in: per ``(sink, kr_id, key)`` the remote id
+    the tool gave it (handed back to the next delivery of the same key), the value and the
+    window end it carried, and when it was delivered."""
+
+    sink: str
+    kr_id: str
+    key: str
+    remote_id: str | None
+    value: float
+    window_end: datetime
+    delivered_at: datetime
+
+
+@dataclass(frozen=True)
+class ParkedSink:
+    """A sink that stopped delivering (its credentials were refused), why, and since when."""
+
+    sink: str
+    reason: str
+    parked_at: datetime
+
+
 def record_of(kind: type[R], row: object) -> R:
     """The record ``kind`` holding the same-named attributes of ``row`` (a table row)."""
     return kind(**{field.name: getattr(row, field.name) for field in fields(kind)})

@@ -11,15 +11,17 @@ from syncd.store.sqlcoordination import SqlCoordination
 from syncd.store.sqldeliveries import SqlDeliveries
 from syncd.store.sqlmeasurements import SqlMeasurements
 from syncd.store.sqlruns import SqlRunLog
+from syncd.store.sqlsinks import SqlSinkLedger
 
 
-class Store(SqlMeasurements, SqlRunLog, SqlCoordination, SqlDeliveries):
+class Store(SqlMeasurements, SqlRunLog, SqlCoordination, SqlDeliveries, SqlSinkLedger):
     """The store on SQLite or PostgreSQL: a :class:`~syncd.store.abc.StateStore`.
 
     Open it with :meth:`open`. Each concern is a class of its own (:class:`SqlMeasurements`,
-    :class:`SqlRunLog`, :class:`SqlCoordination`, :class:`SqlDeliveries`) on one engine; every
-    failure surfaces as :class:`~syncd.errors.StoreError` naming the store URL (password
-    hidden) and a hint. Reads return frozen records (:mod:`syncd.store.records`).
+    :class:`SqlRunLog`, :class:`SqlCoordination`, :class:`SqlDeliveries`,
+    :class:`SqlSinkLedger`) on one engine; every failure surfaces as
+    :class:`~syncd.errors.StoreError` naming the store URL (password hidden) and a hint.
+    Reads return frozen records (:mod:`syncd.store.records`).
     """
 
     @classmethod

@@ -298,6 +298,31 @@ class OutboxDelivery(StoreModel, table=True):
     error: str | None = Field(default=None, sa_type=Text)
 
 
+class SinkReceiptRecord(StoreModel, table=True):
+    """The last value a sink delivered per ``(sink, kr_id, key)`` and the tool's id for it."""
+
+    __tablename__ = "sink_receipts"
+
+    sink: str = Field(primary_key=True, sa_type=String(100))
+    kr_id: str = Field(primary_key=True, sa_type=String(100))
+    key: str = Field(primary_key=True, sa_type=String(200))
+    remote_id: str | None = Field(default=None, sa_type=Text)
+    value: float
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    delivered_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ParkedSinkRecord(StoreModel, table=True):
+    """A sink parked after its credentials were refused; its events wait until it is
+    unparked."""
+
+    __tablename__ = "parked_sinks"
+
+    sink: str = Field(primary_key=True, sa_type=String(100))
+    reason: str = Field(sa_type=Text)
+    parked_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class OutboxCursor(StoreModel, table=True):
     """A shared consumer's low-water mark: every event up to ``position`` is acknowledged by
     it, so its delivery rows up to there are gone and claims start after it."""

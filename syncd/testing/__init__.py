@@ -1,7 +1,9 @@
-"""Test helpers for connector authors: the conformance kit (needs pytest) and sandbox plumbing.
+"""Test helpers for connector and sink authors: the conformance kits (need pytest) and sandbox
+plumbing.
 
-:class:`ConnectorConformance` is imported on first use, so :mod:`syncd.testing.sandbox` (which
-the vendor sandboxes, and so ``syncd demo``, import) works where pytest is not installed.
+:class:`ConnectorConformance` and :class:`SinkConformance` are imported on first use, so
+:mod:`syncd.testing.sandbox` (which the vendor sandboxes, and so ``syncd demo``, import) works
+where pytest is not installed.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from syncd.abc import CollectResult, RequestFailed
 
 if TYPE_CHECKING:
     from syncd.testing.conformance import ConnectorConformance
+    from syncd.testing.sinks import SinkConformance
 
-__all__ = ["ConnectorConformance", "first_failure"]
+__all__ = ["ConnectorConformance", "SinkConformance", "first_failure"]
 
 
 def first_failure(results: Iterable[CollectResult]) -> None:
@@ -29,4 +32,8 @@ def __getattr__(name: str) -> Any:
         from syncd.testing.conformance import ConnectorConformance
 
         return ConnectorConformance
+    if name == "SinkConformance":
+        from syncd.testing.sinks import SinkConformance
+
+        return SinkConformance
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

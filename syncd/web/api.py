@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syncd.documents import key_result_document, objective_document
+from syncd.sinks.health import sink_document
 from syncd.web.data import DashboardData, KRView, SourceHealth
 
 
@@ -60,7 +61,11 @@ def history_document(view: KRView) -> dict[str, Any]:
 
 def sources_document(data: DashboardData) -> dict[str, Any]:
     """``GET /api/v1/sources``."""
-    return {"generated_at": _iso(data.now), "sources": [_source(s) for s in data.sources]}
+    return {
+        "generated_at": _iso(data.now),
+        "sources": [_source(s) for s in data.sources],
+        "sinks": [sink_document(s) for s in data.sinks],
+    }
 
 
 def _source(source: SourceHealth) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from syncd.cycles import cycle_bounds
 from syncd.documents import source_types
 from syncd.overview import build_overview, cycle_histories
 from syncd.progress import KRProgress, ObjectiveProgress, expected
+from syncd.sinks.health import SinkHealth, sink_health
 from syncd.status import STATUS_ORDER, Status
 from syncd.store.abc import StateStore
 from syncd.store.liveness import INTERRUPTED
@@ -148,6 +149,7 @@ class DashboardData:
     key_results: dict[str, KRView]
     sources: tuple[SourceHealth, ...]
     source_types: dict[str, str]
+    sinks: tuple[SinkHealth, ...] = ()
     summary: Summary | None = None
     tree: tuple[TreeNode, ...] = ()
     team: str | None = None
@@ -240,6 +242,7 @@ def load_dashboard_data(loaded: LoadedConfig, store: StateStore, now: datetime) 
             )
             for name, source in config.sources.items()
         ),
+        sinks=tuple(sink_health(config, store)),
         teams=tuple(sorted({objective.team for objective in config.objectives})),
         cycles=tuple(sorted(config.cycles, key=lambda name: config.cycles[name].start)),
         configured_cycles=frozenset(loaded.config.cycles),

@@ -111,5 +111,5 @@ def test_secret_references_stay_refused_outside_their_sections(tmp_path, section
         path.write_text('cycles:\n  q: {start: "${env:X}", end: 2026-12-31}\n')
     else:
         path.write_text('objectives:\n  - {id: o, title: "${env:X}", team: t, cycle: q}\n')
-    with pytest.raises(ConfigError, match="resolved only in store, sources, daemon and notif"):
+    with pytest.raises(ConfigError, match="resolved only in store, sources, sinks, daemon and"):
         load_config(path, environ={"X": "1"})

@@ -70,7 +70,7 @@ def test_reference_outside_store_and_sources(tmp_path):
     assert (issue.path, issue.line) == (("metrics", "x", "query", "count"), 10)
     assert (
         issue.message
-        == "secret references are resolved only in store, sources, daemon and notifications"
+        == "secret references are resolved only in store, sources, sinks, daemon and notifications"
     )
 
 

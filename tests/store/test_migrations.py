@@ -28,8 +28,10 @@ TABLES = {
     "cycles",
     "checkins",
     "quota_windows",
+    "sink_receipts",
+    "parked_sinks",
 }
-HEAD = "0009"
+HEAD = "0010"
 
 
 def test_migrations_match_the_models(sql_store_url):

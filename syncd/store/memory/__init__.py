@@ -15,11 +15,14 @@ from syncd.store.memory.coordination import MemoryCoordination
 from syncd.store.memory.deliveries import MemoryDeliveries
 from syncd.store.memory.measurements import MemoryMeasurements
 from syncd.store.memory.runs import MemoryRunLog
+from syncd.store.memory.sinks import MemorySinkLedger
 from syncd.store.memory.state import SCHEME
 
 __all__ = ["SCHEME", "MemoryStore"]
 
 
-class MemoryStore(MemoryMeasurements, MemoryRunLog, MemoryCoordination, MemoryDeliveries):
+class MemoryStore(
+    MemoryMeasurements, MemoryRunLog, MemoryCoordination, MemoryDeliveries, MemorySinkLedger
+):
     """A :class:`~syncd.store.abc.StateStore` in this process's memory (see the module); one
     class per concern, over one shared state."""

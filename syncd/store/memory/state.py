@@ -23,6 +23,8 @@ from syncd.store.records import (
     Delivery,
     Measurement,
     MeasurementRevision,
+    ParkedSink,
+    SinkReceipt,
     SyncRun,
 )
 
@@ -69,6 +71,8 @@ class State:
     job_locks: dict[str, threading.Lock] = field(default_factory=dict)
     deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
     outbox: MemoryOutbox = field(default_factory=MemoryOutbox)
+    sink_receipts: dict[tuple[str, str, str], SinkReceipt] = field(default_factory=dict)
+    parked_sinks: dict[str, ParkedSink] = field(default_factory=dict)
 
 
 class MemoryBase:
