@@ -147,6 +147,14 @@ def _prepare(vendor: str, sandbox: Any, tools: ToolState) -> None:
             sheet.cells = {cell: v for cell, v in sheet.cells.items() if cell[0] == 1}
 
 
+def build(vendor: str, moment: datetime | None, tools: ToolState) -> Any:
+    """The sandbox of ``vendor`` as the demo runs it (not started), on a free port."""
+    options = _options(vendor, moment) | _tool_options(vendor, tools)
+    sandbox = _factory(SANDBOXES[vendor])(seed=SEED, port=0, **options)
+    _prepare(vendor, sandbox, tools)
+    return sandbox
+
+
 @contextmanager
 def running(
     vendors: set[str], moment: datetime | None, tools: ToolState | None = None
@@ -157,9 +165,7 @@ def running(
     with ExitStack() as stack:
         urls: dict[str, str] = {}
         for vendor in sorted(vendors & SANDBOXES.keys()):
-            options = _options(vendor, moment) | _tool_options(vendor, tools)
-            sandbox = _factory(SANDBOXES[vendor])(seed=SEED, port=0, **options)
-            _prepare(vendor, sandbox, tools)
+            sandbox = build(vendor, moment, tools)
             try:
                 urls[vendor] = sandbox.start()
             except OSError as exc:

@@ -513,3 +513,30 @@ def test_the_demo_pushes_each_days_value_once_to_perdoo_and_sheets(
     assert f"    {urls['perdoo']}/graphql/\n" in section
     assert f"    {urls['sheets']}/v4/spreadsheets/{sheets_data.SPREADSHEET_ID}\n" in section
     assert 'to tab "KRs"' in section and " check-sinks " in section and "failed" not in section
+
+
+def test_the_demos_okr_tools_hold_what_its_push_mappings_name() -> None:
+    # Quick: the two OKR tools' sandboxes built as the demo builds them, not started.
+    from syncd.config.loader import load_config
+    from syncd.demo import sandboxes
+
+    tools = sandboxes.tool_state(load_config(DEMO).config)
+    expected = {
+        str(kr["push"]["perdoo"]["key_result"]): (kr["title"], kr["baseline"], kr["target"])
+        for objective in yaml.safe_load(DEMO.read_text())["objectives"]
+        for kr in objective["key_results"]
+        if "perdoo" in kr.get("push", {})
+    }
+    perdoo = sandboxes.build("perdoo", None, tools)
+    held = {kr.id: (kr.name, kr.start, kr.target) for kr in perdoo.key_results}
+    assert held == expected and len(held) == 8
+    # The sheet sink's tab starts with its header only (the seeded rows are the sink tests').
+    sheet = sandboxes.build("sheets", None, tools).workbook.sheet("KRs")
+    assert sorted(sheet.cells.items()) == [
+        ((1, 1), "key"),
+        ((1, 2), "value"),
+        ((1, 3), "date"),
+        ((1, 4), "status"),
+        ((1, 5), "note"),
+        ((1, 6), "updated"),
+    ]
