@@ -40,7 +40,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from http import HTTPStatus
@@ -216,7 +216,10 @@ class PerdooSandbox(LocalServer):
         auth_failure: AuthFailure = "http",
         max_page_size: int = 100,
         clock: Callable[[], datetime] | None = None,
+        key_results: Sequence[tuple[str, str, float, float]] | None = None,
     ) -> None:
+        """``key_results`` (uuid, name, start value, target value) replace the seeded ones:
+        the demo's sandbox holds the key results its config pushes to."""
         super().__init__(host=host, port=port)
         self.faults = Faults()
         self.seed = seed
@@ -237,6 +240,8 @@ class PerdooSandbox(LocalServer):
             "lastName": "Bot",
         }
         self.key_results = [KeyResult(self._uuid(), n, s, t) for n, s, t in KEY_RESULTS]
+        if key_results is not None:
+            self.key_results = [KeyResult(str(uuid.UUID(i)), n, s, t) for i, n, s, t in key_results]
         self.commits: list[Commit] = []
 
     def _uuid(self) -> str:
@@ -644,6 +649,7 @@ class _Handler(BaseHTTPRequestHandler):
     owner: PerdooSandbox
     protocol_version = "HTTP/1.1"
     server_version = "PerdooSandbox/1.0"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stall
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log is ``sandbox.requests``."""

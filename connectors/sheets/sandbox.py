@@ -669,6 +669,7 @@ class _Handler(BaseHTTPRequestHandler):
     owner: SheetsSandbox
     protocol_version = "HTTP/1.1"
     server_version = "ESF"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stall
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log is ``sandbox.requests``."""

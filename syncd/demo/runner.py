@@ -1,6 +1,7 @@
-"""The demo: generate the sample warehouse, backfill the cycle to date, sync, show progress.
+"""The demo: generate the sample warehouse, backfill the cycle to date, sync, push the values
+to the OKR tools' sandboxes (the config's sinks), show progress and where to look.
 
-Without ``--once`` it then keeps syncing at each KR's schedule until interrupted.
+Without ``--once`` it then keeps syncing (and pushing) at each KR's schedule until interrupted.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import shutil
 import socket
 import sys
 import time
+from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
 
+from syncd.abc import SinkConfig
 from syncd.checkin import record_checkin
 from syncd.config import LoadedConfig
 from syncd.demo import sandboxes
@@ -28,6 +32,7 @@ from syncd.progress import ObjectiveProgress
 from syncd.render import day_progress, status_table
 from syncd.schedule import parse_schedule
 from syncd.session import load, moment, opened_store
+from syncd.sinks.drain import drain_sinks
 from syncd.store import Store
 from syncd.sync import Syncer, SyncReport
 from syncd.web import create_dashboard_app
@@ -35,6 +40,7 @@ from syncd.web import create_dashboard_app
 SAMPLE_SOURCE = "warehouse"
 DASHBOARD_PORT = 9466
 EFFECTIVE_CONFIG = "demo.yaml"
+GOOGLE_SHEETS = "https://docs.google.com/spreadsheets/d/"
 # What the research team enters after each wave of the customer survey.
 NPS_CHECKINS = ((date(2026, 10, 14), 54.0, "survey wave 1"), (date(2026, 11, 11), 61.0, "wave 2"))
 # What owners said at their weekly check-ins: a confidence and a note beside the computed status.
@@ -70,9 +76,11 @@ def run_demo(
     generate(sample)
     now = moment(as_of, loaded)
     vendors = {source.type for source in loaded.config.sources.values()}
+    vendors |= {sink.type for sink in loaded.config.sinks.values()}
+    tools = sandboxes.tool_state(loaded.config)
     console.print(f"[bold]syncd demo[/]  config {escape(str(path))}", highlight=False)
     console.print(f"  sample warehouse   {escape(str(sample))}", highlight=False)
-    with sandboxes.running(vendors, now if as_of else None) as urls:
+    with sandboxes.running(vendors, now if as_of else None, tools) as urls:
         for vendor, url in urls.items():
             console.print(f"  {vendor + ' sandbox':<18} {url}", highlight=False)
         effective = _write_effective_config(path, urls)
@@ -81,10 +89,12 @@ def run_demo(
             _check_in_survey_results(loaded, store, now)
             report = _backfill(loaded, store, now, err)
             final = Syncer(loaded).run(store, now, trigger="demo")
+            pushed = drain_sinks(loaded.config, store, owner=store.owner)
             overview = build_overview(loaded, store, now)
         server = None if once else _serve_dashboard(loaded, port, console)
         try:
             _show(loaded, effective, report, final, overview, now, console, server)
+            _show_pushed(loaded, pushed, console, once=once)
             if server is not None:
                 _keep_syncing(loaded, console)
         finally:
@@ -159,6 +169,50 @@ def _show(
         f"  store:  {escape(_store_url(loaded))}",
     ]
     console.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+def _show_pushed(
+    loaded: LoadedConfig, pushed: Mapping[str, Counter[str]], console: Console, *, once: bool
+) -> None:
+    """Per sink: how many values were delivered and where to see them."""
+    if not pushed:
+        return
+    alive = "they stop with this demo" if once else "served while this demo runs"
+    lines = ["", f"[bold]Pushed to the OKR tools[/] (sandboxes: {alive})"]
+    for name, counts in pushed.items():
+        settings = loaded.config.sinks[name]
+        place, where = _sink_place(settings)
+        lines.append(escape(f"  {name:<8} {_outcomes(counts)}{where}"))
+        if place:
+            lines.append(escape(f"    {place}"))
+    check = f"{invoked_as()} check-sinks"
+    lines.append(f"  {escape(check)}   each tool's values against syncd's")
+    if once:
+        lines.append("  (run the demo without --once to keep its sandboxes up for that)")
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+def _outcomes(counts: Counter[str]) -> str:
+    """``412 values sent`` and what else happened (unchanged, failed, parked)."""
+    text = f"{counts['sent']} values sent"
+    for outcome in ("unchanged", "failed"):
+        if counts[outcome]:
+            text += f", {counts[outcome]} {outcome}"
+    if counts["parked"]:
+        text += ", parked: its credentials were refused"
+    return text
+
+
+def _sink_place(settings: SinkConfig) -> tuple[str, str]:
+    """Where a sink's values are (an address, empty when its settings name none) and what of
+    it (a spreadsheet's tab)."""
+    fields = settings.model_dump()
+    if "spreadsheet" in fields:
+        endpoint = fields.get("endpoint")
+        base = f"{endpoint.rstrip('/')}/v4/spreadsheets/" if endpoint else GOOGLE_SHEETS
+        return f"{base}{fields['spreadsheet']}", f' to tab "{fields.get("sheet")}"'
+    url = fields.get("url")
+    return (str(url), "") if url is not None else ("", "")
 
 
 def _serve_listen() -> str:
@@ -238,9 +292,11 @@ def _keep_syncing(loaded: LoadedConfig, console: Console) -> None:
             time.sleep(max(0.0, (upcoming - moment(None, loaded)).total_seconds()))
             with opened_store(loaded) as store:
                 report = Syncer(loaded).run(store, upcoming, trigger="demo")
+                pushed = drain_sinks(loaded.config, store, owner=store.owner)
+            sent = "".join(f", {name} {_outcomes(counts)}" for name, counts in pushed.items())
             console.print(
                 f"{upcoming:%Y-%m-%d %H:%M} synced: {len([r for r in report.results if r.ok])} "
-                f"measured, {len(report.failures)} failed",
+                f"measured, {len(report.failures)} failed{escape(sent)}",
                 highlight=False,
             )
     except KeyboardInterrupt:

@@ -17,11 +17,12 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from connectors.sheets import data as sheets_data
 from syncd.demo.sample import SEED
@@ -54,7 +55,8 @@ def syncd(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProc
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo's directory and what it printed."""
     workdir = tmp_path_factory.mktemp("demo")
     result = syncd("demo", "--once", "--as-of", AS_OF, cwd=workdir)
     problems = [line for line in result.stderr.splitlines() if "warning" in line or "error" in line]
@@ -75,12 +77,18 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         8707,
         8708,
         8709,
+        8710,
         9466,
     }
     written = (workdir / ".syncd-demo" / "demo.yaml").read_text()
     assert all(f"127.0.0.1:{port}" in written for port in ports)
     assert "backfill 2026-10-01 (1/52)" in result.stderr  # progress, one line a day when piped
-    return workdir
+    return workdir, result.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_dir(demo_run: tuple[Path, str]) -> Path:
+    return demo_run[0]
 
 
 @pytest.fixture(scope="module")
@@ -423,3 +431,112 @@ def test_the_demo_shows_owners_confidence_and_notes(demo_dir: Path) -> None:
     objectives = {o["id"]: o for o in document["objectives"]}
     assert objectives["fast-support"]["parent"] == "existing-customers"
     assert objectives["existing-customers"]["children"] == ["fast-support"]
+
+
+ZURICH = ZoneInfo("Europe/Zurich")
+
+
+def stored_instant(text: str) -> datetime:
+    """A time column of the SQLite store (UTC, without its zone)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def check_in_day(start: datetime, end: datetime) -> date:
+    """The Zurich day a value is for: the last instant its window covers, a snapshot's own."""
+    last = end if start == end else end - timedelta(microseconds=1)
+    return last.astimezone(ZURICH).date()
+
+
+def demo_pushes() -> dict[str, set[str]]:
+    """Sink → the KRs config/demo.yaml maps to it, read from the YAML itself."""
+    config = yaml.safe_load(DEMO.read_text())
+    pushes: dict[str, set[str]] = {name: set() for name in config["sinks"]}
+    for objective in config["objectives"]:
+        for kr in objective["key_results"]:
+            for sink in kr.get("push", {}):
+                pushes[sink].add(kr["id"])
+    return pushes
+
+
+def test_the_demo_pushes_each_days_value_once_to_perdoo_and_sheets(
+    demo_run: tuple[Path, str], sample: sqlite3.Connection
+) -> None:
+    workdir, printed = demo_run
+    pushes = demo_pushes()
+    assert pushes["sheets"] == set(DEMO_KRS)  # every KR to the sheet, several to Perdoo
+    assert 4 <= len(pushes["perdoo"]) < len(DEMO_KRS)
+    store = sqlite3.connect(workdir / ".syncd-demo" / "syncd.db")
+    # Per KR and Zurich day, the day's latest stored measurement: what its check-in must hold.
+    latest: dict[str, dict[str, tuple[datetime, float]]] = {}
+    for kr, start, end, value in store.execute(
+        "SELECT key_result_id, window_start, window_end, value FROM measurements"
+    ):
+        first, last = stored_instant(start), stored_instant(end)
+        key = f"{kr}@{check_in_day(first, last).isoformat()}"
+        days = latest.setdefault(kr, {})
+        if key not in days or days[key][0] < last:
+            days[key] = (last, value)
+    sent = dict(re.findall(r"^  (perdoo|sheets) +(\d+) values sent", printed, re.MULTILINE))
+    for sink, krs in pushes.items():
+        rows = store.execute(
+            "SELECT kr_id, key, remote_id, value, window_end FROM sink_receipts WHERE sink = ?",
+            (sink,),
+        ).fetchall()
+        receipts: dict[str, dict[str, tuple[datetime, float]]] = {}
+        for kr, key, _, value, end in rows:
+            receipts.setdefault(kr, {})[key] = (stored_instant(end), value)
+        assert receipts.keys() == krs, sink
+        for kr in krs:  # one receipt per day the KR was measured, holding that day's last value
+            assert receipts[kr] == latest[kr], (sink, kr)
+        assert int(sent[sink]) >= len(rows) > 20 * len(krs)  # a revision updates its check-in
+        remote = {(kr, remote_id) for kr, _, remote_id, _, _ in rows}
+        if sink == "perdoo":  # a commit per check-in, none made twice
+            assert len({remote_id for _, remote_id in remote}) == len(rows)
+        else:  # a row per KR, none appended twice
+            rows_of = {kr: {r for k, r in remote if k == kr} for kr in krs}
+            assert all(len(held) == 1 for held in rows_of.values()), rows_of
+            assert len({next(iter(held)) for held in rows_of.values()}) == len(krs)
+    # The latest values, computed here from the raw data.
+    ledger = dict(store.execute("SELECT sink || ' ' || key, value FROM sink_receipts"))
+    satisfaction = scalar(
+        sample,
+        "SELECT AVG(score) FROM survey_responses WHERE topic = 'onboarding' "
+        "AND answered_on BETWEEN '2026-10-24' AND '2026-11-20'",
+    )
+    assert ledger["sheets onboarding-satisfaction@2026-11-20"] == pytest.approx(satisfaction)
+    assert ledger["perdoo nps@2026-11-11"] == ledger["sheets nps@2026-11-11"] == 61.0
+    assert ledger["perdoo nps@2026-10-14"] == 54.0
+    # Where to see them: the sandboxes' addresses and check-sinks, at 80 columns.
+    section = printed[printed.index("Pushed to the OKR tools") :]
+    assert all(len(line) <= 80 for line in section.splitlines()), section
+    urls = dict(re.findall(r"^  (perdoo|sheets) sandbox +(http://\S+)$", printed, re.MULTILINE))
+    assert f"    {urls['perdoo']}/graphql/\n" in section
+    assert f"    {urls['sheets']}/v4/spreadsheets/{sheets_data.SPREADSHEET_ID}\n" in section
+    assert 'to tab "KRs"' in section and " check-sinks " in section and "failed" not in section
+
+
+def test_the_demos_okr_tools_hold_what_its_push_mappings_name() -> None:
+    # Quick: the two OKR tools' sandboxes built as the demo builds them, not started.
+    from syncd.config.loader import load_config
+    from syncd.demo import sandboxes
+
+    tools = sandboxes.tool_state(load_config(DEMO).config)
+    expected = {
+        str(kr["push"]["perdoo"]["key_result"]): (kr["title"], kr["baseline"], kr["target"])
+        for objective in yaml.safe_load(DEMO.read_text())["objectives"]
+        for kr in objective["key_results"]
+        if "perdoo" in kr.get("push", {})
+    }
+    perdoo = sandboxes.build("perdoo", None, tools)
+    held = {kr.id: (kr.name, kr.start, kr.target) for kr in perdoo.key_results}
+    assert held == expected and len(held) == 8
+    # The sheet sink's tab starts with its header only (the seeded rows are the sink tests').
+    sheet = sandboxes.build("sheets", None, tools).workbook.sheet("KRs")
+    assert sorted(sheet.cells.items()) == [
+        ((1, 1), "key"),
+        ((1, 2), "value"),
+        ((1, 3), "date"),
+        ((1, 4), "status"),
+        ((1, 5), "note"),
+        ((1, 6), "updated"),
+    ]

@@ -35,6 +35,29 @@ def test_the_seed_fixes_the_company() -> None:
     )
 
 
+def test_given_key_results_replace_the_seeded_ones() -> None:
+    # The demo's sandbox holds the key results its config pushes to, by their UUIDs.
+    given = ("8C0A7C2E-5B1D-4F6A-9E3B-2D4C6A8B0E1F", "NPS from 50 to 70", 50.0, 70.0)
+    sandbox = PerdooSandbox(seed=SEED, token=TOKEN, key_results=[given])
+    sandbox.start()
+    try:
+        answer = post(
+            sandbox,
+            {
+                "query": wire.KEY_RESULT_DOCUMENT,
+                "operationName": wire.KEY_RESULT_OPERATION,
+                "variables": {"id": given[0]},
+            },
+        )
+    finally:
+        sandbox.stop()
+
+    found = answer.json()["data"][wire.KEY_RESULT]
+    assert (found[wire.KR_ID], found[wire.KR_NAME]) == (given[0].lower(), "NPS from 50 to 70")
+    assert (found[wire.KR_START], found[wire.KR_TARGET]) == (50.0, 70.0)
+    assert [kr.id for kr in sandbox.key_results] == [given[0].lower()]
+
+
 @pytest.mark.parametrize(
     ("body", "words"),
     [
