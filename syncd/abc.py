@@ -681,6 +681,11 @@ class Sink(Upstream, ABC, Generic[SinkConfigT, TargetT]):
     config_model: ClassVar[type[SinkConfig]]
     target_model: ClassVar[type[TargetModel]]
     default_rate_limit: ClassVar[RateLimit | None] = None
+    keeps_history: ClassVar[bool] = True
+    """True for a tool that keeps a check-in per day (Perdoo, Quantive); False for one that
+    holds a KR's current value only (Weekdone's progress, a sheet's row per KR). For the
+    latter the framework keys every value by the KR alone: it sends only the newest value of a
+    batch or a ``syncd push``, and never one older than the value the tool holds."""
 
     def __init__(self, config: SinkConfigT, context: ConnectorContext) -> None:
         self.config = config

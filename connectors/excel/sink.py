@@ -58,6 +58,7 @@ class ExcelSink(Sink[ExcelSinkConfig, RowTarget]):
 
     config_model = ExcelSinkConfig
     target_model = RowTarget
+    keeps_history = False  # one row per KR
 
     def __init__(self, config: ExcelSinkConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)

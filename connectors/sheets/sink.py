@@ -47,6 +47,7 @@ class SheetsSink(Sink[SheetsSinkConfig, RowTarget]):
 
     config_model = SheetsSinkConfig
     target_model = RowTarget
+    keeps_history = False  # one row per KR
     default_rate_limit = RateLimit(requests=60, per_seconds=60)
     """Google's write (and read) quota: 60 requests per minute per user per project."""
 

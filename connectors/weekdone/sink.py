@@ -108,6 +108,7 @@ class WeekdoneSink(Sink[WeekdoneSinkConfig, WeekdoneTarget]):
 
     config_model = WeekdoneSinkConfig
     target_model = WeekdoneTarget
+    keeps_history = False  # a key result's progress: one current value, no dates
     # Weekdone publishes no limit; one call a second keeps a busy sync polite.
     default_rate_limit: ClassVar[RateLimit | None] = RateLimit(requests=60, per_seconds=60)
 

@@ -102,7 +102,7 @@ def _compare(
         recorded = Recorded(
             kr_id, Window(m.window_start, m.window_end), m.value, m.collected_at, m.source
         )
-        delivery = delivery_for(config, name, recorded, store)
+        delivery = delivery_for(config, name, recorded, store, keeps_history=sink.keeps_history)
         if delivery is not None:
             would, day = delivery.value, delivery.day
     try:

@@ -112,16 +112,24 @@ class SinkConsumer:
         return True
 
     def handle(self, events: Sequence[Delivered]) -> Sequence[Event]:
-        """Deliver each recorded value of a mapped KR; park the sink on ``AuthError``."""
-        for delivered in events:
-            event = delivered.event
-            if not isinstance(event, MeasurementRecorded):
-                continue
+        """Deliver each recorded value of a mapped KR; park the sink on ``AuthError``. For a
+        sink holding current values only, the newest value of each KR goes first, so the
+        older ones of the batch are skipped without a call."""
+        recorded = [d.event for d in events if isinstance(d.event, MeasurementRecorded)]
+        if not self.sink.keeps_history:
+            recorded.sort(key=lambda event: event.window_end, reverse=True)
+        for event in recorded:
             self._one(event)
         return ()
 
     def _one(self, event: MeasurementRecorded) -> None:
-        delivery = delivery_for(self.config, self.sink_name, recorded_of(event), self.store)
+        delivery = delivery_for(
+            self.config,
+            self.sink_name,
+            recorded_of(event),
+            self.store,
+            keeps_history=self.sink.keeps_history,
+        )
         if delivery is None:
             return
         try:

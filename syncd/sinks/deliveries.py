@@ -3,7 +3,9 @@ for handing one to a sink: in one place, for the outbox consumer and ``syncd pus
 
 The day rule: a value is for the local day (the config's zone) of the last instant its window
 covers, ``end - 1 µs`` (a window ``[Nov 20 00:00, Nov 21 00:00)`` is Nov 20's), and a
-snapshot is for the day of its moment. The key names the check-in: ``<kr id>@<day>``.
+snapshot is for the day of its moment. The key names the check-in: ``<kr id>@<day>``; for a
+sink that holds a KR's current value only (``Sink.keeps_history`` False) it is the KR's id, so
+the rules below then hold across days: never an older value over a newer one.
 
 The skip rules (:func:`deliver`), per ``(sink, KR, key)`` and its kept receipt:
 
@@ -64,9 +66,10 @@ def delivery_day(window: Window, tz: ZoneInfo) -> date:
     return last.astimezone(tz).date()
 
 
-def delivery_key(kr_id: str, day: date) -> str:
-    """The check-in a value belongs to: the KR and its day."""
-    return f"{kr_id}@{day.isoformat()}"
+def delivery_key(kr_id: str, day: date | None) -> str:
+    """The check-in a value belongs to: the KR and its day, or the KR alone (``day`` None:
+    a tool holding the current value only)."""
+    return kr_id if day is None else f"{kr_id}@{day.isoformat()}"
 
 
 def window_words(window: Window, tz: ZoneInfo) -> str:
@@ -115,6 +118,8 @@ def build_delivery(
     target: TargetModel,
     recorded: Recorded,
     history: Sequence[Measurement],
+    *,
+    keeps_history: bool = True,
 ) -> Delivery[TargetModel]:
     """The delivery of ``recorded`` (a value of ``kr``) to ``target``; ``history`` is the KR's
     stored measurements up to the value's window end (for its status)."""
@@ -124,7 +129,7 @@ def build_delivery(
         kr_id=kr.id,
         kr_title=kr.title,
         target=target,
-        key=delivery_key(kr.id, day),
+        key=delivery_key(kr.id, day if keeps_history else None),
         value=recorded.value,
         unit=kr.unit,
         day=day,
@@ -137,7 +142,12 @@ def build_delivery(
 
 
 def delivery_for(
-    config: Config, sink_name: str, recorded: Recorded, store: SinkLedgerStore
+    config: Config,
+    sink_name: str,
+    recorded: Recorded,
+    store: SinkLedgerStore,
+    *,
+    keeps_history: bool = True,
 ) -> Delivery[TargetModel] | None:
     """The delivery of ``recorded`` to sink ``sink_name``, or None when its KR is not
     configured or not mapped to that sink (its status reads the KR's measurements of its cycle
@@ -152,7 +162,9 @@ def delivery_for(
     cycle = config.cycles.get(objective.cycle)
     since = cycle_bounds(cycle, config.tz).start if cycle is not None else None
     history = store.measurements(kr.id, since=since, until=recorded.window.end)
-    return build_delivery(config, objective, kr, target, recorded, history)
+    return build_delivery(
+        config, objective, kr, target, recorded, history, keeps_history=keeps_history
+    )
 
 
 def deliver(

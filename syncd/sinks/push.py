@@ -84,11 +84,14 @@ def _push_one(
         store.unpark_sink(name)
     for kr_id in pushed_krs(config, name, kr_ids):
         counts = result.counts.setdefault(kr_id, Counter())
-        for m in store.measurements(kr_id, since=start):
+        stored = store.measurements(kr_id, since=start)
+        if not sink.keeps_history:  # the tool holds the newest value only
+            stored = [max(stored, key=lambda m: m.window_end)] if stored else []
+        for m in stored:
             recorded = Recorded(
                 kr_id, Window(m.window_start, m.window_end), m.value, m.collected_at, m.source
             )
-            delivery = delivery_for(config, name, recorded, store)
+            delivery = delivery_for(config, name, recorded, store, keeps_history=sink.keeps_history)
             if delivery is None:
                 continue
             try:

@@ -133,6 +133,9 @@ class SinkConformance(SinkFlowConformance):
     def test_registered_under_the_entry_point(self, make_sink: MakeSink) -> None:
         assert self.sink_name in available_sinks()
         cls = load_sink(self.sink_name)
+        assert cls.keeps_history is not self.current_value_only, (
+            "current_value_only must say what the sink's keeps_history says"
+        )
         with make_sink() as sink:
             assert isinstance(sink, cls)
             assert sink.context.source, "the sink's context names it"

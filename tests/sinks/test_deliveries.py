@@ -199,3 +199,27 @@ def test_a_value_the_tool_already_holds_is_not_written_again(
     assert kept is not None and kept.remote_id == "1"
     assert isinstance(sink.context, ConnectorContext) and sink.context.source == "tool"
     assert sink.context.timezone == ZURICH
+
+
+def test_a_current_value_sink_never_gets_an_older_day_over_a_newer_one(
+    loaded: LoadedConfig, tool: RecordingSandbox
+) -> None:
+    """For a tool holding only the current value (a sheet row), the key is the KR: a value of
+    an earlier day arriving after a later day's (backfill order, two instances) is skipped."""
+    store = MemoryStore()
+    now = utc(2026, 11, 17, 6)
+    nov_16 = Window(NOV_15.start + timedelta(days=1), NOV_15.end + timedelta(days=1))
+    with open_sink(loaded.config, "tool") as sink:
+
+        def send(window: Window, value: float) -> str:
+            recorded = Recorded("signups", window, value, now, "warehouse")
+            delivery = delivery_for(loaded.config, "tool", recorded, store, keeps_history=False)
+            assert delivery is not None and delivery.key == "signups"
+            return deliver("tool", sink, delivery, store, now=now)
+
+        assert send(nov_16, 12.0) == "sent"
+        assert send(NOV_15, 10.0) == "older"  # a later day is already in the tool
+        assert send(nov_16, 12.0) == "unchanged"
+    assert len(tool.received) == 1
+    receipt = store.sink_receipt("tool", "signups", "signups")
+    assert receipt is not None and receipt.value == 12.0 and receipt.window_end == nov_16.end
