@@ -52,12 +52,14 @@ import json
 import math
 import threading
 import time
+import weakref
 from abc import ABC
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from types import TracebackType
 from typing import ClassVar, Generic, Self, TypeVar
 from zoneinfo import ZoneInfo
@@ -100,8 +102,19 @@ class QueryModel(BaseModel):
 
     def fingerprint(self) -> str:
         """A stable digest of the query, recorded with each measurement as its provenance."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        # A query is frozen and a plan asks for its digest thousands of times: computed once.
+        known = _FINGERPRINTS.get(id(self))
+        if known is None:
+            dumped = self.model_dump(mode="json")
+            canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
+            known = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+            _FINGERPRINTS[id(self)] = known
+            weakref.finalize(self, _FINGERPRINTS.pop, id(self), None)
+        return known
+
+
+_FINGERPRINTS: dict[int, str] = {}
+"""Digests of live queries by ``id`` (an entry goes with its query, before its id is reused)."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +231,7 @@ class MetricRequest(Generic[QueryT_co]):
     window: Window
     days: DaySpan | None = None
 
-    @property
+    @cached_property
     def key(self) -> RequestKey:
         """Identical requests share a key, so a sync asks each only once."""
         # UTC: a slot in the repeated DST hour (fold=1) never compares equal across zones.

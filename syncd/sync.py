@@ -9,8 +9,10 @@ Only :meth:`Syncer.run` then stores; it also reads the settle windows the planne
 
 from __future__ import annotations
 
+import contextvars
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TypeVar
@@ -137,10 +139,6 @@ class Syncer:
     ) -> SyncReport:
         """Plan, collect, evaluate and store one pass for ``as_of`` (``present``: see
         :meth:`syncd.planner.Planner.plan`)."""
-        if id(store) not in self._defined_in:
-            # Measurements reference their KR: the store must know the configured KRs first.
-            store.sync_definitions(self.config)
-            self._defined_in.add(id(store))
         plan = self.planner.plan(as_of, kr_ids=kr_ids, per_schedule=per_schedule, present=present)
         plan = self.planner.settled(plan, read_settled(store, plan.settle_reads()))
         return self.execute(store, plan, trigger=trigger, pool=pool, now=now)
@@ -158,18 +156,25 @@ class Syncer:
         as_of = plan.as_of
         report = SyncReport(trigger=trigger, skipped=list(plan.skipped))
         if not plan.bindings:
+            self._define(store)
             return report
         own_pool = pool is None
         pool = pool or self.pool()
-        run_ids = {
-            source: store.start_run(source=source, trigger=trigger, slot=as_of)
-            for source in plan.sources
-        }
-        try:
-            report.results, report.sources = self.collect(plan, pool)
-        finally:
-            if own_pool:
-                pool.close()
+        # The sources are asked first; the store's bookkeeping is done while they answer.
+        with ThreadPoolExecutor(1, thread_name_prefix="syncd-collect") as executor:
+            collecting = executor.submit(contextvars.copy_context().run, self.collect, plan, pool)
+            try:
+                self._define(store)
+                run_ids = {
+                    source: store.start_run(source=source, trigger=trigger, slot=as_of)
+                    for source in plan.sources
+                }
+            finally:
+                try:
+                    report.results, report.sources = collecting.result()
+                finally:
+                    if own_pool:
+                        pool.close()
         collected_at = (now or _utcnow)()
         items = [
             MeasurementIn(
@@ -220,6 +225,12 @@ class Syncer:
             unchanged=report.written.unchanged,
         )
         return report
+
+    def _define(self, store: SyncStore) -> None:
+        """Measurements reference their KR: the store learns the configured KRs once."""
+        if id(store) not in self._defined_in:
+            store.sync_definitions(self.config)
+            self._defined_in.add(id(store))
 
     def backfill(
         self,

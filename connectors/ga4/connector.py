@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from connectors.ga4 import errors, quota
@@ -65,6 +65,9 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
 
     config_model = Ga4SourceConfig
     query_model = Ga4Query
+    # A standard property answers up to 10 concurrent requests (the Data API's PropertyQuota
+    # ``concurrentRequests``; 360 properties 50: set ``concurrency`` for those).
+    default_concurrency: ClassVar[int] = 10
 
     @classmethod
     def quota_account(cls, config: SourceConfig) -> str | None:

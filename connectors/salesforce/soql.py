@@ -509,6 +509,14 @@ class Evaluator:
     def __init__(self, schema: Schema, records: Mapping[str, Sequence[Record]]) -> None:
         self.schema = schema
         self.records = records
+        # A condition is tested on every row: its field's spelling is looked up once.
+        self._names: dict[tuple[str, str], str] = {}
+
+    def _field(self, sobject: str, field: str) -> str:
+        name = self._names.get((sobject, field))
+        if name is None:
+            name = self._names[(sobject, field)] = _canonical(self.schema, sobject, field)
+        return name
 
     def run(self, soql: str, today: date | None = None) -> tuple[list[dict[str, Any]], int]:
         """The result rows (each with ``attributes``) and ``totalSize`` of ``soql``."""
@@ -530,7 +538,10 @@ class Evaluator:
             )
         if query.where is not None:
             self._check(query.where, sobject, soql)
-        rows = [row for row in self.records[sobject] if self._matches(query.where, row, sobject)]
+        rows = list(self.records[sobject])
+        if query.where is not None:
+            test = self._predicate(query.where, sobject)
+            rows = [row for row in rows if test(row)]
         if query.is_count_only:
             return [], len(rows)
         if query.is_aggregate:
@@ -557,22 +568,30 @@ class Evaluator:
             for value in condition.values:
                 _check_value(kind, value, condition.field, soql, condition.column)
 
-    def _matches(self, condition: Condition | None, row: Record, sobject: str) -> bool:
-        if condition is None:
-            return True
+    def _predicate(self, condition: Condition, sobject: str) -> Callable[[Record], bool]:
+        """``condition`` as a test of one row, its fields and patterns resolved once."""
         if isinstance(condition, Not):
-            return not self._matches(condition.operand, row, sobject)
+            inner = self._predicate(condition.operand, sobject)
+            return lambda row: not inner(row)
         if isinstance(condition, BoolOp):
-            results = (self._matches(op, row, sobject) for op in condition.operands)
-            return all(results) if condition.operator == "AND" else any(results)
-        actual = row.get(_canonical(self.schema, sobject, condition.field))
-        if condition.operator == "LIKE":
-            pattern = condition.values[0]
-            return isinstance(actual, str) and bool(_like(str(pattern)).match(actual))
-        if condition.operator in ("IN", "NOT IN"):
-            hit = any(_compare(actual, "=", value, _day) for value in condition.values)
-            return hit if condition.operator == "IN" else not hit
-        return _compare(actual, condition.operator, condition.values[0], _day)
+            parts = [self._predicate(op, sobject) for op in condition.operands]
+            if condition.operator == "AND":
+                return lambda row: all(part(row) for part in parts)
+            return lambda row: any(part(row) for part in parts)
+        name = self._field(sobject, condition.field)
+        operator, values = condition.operator, condition.values
+        if operator == "LIKE":
+            pattern = _like(str(values[0]))
+            return lambda row: (
+                isinstance(actual := row.get(name), str) and bool(pattern.match(actual))
+            )
+        if operator in ("IN", "NOT IN"):
+            wanted = operator == "IN"
+            return lambda row: (
+                wanted == any(_compare(row.get(name), "=", value, _day) for value in values)
+            )
+        expected = values[0]
+        return lambda row: _compare(row.get(name), operator, expected, _day)
 
     def _project(self, query: Query, sobject: str, row: Record, soql: str) -> dict[str, Any]:
         out: dict[str, Any] = {

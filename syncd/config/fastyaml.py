@@ -19,6 +19,7 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 try:
     from yaml import YAMLError as LibYAMLError
@@ -61,9 +62,17 @@ if CParser is not None:
             CParser.__init__(self, text)
             BaseResolver.__init__(self)
             self._resolver = VersionedResolver(version=(1, 2))
+            # A config repeats the same few scalars (names, windows, sources) thousands of
+            # times; the resolver's regex walk is the same for each, so it runs once.
+            self._resolved: dict[tuple[Any, str | None, Any], str] = {}
 
         def resolve(self, kind: type[Any], value: str | None, implicit: Any) -> str:
-            return str(self._resolver.resolve(_KINDS[kind], value, implicit))
+            key = (kind, value, implicit)
+            tag = self._resolved.get(key)
+            if tag is None:
+                tag = str(self._resolver.resolve(_KINDS[kind], value, implicit))
+                self._resolved[key] = tag
+            return tag
 
 
 class _Converter:
@@ -72,6 +81,14 @@ class _Converter:
     def __init__(self, max_depth: int) -> None:
         self._max_depth = max_depth
         self._done: dict[int, Node] = {}
+        # One Tag per distinct tag text: a Tag decodes its text on first use and keeps it.
+        self._tags: dict[str, Tag] = {}
+
+    def _tag(self, text: str) -> Tag:
+        tag = self._tags.get(text)
+        if tag is None:
+            tag = self._tags[text] = Tag(suffix=text)
+        return tag
 
     def node(self, node: Any, depth: int) -> Node:
         done = self._done.get(id(node))
@@ -81,13 +98,15 @@ class _Converter:
             raise NotComposed
         if isinstance(node, libyaml_nodes.ScalarNode):
             converted: Node = ScalarNode(
-                node.tag, node.value, node.start_mark, node.end_mark, style=node.style
+                self._tag(node.tag), node.value, node.start_mark, node.end_mark, style=node.style
             )
             self._done[id(node)] = converted
             return converted
         items: list[Any] = []
         kind = MappingNode if isinstance(node, libyaml_nodes.MappingNode) else SequenceNode
-        converted = kind(node.tag, items, node.start_mark, node.end_mark, node.flow_style)
+        converted = kind(
+            self._tag(node.tag), items, node.start_mark, node.end_mark, node.flow_style
+        )
         self._done[id(node)] = converted  # before the children: an alias may point back here
         if kind is MappingNode:
             items.extend(

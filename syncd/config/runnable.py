@@ -3,7 +3,8 @@ validation but could never run, such as a KR whose schedule has no slot within i
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from syncd.config.models import Config
 from syncd.config.sourcemap import KeyPath, SourceMap
@@ -16,6 +17,8 @@ def unrunnable_issues(config: Config, positions: SourceMap) -> list[ConfigIssue]
     """One issue per KR whose schedule never fires between its cycle's first and last day."""
     issues = []
     tz = config.tz
+    # Thousands of KRs share a handful of schedules and cycles: each pair is walked once.
+    fires: dict[tuple[str, str], bool] = {}
     for index, objective in enumerate(config.objectives):
         cycle = config.cycles.get(objective.cycle)
         if cycle is None:
@@ -23,11 +26,10 @@ def unrunnable_issues(config: Config, positions: SourceMap) -> list[ConfigIssue]
         bounds = cycle_bounds(cycle, tz)
         start, end = bounds.start, bounds.end
         for kr_index, kr in enumerate(objective.key_results):
-            schedule = parse_schedule(kr.schedule)
-            if schedule.step is not None and schedule.step <= timedelta(days=1):
-                continue  # a slot at every local midnight: the cycle's end is one
-            latest = schedule.latest_slot(end, tz)
-            if latest is not None and latest > start:
+            known = fires.get((kr.schedule, objective.cycle))
+            if known is None:
+                known = fires[(kr.schedule, objective.cycle)] = _fires(kr.schedule, start, end, tz)
+            if known:
                 continue
             path: KeyPath = ("objectives", index, "key_results", kr_index, "schedule")
             issues.append(
@@ -40,3 +42,12 @@ def unrunnable_issues(config: Config, positions: SourceMap) -> list[ConfigIssue]
                 )
             )
     return issues
+
+
+def _fires(spec: str, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+    """Whether schedule ``spec`` has a slot in (``start``, ``end``]."""
+    schedule = parse_schedule(spec)
+    if schedule.step is not None and schedule.step <= timedelta(days=1):
+        return True  # a slot at every local midnight: the cycle's end is one
+    latest = schedule.latest_slot(end, tz)
+    return latest is not None and latest > start

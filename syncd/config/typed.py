@@ -35,6 +35,8 @@ class Typed:
     connectors: dict[str, type[SourcePlugin[Any, Any]]] = field(default_factory=dict)
     sinks: dict[str, type[Sink[Any, Any]]] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
+    queries: dict[tuple[type[BaseModel], Any], QueryModel] = field(default_factory=dict)
+    """Valid queries by model and content: many metrics ask alike (query models are frozen)."""
 
 
 def type_connector_parts(data: dict[str, Any], positions: SourceMap) -> Typed:
@@ -216,12 +218,40 @@ def _metric(name: str, entry: Any, positions: SourceMap, typed: Typed) -> Any:
         connector = typed.connectors.get(source) if isinstance(source, str) else None
         query = None
         if connector is not None:
-            query = _validate(
-                connector.query_model, leaf["query"], (*path, "query"), positions, typed
-            )
+            query = _query(connector.query_model, leaf["query"], (*path, "query"), positions, typed)
         # Without a usable source the query cannot be typed; the reference check reports why.
         replaced[path] = {**leaf, "query": query if query is not None else QueryModel()}
     return _rebuild(entry, ("metrics", name), replaced)
+
+
+def _query(
+    model: type[QueryModel], raw: Any, path: KeyPath, positions: SourceMap, typed: Typed
+) -> QueryModel | None:
+    """``raw`` validated by ``model``, once per distinct content; an invalid one is validated
+    (and reported) at each of its paths."""
+    key = (model, _content(raw))
+    known = typed.queries.get(key)
+    if known is not None:
+        return known
+    query = _validate(model, raw, path, positions, typed)
+    if not isinstance(query, QueryModel):
+        return None
+    typed.queries[key] = query
+    return query
+
+
+def _content(value: Any) -> Any:
+    """A hashable, exact image of a plain YAML value: types are kept (``1``, ``1.0`` and
+    ``true`` differ), and so is key order."""
+    if isinstance(value, dict):
+        return ("map", tuple((_content(k), _content(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("seq", tuple(_content(item) for item in value))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))  # not plain YAML: never shared
+    return (type(value), value)
 
 
 def _rebuild(value: Any, path: KeyPath, replaced: dict[KeyPath, Any]) -> Any:

@@ -78,7 +78,7 @@ def duplicates(ids: Iterable[str]) -> list[str]:
 
 MAX_PARAMETERS = 30_000
 """Bind parameters per statement at most: PostgreSQL refuses more than 65,535 and SQLite
-(3.32 and later) 32,766, so definitions are written in chunks below both."""
+(3.32 and later) 32,766, so a long list of ids is sent in chunks below both."""
 
 
 def sync(
@@ -110,17 +110,16 @@ def _upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], now:
     if not rows:
         return
     fields = [name for name in rows[0] if name != "id"]
-    per_row = len(rows[0]) + 1  # and updated_at
-    for chunk in _chunks(rows, MAX_PARAMETERS // per_row):
-        insert = upsert_insert(session, table).values([{**row, "updated_at": now} for row in chunk])
-        changed = or_(*(table.c[name].is_distinct_from(insert.excluded[name]) for name in fields))
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["id"],
-                set_={name: insert.excluded[name] for name in [*fields, "updated_at"]},
-                where=changed,
-            )
-        )
+    # One statement compiled once and executed for every row (executemany; PostgreSQL's
+    # driver batches the rows itself): compiling a multi-row VALUES costs more than writing.
+    insert = upsert_insert(session, table)
+    changed = or_(*(table.c[name].is_distinct_from(insert.excluded[name]) for name in fields))
+    statement = insert.on_conflict_do_update(
+        index_elements=["id"],
+        set_={name: insert.excluded[name] for name in [*fields, "updated_at"]},
+        where=changed,
+    )
+    session.execute(statement, [{**row, "updated_at": now} for row in rows])
 
 
 def _deactivate_missing(session: Session, table: Table, ids: set[str], now: datetime) -> None:

@@ -131,6 +131,26 @@ def test_the_sources_of_a_pass_are_collected_at_once(write_config, sqlite_store,
     assert runs == {"web": ("ok", 2), "shop": ("ok", 1)}
 
 
+def test_sources_are_asked_while_the_store_learns_the_definitions(
+    write_config, sqlite_store, daily_connector, monkeypatch
+):
+    loaded = write_config(CONFIG)
+    # The fetch and the store's definitions meet at the barrier: if the definitions were
+    # written before the sources were asked, the barrier would break.
+    met = threading.Barrier(2, timeout=10)
+    daily_connector.barrier = met
+    define = sqlite_store.sync_definitions
+
+    def sync_definitions(config):
+        met.wait()
+        define(config)
+
+    monkeypatch.setattr(sqlite_store, "sync_definitions", sync_definitions)
+    report = Syncer(loaded).run(sqlite_store, AS_OF, kr_ids=["visits-7d"])
+    assert values(report) == {"visits-7d": 700.0}
+    assert [m.value for m in sqlite_store.measurements("visits-7d")] == [700.0]
+
+
 def test_second_sync_in_the_same_slot_updates_instead_of_adding(write_config, sqlite_store):
     loaded = write_config(CONFIG)
     first = Syncer(loaded).run(sqlite_store, AS_OF)
