@@ -83,7 +83,8 @@ def _money(name: str) -> NumberPattern:
 def _tidy(text: str) -> str:
     # Plain spaces (tables and e-mails measure them), and a code never glued to its digits.
     text = text.replace("\xa0", " ").replace("\u202f", " ")
-    return _CODE_GLUED.sub(r"\1 ", text)
+    # Searched first: a substitution expands its template on every call, a search does not.
+    return _CODE_GLUED.sub(r"\1 ", text) if _CODE_GLUED.search(text) else text
 
 
 def _digits(number: float) -> str:

@@ -260,7 +260,7 @@ def _pack_fields(
     current: list[Field] = [(indent, "")]
     used = len(indent)
     for field in fields:
-        size = cell_len(field[0])
+        size = len(field[0]) if field[0].isascii() else cell_len(field[0])
         empty = used == len(indent)
         if not empty and used + len(gap) + size > width:
             lines.append(current)
