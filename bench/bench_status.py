@@ -124,13 +124,13 @@ def query_and_render(config_path: Path, per_kr: bool) -> tuple[float, int]:
 
 def per_kr_histories(loaded: Any, store: Any, now: datetime) -> dict[str, Any]:
     """One history query per KR, as status read before issue 18."""
-    from syncd.evaluate import cycle_bounds
+    from syncd.cycles import cycle_bounds
 
     config = loaded.config
     found = {}
     for objective, kr in config.key_results():
         cycle = config.cycles[objective.cycle]
-        bounds = cycle_bounds(cycle.start, cycle.end, config.tz)
+        bounds = cycle_bounds(cycle, config.tz)
         found[kr.id] = store.measurements(kr.id, since=bounds.start, until=min(bounds.end, now))
     return found
 

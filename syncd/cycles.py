@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from syncd.abc import Window
@@ -13,6 +14,12 @@ from syncd.windows import local_midnight
 def cycle_bounds(cycle: Cycle, tz: ZoneInfo) -> Window:
     """The cycle as a window: its first day 00:00 to the day after its last, local time, as UTC
     instants (so spans subtract in real time across a DST change)."""
-    start = local_midnight(cycle.start, tz).astimezone(UTC)
-    end = local_midnight(cycle.end + timedelta(days=1), tz).astimezone(UTC)
+    return _bounds(cycle.start, cycle.end, tz)
+
+
+@cache
+def _bounds(first: date, last: date, tz: ZoneInfo) -> Window:
+    # Cached: progress asks for the same few cycles' bounds several times per KR.
+    start = local_midnight(first, tz).astimezone(UTC)
+    end = local_midnight(last + timedelta(days=1), tz).astimezone(UTC)
     return Window(start, end)

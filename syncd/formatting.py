@@ -83,7 +83,8 @@ def _money(name: str) -> NumberPattern:
 def _tidy(text: str) -> str:
     # Plain spaces (tables and e-mails measure them), and a code never glued to its digits.
     text = text.replace("\xa0", " ").replace("\u202f", " ")
-    return _CODE_GLUED.sub(r"\1 ", text)
+    # Searched first: a substitution expands its template on every call, a search does not.
+    return _CODE_GLUED.sub(r"\1 ", text) if _CODE_GLUED.search(text) else text
 
 
 def _digits(number: float) -> str:
@@ -92,17 +93,25 @@ def _digits(number: float) -> str:
     Grouped here rather than by Babel's pattern: Babel 2.19 leaves numbers of a million and
     more ungrouped when the group symbol is an apostrophe (de_CH, fr_CH)."""
     plain = f"{abs(number):,.2f}".rstrip("0").rstrip(".")
-    locale = _parsed(_locale)
-    group = get_group_symbol(locale)
-    decimal = get_decimal_symbol(locale)
+    group, decimal, _ = _symbols(_locale)
+    if group == "," and decimal == ".":
+        return plain
     return plain.replace(",", "\0").replace(".", decimal).replace("\0", group)
+
+
+@cache
+def _symbols(name: str) -> tuple[str, str, str]:
+    """The locale's group, decimal and minus symbols (looked up once: a status of thousands of
+    KRs formats tens of thousands of numbers)."""
+    locale = _parsed(name)
+    return get_group_symbol(locale), get_decimal_symbol(locale), get_minus_sign_symbol(locale)
 
 
 def format_number(number: float) -> str:
     """Grouped per locale, at most two decimals, trailing zeros dropped (en: ``1,234.5``)."""
     digits = _digits(number)
     negative = round(number, 2) < 0
-    return _tidy(f"{get_minus_sign_symbol(_parsed(_locale))}{digits}" if negative else digits)
+    return _tidy(f"{_symbols(_locale)[2]}{digits}" if negative else digits)
 
 
 def format_currency(number: float, code: str) -> str:
@@ -113,9 +122,7 @@ def format_currency(number: float, code: str) -> str:
     suffix = pattern.suffix[side].replace("¤¤", code)
     if side and "-" not in prefix + suffix:
         prefix = "-" + prefix
-    return _tidy(
-        f"{prefix}{_digits(number)}{suffix}".replace("-", get_minus_sign_symbol(_parsed(_locale)))
-    )
+    return _tidy(f"{prefix}{_digits(number)}{suffix}".replace("-", _symbols(_locale)[2]))
 
 
 def format_value(value: float | None, unit: str | None) -> str:

@@ -14,6 +14,7 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -190,45 +191,89 @@ def _wide_table(title: str, groups: Groups, console: Console, now: datetime) -> 
     console.print(table)
 
 
+Field = tuple[str, str]
+"""A piece of a stacked line: its text and its rich style (``""`` for none)."""
+
+
 def _stacked(title: str, groups: Groups, console: Console, now: datetime) -> None:
     width = max(console.width, 40)
-    lines: list[Text] = []
+    lines: list[list[Field]] = []
     line = lines.append
 
-    line(Text(title, style="bold"))
-    line(Text("progress: attainment, │ marks the expected pace; forecast: value (score)", "dim"))
+    line([(title, "bold")])
+    line([("progress: attainment, │ marks the expected pace; forecast: value (score)", "dim")])
     for (cycle, team), members in groups:
-        line(Text(""))
-        line(Text(f"{cycle} · {team}", style="bold cyan"))
+        line([])
+        line([(f"{cycle} · {team}", "bold cyan")])
         for objective in members:
-            score = Text(f"score {format_score(objective.score)}", style="bold")
-            for packed in _pack(
-                [Text(objective.title, style="bold"), score, status_text(objective.status)],
-                width,
-                "",
-            ):
-                line(packed)
+            score = (f"score {format_score(objective.score)}", "bold")
+            status = (status_label(objective.status), STATUS_STYLES[objective.status])
+            lines.extend(_pack_fields([(objective.title, "bold"), score, status], width, ""))
             for kr in objective.key_results:
-                line(Text(f"  {kr.title}"))
+                line([(f"  {kr.title}", "")])
                 numbers, progress = _kr_fields(kr, now)
-                for packed in [*_pack(numbers, width, INDENT), *_pack(progress, width, INDENT)]:
-                    line(packed)
-    # One print of every line: a print per line costs rich's whole pipeline each time, which
-    # is most of the time of a status of thousands of KRs.
-    console.print(Text("\n").join(lines), soft_wrap=True)
+                lines.extend(_pack_fields(numbers, width, INDENT))
+                lines.extend(_pack_fields(progress, width, INDENT))
+    _print_lines(lines, console)
 
 
-def _kr_fields(kr: KRProgress, now: datetime) -> tuple[list[Text], list[Text]]:
+def _print_lines(lines: list[list[Field]], console: Console) -> None:
+    """Print ``lines`` as they are (never wrapped). Without colours, and when no text needs
+    rich's care (control codes, tabs), the text is written at once: rich's pipeline over tens
+    of thousands of lines is most of the time of a status of thousands of KRs."""
+    plain = "\n".join("".join(text for text, _ in pieces) for pieces in lines)
+    if (
+        console.color_system is None
+        and not console.record
+        and not console.is_jupyter
+        and plain.replace("\n", "").isprintable()
+    ):
+        console.file.write(plain + "\n")
+        console.file.flush()
+        return
+    rendered = Text("\n").join(
+        Text.assemble(*[(text, style) if style else text for text, style in pieces])
+        for pieces in lines
+    )
+    console.print(rendered, soft_wrap=True)
+
+
+def _kr_fields(kr: KRProgress, now: datetime) -> tuple[list[Field], list[Field]]:
     """The numbers (value, range, score, status) and the progress (bar, forecast, freshness)."""
     value = format_value(kr.value, kr.unit)
     numbers = [
-        Text(f"{value} ({format_range(kr.band, kr.unit, kr.baseline, kr.target)})"),
-        Text(f"score {format_score(kr.score)}"),
-        status_text(kr.status),
-        Text(f"updated {format_ago(kr.collected_at, now)}", style="dim"),
+        (f"{value} ({format_range(kr.band, kr.unit, kr.baseline, kr.target)})", ""),
+        (f"score {format_score(kr.score)}", ""),
+        (status_label(kr.status), STATUS_STYLES[kr.status]),
+        (f"updated {format_ago(kr.collected_at, now)}", "dim"),
     ]
-    progress = [Text(_progress_text(kr)), Text(f"forecast {_forecast_text(kr)}")]
+    progress = [(_progress_text(kr), ""), (f"forecast {_forecast_text(kr)}", "")]
     return numbers, progress
+
+
+def _pack_fields(
+    fields: list[Field], width: int, indent: str, gap: str = "   "
+) -> list[list[Field]]:
+    """:func:`_pack` over plain fields: joined by ``gap`` on as few lines of ``width`` cells as
+    they fit on; a field is never split (one longer than a line gets a line of its own)."""
+    lines: list[list[Field]] = []
+    current: list[Field] = [(indent, "")]
+    used = len(indent)
+    for field in fields:
+        size = len(field[0]) if field[0].isascii() else cell_len(field[0])
+        empty = used == len(indent)
+        if not empty and used + len(gap) + size > width:
+            lines.append(current)
+            current = [(indent, "")]
+            used = len(indent)
+            empty = True
+        if not empty:
+            current.append((gap, ""))
+            used += len(gap)
+        current.append(field)
+        used += size
+    lines.append(current)
+    return lines
 
 
 def _pack(fields: list[Text], width: int, indent: str, gap: str = "   ") -> list[Text]:

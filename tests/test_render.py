@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -453,3 +455,30 @@ def test_objective_bar_marks_the_pace_its_commitment_expects():
     assert objective_bar(roofshot) == "█████████░│░░░░░░░░░░ 45 %"
     assert objective_bar(replace(moonshot, score=None)) == "-"
     assert "45 %" in render([moonshot])
+
+
+def test_status_piped_without_colours_prints_what_rich_prints():
+    """The piped, colourless status is written without rich's pipeline: the same text, line
+    for line, as rich prints with colours (styles stripped) and as a recording console."""
+    revenue_q1 = objective(
+        (replace(REVENUE, cycle="2027-Q1"),),
+        id="q1",
+        title="Grow newcomer revenue",
+        cycle="2027-Q1",
+    )
+    objectives = [revenue_q1, NPS, ONBOARDING]
+    piped = io.StringIO()
+    status_table(objectives, Console(file=piped, width=60, color_system=None), now=NOW)
+    coloured = io.StringIO()
+    console = Console(file=coloured, width=60, color_system="truecolor", force_terminal=False)
+    status_table(objectives, console, now=NOW)
+    recorded = Console(record=True, width=60, color_system=None, force_terminal=False)
+    status_table(objectives, recorded, now=NOW)
+    text = piped.getvalue()
+    assert "\x1b[" in coloured.getvalue()
+    assert text == re.sub(r"\x1b\[[0-9;]*m", "", coloured.getvalue())
+    assert text == recorded.export_text()
+    lines = text.splitlines()
+    assert lines[0] == "Committed objectives (100 % expected)"
+    assert "  NPS 50 → 70" in lines
+    assert any(line.startswith("    ") and "forecast" in line for line in lines)

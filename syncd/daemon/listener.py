@@ -15,7 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from syncd.config import LoadedConfig
 from syncd.observe import HealthCheck, StatusServer, Telemetry, create_app
 from syncd.store.abc import Lifecycle, StateStore
-from syncd.web import dashboard_blueprint, load_dashboard_data
+from syncd.web import DashboardData, dashboard_blueprint, load_dashboard_data
 
 log = structlog.get_logger("syncd.daemon")
 
@@ -36,8 +36,12 @@ def start_listener(
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     token = loaded().config.daemon.listen_token
+
+    def source(*, histories: bool = True) -> DashboardData:
+        return load_dashboard_data(loaded(), store, datetime.now(UTC), histories=histories)
+
     dashboard = dashboard_blueprint(
-        lambda: load_dashboard_data(loaded(), store, datetime.now(UTC)),
+        source,
         token=token.get_secret_value() if token else None,
     )
     app = create_app(

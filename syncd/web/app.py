@@ -52,8 +52,8 @@ def create_dashboard_app(
     stores = _LazyStore(store_factory)
     set_locale(loaded.config.locale)
 
-    def source() -> DashboardData:
-        return load_dashboard_data(loaded, stores.get(), clock())
+    def source(*, histories: bool = True) -> DashboardData:
+        return load_dashboard_data(loaded, stores.get(), clock(), histories=histories)
 
     app = add_security_headers(Flask("syncd.web", static_folder=None))
     app.json = FiniteJSONProvider(app)

@@ -196,10 +196,16 @@ class DashboardData:
         return tuple(objective for group in self.groups for objective in group.objectives)
 
 
-def load_dashboard_data(loaded: LoadedConfig, store: StateStore, now: datetime) -> DashboardData:
+def load_dashboard_data(
+    loaded: LoadedConfig, store: StateStore, now: datetime, *, histories: bool = True
+) -> DashboardData:
     """Evaluate every objective at ``now`` (and a week before), read each KR's history and each
     source's runs. Objectives of cycles that have left the config are read from the store and
-    kept aside: :meth:`DashboardData.select` shows them when their cycle is asked for."""
+    kept aside: :meth:`DashboardData.select` shows them when their cycle is asked for.
+
+    ``histories=False`` (the JSON documents of objectives, KRs and sources, which show no
+    chart) reads no measurement row: each KR's history is empty, its source the latest
+    value's."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     known = with_archive(loaded, store)
@@ -207,7 +213,7 @@ def load_dashboard_data(loaded: LoadedConfig, store: StateStore, now: datetime) 
     # Progress is summed by the store as for `syncd status` (the same values in both); the
     # history is read for the charts.
     overview = build_overview(known, store, now)
-    histories = cycle_histories(known, store, now)
+    found = cycle_histories(known, store, now) if histories else {}
     before = {
         kr.id: kr
         for objective in build_overview(known, store, now - WEEK)
@@ -222,9 +228,11 @@ def load_dashboard_data(loaded: LoadedConfig, store: StateStore, now: datetime) 
                 progress,
                 configured[progress.id],
                 objective_cycle,
-                histories.get(progress.id, []),
+                found.get(progress.id, []),
                 known,
             )
+            if not histories:
+                view = replace(view, source=progress.source)
             views[progress.id] = replace(view, week_ago=before.get(progress.id))
     checkin_types = _checkin_types({s.type for s in config.sources.values()})
     everything = DashboardData(

@@ -6,7 +6,7 @@ route, so a filtered view has a stable URL to share.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from flask import (
     Blueprint,
@@ -46,9 +46,14 @@ INLINE_CHARTS = 100
 chart costs milliseconds and kilobytes: a thousand would take seconds and megabytes)."""
 
 
-def dashboard_blueprint(
-    source: Callable[[], DashboardData], *, token: str | None = None
-) -> Blueprint:
+class DashboardSource(Protocol):
+    """Fresh dashboard data (:func:`~syncd.web.data.load_dashboard_data`); ``histories=False``
+    for documents that show no chart."""
+
+    def __call__(self, *, histories: bool = True) -> DashboardData: ...
+
+
+def dashboard_blueprint(source: DashboardSource, *, token: str | None = None) -> Blueprint:
     """The dashboard's routes; ``source`` is called once per request for fresh data.
 
     With ``token``, every route (static files included) answers 401 unless the request carries
@@ -65,9 +70,9 @@ def dashboard_blueprint(
         static_url_path="/static/dashboard",
     )
 
-    def selected() -> DashboardData:
+    def selected(*, histories: bool = True) -> DashboardData:
         try:
-            return source().select(
+            return source(histories=histories).select(
                 team=request.args.get("team") or None, cycle=request.args.get("cycle") or None
             )
         except UnknownFilter as exc:
@@ -180,11 +185,11 @@ def dashboard_blueprint(
 
     @blueprint.get("/api/v1/objectives")
     def objectives_json() -> Response:
-        return jsonify(api.objectives_document(selected()))
+        return jsonify(api.objectives_document(selected(histories=False)))
 
     @blueprint.get("/api/v1/key-results")
     def key_results_json() -> Response:
-        return jsonify(api.key_results_document(selected()))
+        return jsonify(api.key_results_document(selected(histories=False)))
 
     @blueprint.get("/api/v1/key-results/<kr_id>/history")
     def history_json(kr_id: str) -> Response:
@@ -192,7 +197,7 @@ def dashboard_blueprint(
 
     @blueprint.get("/api/v1/sources")
     def sources_json() -> Response:
-        return jsonify(api.sources_document(source()))
+        return jsonify(api.sources_document(source(histories=False)))
 
     @blueprint.errorhandler(404)
     def not_found(error: HTTPException) -> tuple[Response | str, int]:

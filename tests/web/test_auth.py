@@ -55,4 +55,4 @@ def test_with_the_token_every_route_answers(client: FlaskClient, route: str) -> 
 
 def test_empty_token_is_refused() -> None:
     with pytest.raises(ValueError, match="must not be empty"):
-        dashboard_blueprint(lambda: pytest.fail("not called"), token="")
+        dashboard_blueprint(lambda **_: pytest.fail("not called"), token="")

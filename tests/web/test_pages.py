@@ -144,7 +144,9 @@ def test_store_down_answers_503(demo_config: LoadedConfig) -> None:
 
 
 def test_blueprint_joins_the_status_listener(demo_config: LoadedConfig, store: Store) -> None:
-    blueprint: Blueprint = dashboard_blueprint(lambda: load_dashboard_data(demo_config, store, NOW))
+    blueprint: Blueprint = dashboard_blueprint(
+        lambda **kw: load_dashboard_data(demo_config, store, NOW, **kw)
+    )
     client = create_app(Telemetry(), live=[], ready=[], blueprints=[blueprint]).test_client()
     assert client.get("/livez").status_code == 200
     krs = client.get("/api/v1/key-results").get_json()["key_results"]

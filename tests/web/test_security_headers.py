@@ -54,7 +54,9 @@ def daemon_app(demo_config: LoadedConfig, store: Store) -> Flask:
         ready=[HealthCheck("store", lambda: "down")],
         metrics_token=TOKEN,
         blueprints=[
-            dashboard_blueprint(lambda: load_dashboard_data(demo_config, store, NOW), token=TOKEN)
+            dashboard_blueprint(
+                lambda **kw: load_dashboard_data(demo_config, store, NOW, **kw), token=TOKEN
+            )
         ],
     )
 

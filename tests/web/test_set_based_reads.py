@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from syncd.config import load_config
 from syncd.overview import build_overview
 from syncd.store import MeasurementIn, Store
-from syncd.web.api import key_results_document
+from syncd.web.api import key_results_document, objectives_document, sources_document
 from syncd.web.data import load_dashboard_data
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -88,3 +88,14 @@ def test_overview_dashboard_and_api_read_all_krs_in_one_query_per_cycle(tmp_path
         assert [(kr["id"], kr["value"], kr["points"]) for kr in document["key_results"]] == [
             (f"kr-{n}", float(n), 5) for n in range(48)
         ]
+
+        # The JSON documents show no chart: no history is read, and they say the same.
+        light, reads = reads_of_measurements(
+            lambda: load_dashboard_data(loaded, store, NOW, histories=False)
+        )
+        assert reads == 4
+        assert key_results_document(light) == document
+        assert objectives_document(light) == objectives_document(data)
+        assert sources_document(light) == sources_document(data)
+        assert all(view.history == () for view in light.key_results.values())
+        assert {view.source for view in light.key_results.values()} == {"web"}
