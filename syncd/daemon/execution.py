@@ -62,7 +62,9 @@ class JobBackoff:
 
 class SlotRunner:
     """Measures the slots of jobs for the instance ``owner``, through ``sink`` and the current
-    pool of ``pools``; :meth:`configure` swaps the syncer and settings on reload."""
+    pool of ``pools``; :meth:`configure` swaps the syncer and settings on reload.
+    ``on_finished`` is called after each slot it ran (the daemon then looks at what its writes
+    made due)."""
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class SlotRunner:
         syncer: Syncer,
         settings: DaemonSettings,
         stopping: Callable[[], bool],
+        on_finished: Callable[[], None] | None = None,
     ) -> None:
         self.coordination = coordination
         self.sink = sink
@@ -83,6 +86,7 @@ class SlotRunner:
         self.owner = owner
         self.backoff = JobBackoff()
         self._stopping = stopping
+        self._on_finished = on_finished
         self._configured = (syncer, settings)
 
     def configure(self, syncer: Syncer, settings: DaemonSettings) -> None:
@@ -137,6 +141,8 @@ class SlotRunner:
                     )
                 except StoreError as exc:
                     log.warning("store.unreachable", action="finish claim", error=str(exc))
+            if self._on_finished is not None:
+                self._on_finished()
 
     @contextmanager
     def job_lock(self, key: str, *, wait: float) -> Iterator[None]:
