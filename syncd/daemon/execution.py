@@ -113,6 +113,7 @@ class SlotRunner:
             log.warning("store.unreachable", action="claim", job=job.key, error=str(exc))
             claimed = False
         outcome = "failed"
+        judged = True
         try:
             with (
                 self.job_lock(job.key, wait=lease.total_seconds() / 2),
@@ -129,11 +130,15 @@ class SlotRunner:
                     present=datetime.now(UTC),
                 )
             outcome = outcome_of(report)
+            # A pass with nothing to measure (a past slot's present-only KRs) says nothing of
+            # the job's health: it neither counts as a failure nor ends a pause.
+            judged = bool(report.results)
             self.record(report)
         except SyncdError as exc:
             log.error("job.failed", job=job.key, slot=slot.isoformat(), error=str(exc))
         finally:
-            self.backoff.note(job, outcome, longest=longest, now=datetime.now(UTC))
+            if judged:
+                self.backoff.note(job, outcome, longest=longest, now=datetime.now(UTC))
             if claimed:
                 try:
                     self.coordination.finish_slot(
