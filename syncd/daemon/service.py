@@ -48,6 +48,7 @@ from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
 from syncd.daemon.catchup import PEER_CHECK, CatchUp, close_interrupted
 from syncd.daemon.execution import SlotRunner
+from syncd.daemon.heap import release_free_memory
 from syncd.daemon.instance import InstanceLock
 from syncd.daemon.jobs import SlotTrigger
 from syncd.daemon.listener import ready_line, scheduler_alive, start_listener
@@ -352,7 +353,9 @@ class Daemon:
         self._heartbeat_at = time.monotonic()
 
     def _after_run(self) -> None:
-        """A slot ran: its writes may have made events to consume and claims to look at."""
+        """A slot ran: its writes may have made events to consume and claims to look at,
+        and what it allocated is free again."""
+        release_free_memory()
         if self._consume_job is not None:
             self._consume_job.wake()
         if self._beat_job is not None:
