@@ -24,6 +24,9 @@ log = structlog.get_logger("syncd.daemon")
 
 CATCH_UP_SLOTS = 500  # at most this many slots back, however short the schedule
 RETRY_FIRST = timedelta(minutes=5)  # a failed slot's first retry: this, or its interval if shorter
+# Claims another instance made since the last look are noticed at most this late (their lease
+# end or retry time is then known); on one's own the daemon learns of them when its runs end.
+PEER_CHECK = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,24 @@ class CatchUp:
     def due(self, jobs: Iterable[Job], now: datetime) -> list[tuple[Job, datetime]]:
         """Every due ``(job, slot)`` of ``jobs`` at ``now``."""
         return [(job, slot) for job in jobs for slot in self.due_slots(job, now)]
+
+    def next_check(self, jobs: Iterable[Job], now: datetime, *, settle: timedelta) -> datetime:
+        """When :meth:`due` may next answer differently by itself: ``settle`` after the next
+        slot of any job (its scheduled run claims it first), when a claim's lease runs out or
+        its retry time comes, and at most :data:`PEER_CHECK` after ``now``."""
+        moments = [now + PEER_CHECK]
+        for job in jobs:
+            slots = job.schedule.slots_between(now, now + job.schedule.interval * 2, self.tz)
+            upcoming = next((slot for slot in slots if slot > now), None)
+            if upcoming is not None:
+                moments.append(upcoming + settle)
+        try:
+            change = self.coordination.next_claim_change(now)
+        except StoreError:
+            change = None
+        if change is not None:
+            moments.append(change)
+        return min(moments)
 
 
 def retry_policy(job: Job, failure_backoff: timedelta) -> Backoff:

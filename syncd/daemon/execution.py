@@ -62,7 +62,9 @@ class JobBackoff:
 
 class SlotRunner:
     """Measures the slots of jobs for the instance ``owner``, through ``sink`` and the current
-    pool of ``pools``; :meth:`configure` swaps the syncer and settings on reload."""
+    pool of ``pools``; :meth:`configure` swaps the syncer and settings on reload.
+    ``on_finished`` is called after each slot it ran (the daemon then looks at what its writes
+    made due)."""
 
     def __init__(
         self,
@@ -75,6 +77,7 @@ class SlotRunner:
         syncer: Syncer,
         settings: DaemonSettings,
         stopping: Callable[[], bool],
+        on_finished: Callable[[], None] | None = None,
     ) -> None:
         self.coordination = coordination
         self.sink = sink
@@ -83,6 +86,7 @@ class SlotRunner:
         self.owner = owner
         self.backoff = JobBackoff()
         self._stopping = stopping
+        self._on_finished = on_finished
         self._configured = (syncer, settings)
 
     def configure(self, syncer: Syncer, settings: DaemonSettings) -> None:
@@ -109,6 +113,7 @@ class SlotRunner:
             log.warning("store.unreachable", action="claim", job=job.key, error=str(exc))
             claimed = False
         outcome = "failed"
+        judged = True
         try:
             with (
                 self.job_lock(job.key, wait=lease.total_seconds() / 2),
@@ -125,11 +130,15 @@ class SlotRunner:
                     present=datetime.now(UTC),
                 )
             outcome = outcome_of(report)
+            # A pass with nothing to measure (a past slot's present-only KRs) says nothing of
+            # the job's health: it neither counts as a failure nor ends a pause.
+            judged = bool(report.results)
             self.record(report)
         except SyncdError as exc:
             log.error("job.failed", job=job.key, slot=slot.isoformat(), error=str(exc))
         finally:
-            self.backoff.note(job, outcome, longest=longest, now=datetime.now(UTC))
+            if judged:
+                self.backoff.note(job, outcome, longest=longest, now=datetime.now(UTC))
             if claimed:
                 try:
                     self.coordination.finish_slot(
@@ -137,6 +146,8 @@ class SlotRunner:
                     )
                 except StoreError as exc:
                     log.warning("store.unreachable", action="finish claim", error=str(exc))
+            if self._on_finished is not None:
+                self._on_finished()
 
     @contextmanager
     def job_lock(self, key: str, *, wait: float) -> Iterator[None]:

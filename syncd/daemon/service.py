@@ -8,12 +8,18 @@ Shape of a run::
     slots   each job fires at its schedule's slots; an instance claims (job, slot) in the store,
             holds the job's advisory lock, syncs, and finishes the claim: exactly one instance
             measures a slot, and a crashed instance's claim is taken over after its lease
-    beat    every few seconds: catch up on missed slots (from the store: each job's last measured
-            slot), take over expired claims, retry failed slots whose backoff has passed, replay
-            the spool; the watchdog pings systemd only while beats happen
-    events  every few seconds, apart from the beat: the event stage (syncd.daemon.stage):
-            new outbox events to the consumers (progress engine → status changes, alerts,
-            gauges), the statuses time alone changed, the digests that are due, pruning
+    beat    when something is due, and only then (:mod:`syncd.daemon.wakeups`): catch up on
+            missed slots (from the store: each job's last measured slot), take over expired
+            claims, retry failed slots whose backoff has passed, replay the spool; it runs
+            again shortly after the next slot, when a claim's lease or retry time comes, every
+            few seconds while measurements wait in the spool, after each of the daemon's own
+            runs, and at least every minute (claims of other instances)
+    events  apart from the beat: the event stage (syncd.daemon.stage): new outbox events to the
+            consumers (progress engine → status changes, alerts, gauges), the statuses time
+            alone changed, the digests that are due, pruning; every few seconds while events
+            come, backing off to a minute while none do, at once after the daemon's own runs
+    alive   a heartbeat stamps the scheduler's progress every few seconds, only when something
+            reads it (the listener's /livez and /readyz, systemd's watchdog)
     SIGHUP  reload the config; an invalid one is reported and the old one keeps running; the
             connector pool it replaces is closed once its in-flight runs end
     SIGTERM stop scheduling, let in-flight runs finish within ``shutdown_timeout``, exit 0
@@ -40,8 +46,9 @@ from syncd import registry
 from syncd.abc import Connector
 from syncd.collect import ConnectorPool
 from syncd.config import LoadedConfig
-from syncd.daemon.catchup import CatchUp, close_interrupted
+from syncd.daemon.catchup import PEER_CHECK, CatchUp, close_interrupted
 from syncd.daemon.execution import SlotRunner
+from syncd.daemon.heap import release_free_memory
 from syncd.daemon.instance import InstanceLock
 from syncd.daemon.jobs import SlotTrigger
 from syncd.daemon.listener import ready_line, scheduler_alive, start_listener
@@ -50,6 +57,7 @@ from syncd.daemon.resilient import SpoolingStore
 from syncd.daemon.spool import Spool
 from syncd.daemon.stage import EventStage
 from syncd.daemon.systemd import Notifier, Watchdog
+from syncd.daemon.wakeups import PacedJob, quiet_poll
 from syncd.errors import ConfigError, StoreError, SyncdError
 from syncd.logs import scrub
 from syncd.observe import StatusServer, Telemetry
@@ -61,8 +69,11 @@ from syncd.sync import Syncer
 
 log = structlog.get_logger("syncd.daemon")
 
-HEARTBEAT = timedelta(seconds=5)
-CONSUME_EVERY = timedelta(seconds=5)
+HEARTBEAT = timedelta(seconds=5)  # the liveness stamp, when a listener or a watchdog reads it
+SPOOL_RETRY = timedelta(seconds=5)  # the beat's pace while measurements wait in the spool
+SLOT_SETTLE = timedelta(seconds=5)  # catch-up looks this long after a slot's jitter
+CONSUME_EVERY = timedelta(seconds=5)  # the event stage's pace while events come
+CONSUME_IDLE = timedelta(minutes=1)  # … and at most this apart while none do
 STORE_RETRY_MAX = 30.0
 
 
@@ -82,6 +93,9 @@ class Daemon:
         self._wake = threading.Event()
         self._heartbeat_at = time.monotonic()
         self._swept_at = time.monotonic()
+        self._consume_every = CONSUME_EVERY
+        self._beat_job: PacedJob | None = None
+        self._consume_job: PacedJob | None = None
         self.pools: Pools[ConnectorPool] | None = None
         self.events: EventStage | None = None
         self.runner: SlotRunner | None = None
@@ -121,6 +135,7 @@ class Daemon:
                 syncer=self.syncer,
                 settings=settings,
                 stopping=self._stop.is_set,
+                on_finished=self._after_run,
             )
             self.events = EventStage(self.loaded, self.store, self.telemetry, owner=self.owner)
             self.scheduler = self._start_scheduler()
@@ -265,6 +280,8 @@ class Daemon:
         if self.events is not None:
             self.events.reload(fresh)
         self._schedule_jobs()
+        if self._beat_job is not None:
+            self._beat_job.wake()
         log.info("config.reloaded", jobs=sorted(self.jobs))
         self.notifier.ready(self._status_line())
 
@@ -288,19 +305,18 @@ class Daemon:
         )
         self.scheduler = scheduler
         self._schedule_jobs()
-        scheduler.add_job(
-            self._beat,
-            IntervalTrigger(seconds=HEARTBEAT.total_seconds()),
-            id="heartbeat",
-            next_run_time=datetime.now(UTC),
-        )
+        if (stamp_every := self._heartbeat_every()) is not None:
+            scheduler.add_job(
+                self._stamp,
+                IntervalTrigger(seconds=stamp_every.total_seconds()),
+                id="heartbeat",
+                next_run_time=datetime.now(UTC),
+            )
+        self._beat_job = PacedJob(scheduler, "beat", self._beat, longest=PEER_CHECK)
+        self._beat_job.add()
         # Its own job, so consumers that take a while never delay catch-up and takeovers.
-        scheduler.add_job(
-            self._consume,
-            IntervalTrigger(seconds=CONSUME_EVERY.total_seconds()),
-            id="consumers",
-            next_run_time=datetime.now(UTC),
-        )
+        self._consume_job = PacedJob(scheduler, "consumers", self._consume, longest=CONSUME_IDLE)
+        self._consume_job.add()
         scheduler.start()
         return scheduler
 
@@ -326,23 +342,47 @@ class Daemon:
         if job is not None and (slot := job.schedule.latest_slot(now, self.loaded.config.tz)):
             self._require_runner().run(job, slot)
 
-    def _beat(self) -> None:
-        """Prove progress, catch up and take over, replay the spool, refresh gauges."""
+    def _heartbeat_every(self) -> timedelta | None:
+        """How often the liveness stamp is due: every :data:`HEARTBEAT` for the listener's
+        probes, a quarter of systemd's watchdog interval for it alone, never for nobody."""
+        if self.loaded.config.daemon.listen is not None:
+            return HEARTBEAT
+        watchdog = self.notifier.watchdog_interval()
+        return None if watchdog is None else max(HEARTBEAT, timedelta(seconds=watchdog / 4))
+
+    def _stamp(self) -> None:
+        """Prove the scheduler runs its jobs (``/livez``, the watchdog)."""
         self._heartbeat_at = time.monotonic()
+
+    def _after_run(self) -> None:
+        """A slot ran: its writes may have made events to consume and claims to look at,
+        and what it allocated is free again."""
+        release_free_memory()
+        if self._consume_job is not None:
+            self._consume_job.wake()
+        if self._beat_job is not None:
+            self._beat_job.wake()
+
+    def _beat(self) -> datetime:
+        """Catch up and take over, replay the spool, refresh gauges; returns when it is due
+        again."""
+        now = datetime.now(UTC)
+        due = now + PEER_CHECK
         if self._stop.is_set():
-            return
+            return due
         try:
             self.sink.replay()
-            self.telemetry.set_spool_pending(self.spool.pending())
+            pending = self.spool.pending()
+            self.telemetry.set_spool_pending(pending)
+            if pending:
+                due = min(due, now + SPOOL_RETRY)
             if (dead_letters := self.sink.dead_letter_count()) is not None:
                 self.telemetry.set_dead_letters(dead_letters)
             store = self._require_store()
-            catch_up = CatchUp(
-                store,
-                self.loaded.config.tz,
-                parse_duration(self.loaded.config.daemon.catch_up),
-            )
-            for job, slot in catch_up.due(list(self.jobs.values()), datetime.now(UTC)):
+            settings = self.loaded.config.daemon
+            catch_up = CatchUp(store, self.loaded.config.tz, parse_duration(settings.catch_up))
+            jobs = list(self.jobs.values())
+            for job, slot in catch_up.due(jobs, now):
                 assert self.scheduler is not None
                 self.scheduler.add_job(
                     self._require_runner().run,
@@ -350,16 +390,27 @@ class Daemon:
                     id=f"catch-up:{job.key}:{slot.isoformat()}",
                     replace_existing=True,
                 )
-            if time.monotonic() - self._swept_at > store.run_lease.total_seconds():
+            lease = store.run_lease.total_seconds()
+            if time.monotonic() - self._swept_at > lease:
                 # A peer that died since our start left open runs too.
                 self._swept_at = time.monotonic()
                 close_interrupted(store)
+            sweep_in = timedelta(seconds=self._swept_at + lease - time.monotonic())
+            settle = parse_duration(settings.jitter) + SLOT_SETTLE
+            due = min(due, now + sweep_in, catch_up.next_check(jobs, now, settle=settle))
         except SyncdError as exc:
             log.warning("daemon.beat_failed", error=str(exc))
+            due = min(due, now + SPOOL_RETRY)
+        return due
 
-    def _consume(self) -> None:
+    def _consume(self) -> datetime:
+        """One round of the event stage; returns when the next is due (sooner while busy)."""
         if not self._stop.is_set() and self.events is not None:
-            self.events.tick()
+            handed = self.events.tick()
+            self._consume_every = quiet_poll(
+                self._consume_every, busy=handed > 0, shortest=CONSUME_EVERY, longest=CONSUME_IDLE
+            )
+        return datetime.now(UTC) + self._consume_every
 
     # -- health ---------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The daemon's event stage: the consumers of the outbox and the timed work around them.
 
-One :meth:`EventStage.tick` (the daemon schedules it every few seconds, apart from its
-heartbeat) does, in order:
+One :meth:`EventStage.tick` (the daemon runs it apart from catch-up: every few seconds while
+events come, less often while none do, at once after its own sync wrote) does, in order:
 
 - every :data:`~syncd.statuses.SWEEP_EVERY`: judge every KR again for the status changes time
   alone makes (pace, staleness) and publish them;
@@ -123,17 +123,19 @@ class EventStage:
         except StoreError as exc:  # started on the next tick
             log.warning("store.unreachable", action="start consumers", error=str(exc))
 
-    def tick(self) -> None:
-        """One round of the stage's work; store failures are logged, never raised."""
+    def tick(self) -> int:
+        """One round of the stage's work; how many events it handed out (the daemon polls
+        sooner after a busy round). Store failures are logged, never raised."""
         with self._lock:
-            self._tick()
+            return self._tick()
 
-    def _tick(self) -> None:
+    def _tick(self) -> int:
+        handed = 0
         try:
             if self.runner is None:
                 self._start()
                 if self.runner is None:
-                    return
+                    return 0
             if time.monotonic() - self._swept_at > SWEEP_EVERY.total_seconds():
                 self._swept_at = time.monotonic()
                 self.progress.sweep()
@@ -149,6 +151,7 @@ class EventStage:
                     log.info("outbox.pruned", events=pruned)
         except SyncdError as exc:
             log.warning("daemon.consumers_failed", error=str(exc))
+        return handed
 
     def _gauge_sinks(self) -> None:
         parked = {p.sink for p in self.store.parked_sinks()}

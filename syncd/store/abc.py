@@ -310,6 +310,12 @@ class Coordination(Protocol):
         (``None`` while a run holds it)."""
         ...
 
+    def next_claim_change(self, now: datetime) -> datetime | None:
+        """The earliest moment after ``now`` at which a claim makes a slot due without anyone
+        acting: an unfinished claim's lease running out, or a failed claim's retry time; None
+        when no claim waits for either."""
+        ...
+
     def job_lock(self, job: str, *, wait: float = 0.0) -> AbstractContextManager[bool]:
         """Hold the lock on ``job`` while the ``with`` block runs, trying for up to ``wait``
         seconds.

@@ -125,6 +125,24 @@ def settled_slots(session: Session, job: str, since: datetime, now: datetime) ->
     return {row[0] for row in rows}
 
 
+def next_change(session: Session, now: datetime) -> datetime | None:
+    """The earliest lease end of an unfinished claim, or retry time of a failed one, after
+    ``now`` (any job)."""
+    table = _table()
+    lease_ends = session.execute(
+        select(func.min(table.c.lease_until)).where(
+            table.c.finished_at.is_(None), table.c.lease_until > now
+        )
+    ).scalar()
+    retries = session.execute(
+        select(func.min(table.c.retry_at)).where(
+            table.c.outcome.in_(RETRIED_OUTCOMES), table.c.retry_at > now
+        )
+    ).scalar()
+    moments = [moment for moment in (lease_ends, retries) if moment is not None]
+    return min(moments) if moments else None
+
+
 def attempts(session: Session, job: str) -> dict[datetime, tuple[int, str | None]]:
     """Each claimed slot of ``job``: its attempts and last outcome (``None`` while running)."""
     table = _table()

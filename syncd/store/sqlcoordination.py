@@ -69,6 +69,11 @@ class SqlCoordination(SqlBase):
                 slot.astimezone(UTC): state for slot, state in claims.attempts(session, job).items()
             }
 
+    def next_claim_change(self, now: datetime) -> datetime | None:
+        """When a claim next makes a slot due by itself (a lease end, a retry time), if ever."""
+        with self._reading("reading claims") as session:
+            return claims.next_change(session, now)
+
     @contextmanager
     def job_lock(self, job: str, *, wait: float = 0.0) -> Iterator[bool]:
         """Hold a PostgreSQL advisory lock on ``job`` while the block runs, trying for up to

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncd.daemon.catchup import CATCH_UP_SLOTS, CatchUp, retry_policy
+from syncd.daemon.catchup import CATCH_UP_SLOTS, PEER_CHECK, CatchUp, retry_policy
 from syncd.errors import StoreError
 from syncd.planner import Job
 from syncd.schedule import parse_schedule
@@ -26,8 +26,8 @@ def job(key: str = "warehouse@hourly", schedule: str = "hourly") -> Job:
     return Job(key=key, schedule=parse_schedule(schedule), sources=("warehouse",), kr_ids=("a",))
 
 
-def at(hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, 10, hour, minute, tzinfo=UTC)
+def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 3, 10, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -114,3 +114,18 @@ def test_a_failed_slot_is_retried_first_after_the_shortest_of_the_three(
 ):
     policy = retry_policy(job(schedule=schedule), failure_backoff)
     assert policy == Backoff(first=first, longest=failure_backoff)
+
+
+def test_catch_up_looks_again_after_the_next_slot_a_lease_end_or_a_minute(store):
+    catch_up = CatchUp(store, UTC_ZONE, timedelta(days=2))
+    settle = timedelta(seconds=7)
+    hourly, daily = job(), job("crm@daily", "daily")
+    # Nothing claimed: a minute at most (claims of other instances), the slot when sooner.
+    assert catch_up.next_check([daily], NOW, settle=settle) == NOW + PEER_CHECK
+    at_59 = at(12, 59, 30)
+    assert catch_up.next_check([hourly, daily], at_59, settle=settle) == at(13) + settle
+    # A claim whose lease ends sooner than all that.
+    now = datetime.now(UTC)
+    assert store.claim_slot(hourly.key, at(12), "dead", timedelta(seconds=20))
+    check = catch_up.next_check([daily], now, settle=settle)
+    assert now + timedelta(seconds=20) <= check <= datetime.now(UTC) + timedelta(seconds=20)

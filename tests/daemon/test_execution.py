@@ -143,3 +143,33 @@ def test_a_run_that_measured_something_ends_the_pause(outcome):
     assert backoff.paused_until(job.key, now) is None
     backoff.note(job, "failed", longest=timedelta(hours=1), now=now)  # counting starts over
     assert backoff.paused_until(job.key, now) is None
+
+
+def test_a_pass_with_nothing_to_measure_neither_fails_nor_ends_the_count(make_runner, store):
+    runner, job = make_runner(alpha_sql=FAILING_SQL, beta_sql=FAILING_SQL)
+    # Present-only queries (blind to their window): a past slot's pass has no KR to measure.
+    present_only = "SELECT v FROM no_such_table"
+    blind, _ = make_runner(alpha_sql=present_only, beta_sql=present_only)
+    failing = runner._configured
+    past = slot_ago(3600)
+    with capture_logs() as logs:
+        runner.run(job, slot_ago(15))
+        runner.run(job, slot_ago(10))
+        runner.configure(*blind._configured)
+        runner.run(job, past)  # nothing asked: neither a failure nor a success
+        runner.configure(*failing)
+        runner.run(job, slot_ago(5))
+    attempts = store.slot_attempts(job.key)
+    assert attempts[past] == (1, "ok")
+    outcomes = sorted(outcome or "" for _, outcome in attempts.values())
+    assert outcomes == ["failed", "failed", "failed", "ok"]
+    assert [e["event"] for e in logs if e["event"].startswith("job.")] == ["job.paused"]
+
+
+def test_each_slot_run_is_reported_to_the_daemon(make_runner, store, write_daemon_config):
+    runner, job = make_runner()
+    finished: list[int] = []
+    runner._on_finished = lambda: finished.append(1)
+    runner.run(job, slot_ago(0))
+    runner.run(job, slot_ago(0))  # already done: not claimed, nothing ran
+    assert finished == [1]

@@ -114,3 +114,22 @@ def test_backoff_doubles_up_to_its_longest():
     backoff = Backoff(first=timedelta(seconds=5), longest=timedelta(minutes=1))
     assert [backoff.after(n).total_seconds() for n in range(1, 7)] == [5, 10, 20, 40, 60, 60]
     assert backoff.after(10**9) == timedelta(minutes=1)
+
+
+def test_the_next_claim_change_is_the_earliest_lease_end_or_retry_time(store):
+    start = datetime.now(UTC)
+    assert store.next_claim_change(start) is None
+    assert store.claim_slot("crm@daily", SLOT, "a", timedelta(minutes=30))
+    assert store.claim_slot("warehouse@hourly", SLOT, "b", timedelta(minutes=10))
+    lease_end = store.next_claim_change(start)
+    assert start + timedelta(minutes=10) <= lease_end <= datetime.now(UTC) + timedelta(minutes=10)
+
+    retry = Backoff(first=timedelta(minutes=2), longest=timedelta(hours=1))
+    assert store.finish_slot("warehouse@hourly", SLOT, "b", "failed", retry=retry)
+    retry_at = store.next_claim_change(start)
+    assert start + timedelta(minutes=2) <= retry_at <= datetime.now(UTC) + timedelta(minutes=2)
+
+    # Finished claims wait for nothing; moments already past are not "next".
+    assert store.finish_slot("crm@daily", SLOT, "a", "ok")
+    assert store.next_claim_change(start) == retry_at
+    assert store.next_claim_change(retry_at) is None

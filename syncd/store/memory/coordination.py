@@ -95,6 +95,21 @@ class MemoryCoordination(MemoryBase):
                 if name == job
             }
 
+    def next_claim_change(self, now: datetime) -> datetime | None:
+        """When a claim next makes a slot due by itself (a lease end, a retry time), if ever."""
+        self._aware("reading claims", now)
+        with self._state.lock:
+            moments = [
+                moment
+                for claim in self._state.claims.values()
+                for moment in (
+                    claim.lease_until if claim.finished_at is None else None,
+                    claim.retry_at if claim.outcome in RETRIED_OUTCOMES else None,
+                )
+                if moment is not None and moment > now
+            ]
+        return min(moments, default=None)
+
     @contextmanager
     def job_lock(self, job: str, *, wait: float = 0.0) -> Iterator[bool]:
         """Hold this process's lock on ``job`` while the block runs, trying for up to ``wait``
