@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 log = structlog.get_logger("syncd.daemon")
@@ -79,6 +79,11 @@ class PacedJob:
         self._move(self._clock(), earlier_only=True)
 
     def _move(self, when: datetime, *, earlier_only: bool = False) -> None:
+        # Once paused (shutdown begins with a pause), the scheduler's shutdown holds its job
+        # store lock while it waits for running jobs: a job moving itself then would wait for
+        # that lock until the shutdown timeout.
+        if self.scheduler.state != STATE_RUNNING:
+            return
         try:
             job = self.scheduler.get_job(self.job_id)
             if job is None:

@@ -93,3 +93,26 @@ def test_the_quiet_poll_doubles_while_idle_and_resets_when_busy():
     for busy in (False, False, False, False, False, True, False):
         waits.append(quiet_poll(waits[-1], busy=busy, shortest=short, longest=long))
     assert [w.total_seconds() for w in waits] == [5, 10, 20, 40, 60, 60, 5, 10]
+
+
+def test_a_job_running_when_the_daemon_stops_does_not_hold_up_the_shutdown():
+    """The shutdown waits for running jobs while holding the scheduler's job store lock: a job
+    that moved itself then would wait for that lock, and the shutdown for it, until the
+    daemon's shutdown timeout (seen as a SIGTERM right after a sync)."""
+    scheduler = started()
+    running, release = threading.Event(), threading.Event()
+
+    def body() -> datetime:
+        running.set()
+        release.wait(5)
+        return datetime.now(UTC) + HOUR
+
+    PacedJob(scheduler, "catch-up", body, longest=HOUR).add()
+    assert running.wait(5)
+    scheduler.pause()  # as the daemon's shutdown does first
+    stopped = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    stopped.start()
+    time.sleep(0.2)  # the shutdown now holds the lock and waits for the job
+    release.set()
+    stopped.join(5)
+    assert not stopped.is_alive(), "the shutdown waited on the job and the job on the shutdown"
