@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="sandbox seconds a request")
     parser.add_argument("--vendors", help="comma-separated vendors to keep, e.g. sql")
     args = parser.parse_args()
-    logs.configure(level="warning")
+    logs.configure(level="error" if args.bindings else "warning")
     if args.bindings:
         generated(args)
         return

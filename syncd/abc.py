@@ -47,6 +47,7 @@ Connectors and sinks share :class:`Upstream`: every upstream call goes through i
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import json
 import math
@@ -59,7 +60,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
-from typing import ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,8 +101,21 @@ class QueryModel(BaseModel):
 
     def fingerprint(self) -> str:
         """A stable digest of the query, recorded with each measurement as its provenance."""
+        return self.digest
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """:meth:`fingerprint`, computed once per query: a backfill keys every request of
+        every day by it."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update`` its digest is computed anew."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            copied.__dict__.pop("digest", None)
+        return copied
 
 
 @dataclass(frozen=True)
