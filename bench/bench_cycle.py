@@ -75,19 +75,22 @@ def _with_latency(sandbox: Any, seconds: float) -> None:
     sandbox.faults.take = slow
 
 
-def start_sandboxes(stack: ExitStack, workdir: Path, latency: float) -> dict[str, Any]:
+def start_sandboxes(
+    stack: ExitStack, workdir: Path, latency: float, as_of: datetime = AS_OF
+) -> dict[str, Any]:
+    """The four vendor sandboxes, started, their clocks at ``as_of``, each with ``latency``."""
     from connectors.ga4.sandbox import Ga4Sandbox
     from connectors.hubspot.sandbox import HubSpotSandbox
     from connectors.salesforce.sandbox import SalesforceSandbox
     from connectors.zendesk.sandbox import ZendeskSandbox
 
     sandboxes = {
-        "ga4": Ga4Sandbox(clock=lambda: AS_OF),
+        "ga4": Ga4Sandbox(clock=lambda: as_of),
         "salesforce": SalesforceSandbox(
-            ca_file=workdir / "salesforce-ca.pem", today=AS_OF.date(), daily_limit=1_000_000
+            ca_file=workdir / "salesforce-ca.pem", today=as_of.date(), daily_limit=1_000_000
         ),
         "hubspot": HubSpotSandbox(),  # 5 searches/s, 190 calls per 10 s
-        "zendesk": ZendeskSandbox(now=AS_OF),  # 700/min, exports 10/min
+        "zendesk": ZendeskSandbox(now=as_of),  # 700/min, exports 10/min
     }
     for sandbox in sandboxes.values():
         sandbox.start()

@@ -27,7 +27,7 @@ query's :class:`~syncd.abc.QueryTraits`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -138,11 +138,25 @@ class Plan:
     def settle_reads(self) -> list[SettleRead]:
         """What the caller reads from its store for :meth:`Planner.settled`: per KR with a
         ``settle`` lag, the windows measured within it before this slot."""
-        return [
-            SettleRead(b.kr.id, b.slot - parse_duration(b.kr.settle), b.slot)
-            for b in self.bindings
-            if b.kr.settle is not None
-        ]
+        return _settle_reads(self.bindings)
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A whole backfill as one plan, and which of its bindings each day brought."""
+
+    plan: Plan
+    days: tuple[tuple[date, tuple[Binding, ...]], ...]
+    """Per day, in order, the bindings first planned by that day's pass (a (KR, window) two
+    days bind is measured once, for the first); settle re-reads come with the last day."""
+
+
+def _settle_reads(bindings: Iterable[Binding]) -> list[SettleRead]:
+    return [
+        SettleRead(b.kr.id, b.slot - parse_duration(b.kr.settle), b.slot)
+        for b in bindings
+        if b.kr.settle is not None
+    ]
 
 
 def requests_by_source(
@@ -193,19 +207,47 @@ class Planner:
         wanted = set(kr_ids) if kr_ids is not None else None
         if wanted is not None:
             require_krs(self.config, wanted)
-        bindings: list[Binding] = []
-        skipped: list[tuple[str, str]] = []
-        slots = _Slots(self.tz)  # once per schedule and moment, not once per KR
-        for objective, kr in self.config.key_results():
-            if wanted is not None and kr.id not in wanted:
-                continue
-            bound = self._bind_kr(objective, kr, as_of, present, per_schedule, slots)
-            if isinstance(bound, str):
-                skipped.append((kr.id, bound))
-            else:
-                bindings.append(bound)
+        bindings, skipped = self._bind_all(as_of, wanted, per_schedule, present, _Slots(self.tz))
         planned = self._plan(as_of, present, bindings, skipped)
         return self.settled(planned, settled) if settled else planned
+
+    def backfill(
+        self,
+        since: date,
+        until: datetime,
+        *,
+        kr_ids: Iterable[str] | None = None,
+        settled: Callable[[Sequence[SettleRead]], Mapping[str, Sequence[Window]]] | None = None,
+    ) -> Backfill:
+        """Every day of a backfill from ``since`` to ``until`` in one plan (see
+        :func:`backfill_moments`): each day bound as its own pass would bind it (``present``
+        is ``until``), each (KR, window) once, and per source every distinct request of all
+        days, so a connector's batches and shared scans span the days.
+
+        ``settled`` reads the store for the settle reads of every day at once; a window it
+        finds is read again when a day's pass would have read it (it ends within that day's
+        settle lag) and it is not measured by the backfill anyway."""
+        wanted = set(kr_ids) if kr_ids is not None else None
+        if wanted is not None:
+            require_krs(self.config, wanted)
+        slots = _Slots(self.tz)
+        taken: dict[tuple[str, Window], Binding] = {}
+        days: list[tuple[date, list[Binding]]] = []
+        skipped: list[tuple[str, str]] = []
+        reads: list[SettleRead] = []
+        for day, as_of, per_schedule in backfill_moments(since, until, self.tz):
+            bindings, skipped = self._bind_all(as_of, wanted, per_schedule, until, slots)
+            fresh = []
+            for binding in bindings:
+                if taken.setdefault((binding.kr.id, binding.window), binding) is binding:
+                    fresh.append(binding)
+            days.append((day, fresh))
+            reads += _settle_reads(bindings)
+        if settled is not None and reads:
+            again = self._settled_again(reads, settled(reads), taken)
+            days[-1][1].extend(again)
+        plan = self._plan(until, until, list(taken.values()), skipped)
+        return Backfill(plan, tuple((day, tuple(bindings)) for day, bindings in days))
 
     def settled(self, plan: Plan, windows: Mapping[str, Sequence[Window]]) -> Plan:
         """``plan`` with earlier windows of its KRs read again (``windows``: per KR id, the
@@ -221,6 +263,38 @@ class Planner:
                 if isinstance(bound, Binding) and bound.window == window:
                     again.append(bound)
         return self._plan(plan.as_of, plan.present, [*plan.bindings, *again], plan.skipped)
+
+    def _settled_again(
+        self,
+        reads: Sequence[SettleRead],
+        found: Mapping[str, Sequence[Window]],
+        taken: dict[tuple[str, Window], Binding],
+    ) -> list[Binding]:
+        """The stored windows of ``found`` that a settle read of ``reads`` covers, bound again
+        like :meth:`settled` binds them; those ``taken`` already are left out (and each
+        added to it)."""
+        by_kr: dict[str, list[SettleRead]] = {}
+        for read in reads:
+            by_kr.setdefault(read.kr_id, []).append(read)
+        first = {kr_id: binding for (kr_id, _w), binding in reversed(taken.items())}
+        again: list[Binding] = []
+        for kr_id, windows in found.items():
+            binding = first.get(kr_id)
+            if binding is None:
+                continue
+            for stored in windows:
+                window = stored.astimezone(self.tz)
+                if (kr_id, window) in taken or not any(
+                    read.since <= window.end < read.until for read in by_kr.get(kr_id, ())
+                ):
+                    continue
+                bound = self.bind(
+                    binding.objective, binding.kr, binding.metric, window.end, window, past=True
+                )
+                if isinstance(bound, Binding) and bound.window == window:
+                    taken[(kr_id, window)] = bound
+                    again.append(bound)
+        return again
 
     def jobs(self) -> dict[str, Job]:
         """Every pulled KR grouped into the daemon's jobs (sources × schedule); manual KRs and
@@ -316,6 +390,26 @@ class Planner:
                 "set running_day: true to count the day so far"
             )
         return snapped, days
+
+    def _bind_all(
+        self,
+        as_of: datetime,
+        wanted: set[str] | None,
+        per_schedule: bool,
+        present: datetime,
+        slots: _Slots,
+    ) -> tuple[list[Binding], list[tuple[str, str]]]:
+        bindings: list[Binding] = []
+        skipped: list[tuple[str, str]] = []
+        for objective, kr in self.config.key_results():
+            if wanted is not None and kr.id not in wanted:
+                continue
+            bound = self._bind_kr(objective, kr, as_of, present, per_schedule, slots)
+            if isinstance(bound, str):
+                skipped.append((kr.id, bound))
+            else:
+                bindings.append(bound)
+        return bindings, skipped
 
     def _bind_kr(
         self,

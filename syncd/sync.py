@@ -24,7 +24,7 @@ from syncd.collect import ConnectorPool, SourceOutcome, collect_sources
 from syncd.config import LoadedConfig
 from syncd.evaluate import Evaluated, MetricEvaluator
 from syncd.logs import scrub
-from syncd.planner import Binding, Measured, Plan, Planner, Request, SettleRead, backfill_moments
+from syncd.planner import Binding, Measured, Plan, Planner, Request, SettleRead
 from syncd.store import MeasurementIn, WriteResult
 from syncd.store.abc import SyncStore
 from syncd.store.quota import shared_quota
@@ -153,6 +153,21 @@ class Syncer:
         now: Callable[[], datetime] | None = None,
     ) -> SyncReport:
         """Collect, evaluate and store ``plan``; one run per source in the run log."""
+        return self._execute(store, plan, [plan.bindings], trigger=trigger, pool=pool, now=now)
+
+    def _execute(
+        self,
+        store: SyncStore,
+        plan: Plan,
+        parts: Sequence[Sequence[Binding]],
+        *,
+        trigger: str,
+        pool: ConnectorPool | None,
+        now: Callable[[], datetime] | None,
+        on_part: Callable[[int, SyncReport], None] | None = None,
+    ) -> SyncReport:
+        """:meth:`execute`, its measurements written one transaction per part of ``parts``
+        (``plan``'s bindings split, each in plan order); ``on_part`` hears of each written."""
         as_of = plan.as_of
         report = SyncReport(trigger=trigger, skipped=list(plan.skipped))
         if not plan.bindings:
@@ -176,32 +191,41 @@ class Syncer:
                     if own_pool:
                         pool.close()
         collected_at = (now or _utcnow)()
-        items = [
-            MeasurementIn(
-                key_result_id=result.binding.kr.id,
-                value=result.evaluated.value,
-                window_start=result.binding.window.start,
-                window_end=result.binding.window.end,
-                collected_at=collected_at,
-                source="+".join(result.evaluated.sources),
-                query_fingerprint=result.evaluated.fingerprint,
-                run_id=run_ids[result.evaluated.sources[0]],
-            )
-            for result in report.results
-            if result.evaluated.value is not None
-        ]
-        for result in report.failures:
-            log.warning(
-                "kr.not_measured",
-                kr=result.binding.kr.id,
-                slot=result.binding.slot.isoformat(),
-                error=scrub(str(result.evaluated.error)),
-            )
-        report.written = store.record_measurements(items)
+        result_of = {id(result.binding): result for result in report.results}
         per_source: dict[str, int] = defaultdict(int)
-        for item in items:
-            for source in item.source.split("+"):
-                per_source[source] += 1
+        measured = 0
+        for index, part in enumerate(parts):
+            results = [result_of[id(binding)] for binding in part]
+            items = [
+                MeasurementIn(
+                    key_result_id=result.binding.kr.id,
+                    value=result.evaluated.value,
+                    window_start=result.binding.window.start,
+                    window_end=result.binding.window.end,
+                    collected_at=collected_at,
+                    source="+".join(result.evaluated.sources),
+                    query_fingerprint=result.evaluated.fingerprint,
+                    run_id=run_ids[result.evaluated.sources[0]],
+                )
+                for result in results
+                if result.evaluated.value is not None
+            ]
+            for result in results:
+                if result.evaluated.value is None:
+                    log.warning(
+                        "kr.not_measured",
+                        kr=result.binding.kr.id,
+                        slot=result.binding.slot.isoformat(),
+                        error=scrub(str(result.evaluated.error)),
+                    )
+            written = store.record_measurements(items)
+            report.written = report.written + written
+            measured += len(items)
+            for item in items:
+                for source in item.source.split("+"):
+                    per_source[source] += 1
+            if on_part is not None:
+                on_part(index, SyncReport(trigger, results, report.sources, [], written))
         for source, run_id in run_ids.items():
             outcome = report.sources[source]
             store.finish_run(
@@ -218,7 +242,7 @@ class Syncer:
             "sync.done",
             trigger=trigger,
             as_of=as_of.isoformat(),
-            measured=len(items),
+            measured=measured,
             failed=len(report.failures),
             inserted=report.written.inserted,
             updated=report.written.updated,
@@ -242,25 +266,39 @@ class Syncer:
         on_day: Callable[[date, SyncReport], None] | None = None,
         now: Callable[[], datetime] | None = None,
     ) -> SyncReport:
-        """One measurement per day from ``since`` to ``until``: the window history, rebuilt."""
-        total = SyncReport(trigger="backfill")
-        with self.pool() as pool:
-            for day, as_of, per_schedule in backfill_moments(since, until, self.tz):
-                report = self.run(
-                    store,
-                    as_of,
-                    kr_ids=kr_ids,
-                    trigger="backfill",
-                    per_schedule=per_schedule,
-                    pool=pool,
-                    now=now,
-                    present=until,
-                )
-                total.merge(report)
-                total.skipped = report.skipped
-                if on_day is not None:
-                    on_day(day, report)
-        return total
+        """One measurement per day from ``since`` to ``until``: the window history, rebuilt.
+
+        The days are planned together (:meth:`~syncd.planner.Planner.backfill`) and every
+        source is asked once for the distinct requests of all of them, so its batches and
+        shared scans span the days; the values are those a pass per day would store. Each
+        day's measurements are written in one transaction, then ``on_day`` hears of it."""
+        self._define(store)
+        planned = self.planner.backfill(
+            since, until, kr_ids=kr_ids, settled=lambda reads: read_settled(store, _spans(reads))
+        )
+        days = [day for day, _bindings in planned.days]
+        return self._execute(
+            store,
+            planned.plan,
+            [bindings for _day, bindings in planned.days],
+            trigger="backfill",
+            pool=None,
+            now=now,
+            on_part=None if on_day is None else lambda index, report: on_day(days[index], report),
+        )
+
+
+def _spans(reads: Iterable[SettleRead]) -> list[SettleRead]:
+    """One read per KR spanning all of its ``reads`` (the planner keeps what each covers)."""
+    spans: dict[str, SettleRead] = {}
+    for read in reads:
+        known = spans.get(read.kr_id)
+        spans[read.kr_id] = (
+            read
+            if known is None
+            else SettleRead(read.kr_id, min(known.since, read.since), max(known.until, read.until))
+        )
+    return list(spans.values())
 
 
 def _utcnow() -> datetime:

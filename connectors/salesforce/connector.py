@@ -109,11 +109,13 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
 
     def _client_now(self) -> Salesforce:
         """The simple-salesforce client, logged in (one counted call) on first use."""
-        from simple_salesforce.api import Salesforce
-
-        from connectors.salesforce.auth import http_session, login
-
         with self._lock:
+            # Imported under the lock: the first calls of a pass run on several threads at
+            # once, and importing requests/urllib3 concurrently can end in a _DeadlockError.
+            from simple_salesforce.api import Salesforce
+
+            from connectors.salesforce.auth import http_session, login
+
             if self._session is None:
                 self._session = http_session(self.config)
                 self._session.hooks["response"].extend([self._observe, refuse_bad_answers])
@@ -144,10 +146,10 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
     def _sdk(self, fn: Callable[[Salesforce], T], what: str) -> T:
         """``fn(client)`` as one counted call within the API allocation; a refused session is
         renewed once when the flow can log in again."""
-        from connectors.salesforce.auth import can_renew
-
         self.quota.check()
         client = self._client_now()
+        from connectors.salesforce.auth import can_renew  # imported by _client_now, under its lock
+
         try:
             return self.call(lambda: fn(client), what=what)
         except SessionExpired:
