@@ -404,6 +404,10 @@ class Upstream:
     """
 
     context: ConnectorContext
+    sdk_modules: ClassVar[tuple[str, ...]] = ()
+    """The modules the first upstream call imports (the vendor SDK, its HTTP stack). The runner
+    imports them before it asks sources on parallel threads: two threads importing shared
+    packages (requests, urllib3) for the first time at once can end in an import deadlock."""
 
     def classify(self, exc: Exception) -> SourceError | None:
         """Map an SDK's exception onto the error tree (use ``syncd.http.error_for_status`` for

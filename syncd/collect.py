@@ -40,9 +40,10 @@ stops the others.
 from __future__ import annotations
 
 import contextvars
+import importlib
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -64,6 +65,7 @@ from syncd.abc import (
     RequestKey,
     RetryPolicy,
     SourceConfig,
+    Upstream,
     UpstreamStats,
     ValueKind,
     check_answer,
@@ -315,6 +317,17 @@ class ConnectorPool:
         self._open: dict[str, AnyConnector] = {}
         self._lock = threading.Lock()
 
+    def opened(self, sources: Iterable[str]) -> list[AnyConnector]:
+        """The connectors of ``sources`` that open; a source that cannot (a check-in source,
+        a missing SDK) is left for its collection to report."""
+        connectors = []
+        for source in sources:
+            try:
+                connectors.append(self.get(source))
+            except Exception:
+                continue
+        return connectors
+
     def get(self, source: str) -> AnyConnector:
         with self._lock:
             if source not in self._open:
@@ -393,6 +406,17 @@ def collect_from_source(
     return outcome
 
 
+def import_sdks(connectors: Iterable[Upstream]) -> None:
+    """Import the connectors' ``sdk_modules`` on this thread, before they are asked on
+    parallel ones (see :attr:`syncd.abc.Upstream.sdk_modules`); an SDK that fails to import
+    is left for its connector's first call to report."""
+    for module in dict.fromkeys(m for c in connectors for m in type(c).sdk_modules):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+
+
 def collect_sources(
     pool: ConnectorPool, requests: Mapping[str, Sequence[AnyRequest]]
 ) -> dict[str, SourceOutcome]:
@@ -402,6 +426,7 @@ def collect_sources(
         return {
             source: collect_from_source(pool, source, asked) for source, asked in requests.items()
         }
+    import_sdks(pool.opened(requests))
     with ThreadPoolExecutor(len(requests), thread_name_prefix="syncd-source") as executor:
         futures = {
             source: executor.submit(

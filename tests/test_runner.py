@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
@@ -23,7 +25,13 @@ from syncd.abc import (
     SourceConfig,
     Window,
 )
-from syncd.collect import ConnectorPool, collect_from_source, health, run_connector
+from syncd.collect import (
+    ConnectorPool,
+    collect_from_source,
+    collect_sources,
+    health,
+    run_connector,
+)
 from syncd.errors import (
     AuthError,
     QueryError,
@@ -294,3 +302,24 @@ def test_stats_count_each_runs_own_calls_and_retries_under_concurrency() -> None
     assert connector.context.stats.calls == 34  # the lifetime total is their sum
     assert outcomes["a"].outcome == outcomes["b"].outcome == "ok"
     assert connector.most_in_flight <= 4  # both runs share the source's limiter
+
+
+def test_sdks_are_imported_before_sources_are_asked_on_parallel_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads importing requests/urllib3 for the first time at once can end in an import
+    deadlock (seen: Salesforce and HubSpot in one pass): the runner imports every source's
+    ``sdk_modules`` on its own thread first."""
+    (tmp_path / "fake_vendor_sdk.py").write_text(
+        "import threading\nIMPORTED_ON = threading.current_thread().name\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(GatedConnector, "sdk_modules", ("fake_vendor_sdk",))
+    pool = ConnectorPool({}, ZURICH)
+    pool._open["crm"], pool._open["tickets"] = gated(1), gated(1)
+    outcomes = collect_sources(pool, {"crm": requests(1), "tickets": requests(2)})
+    assert {source: o.outcome for source, o in outcomes.items()} == {"crm": "ok", "tickets": "ok"}
+    imported = sys.modules.get("fake_vendor_sdk")
+    assert imported is not None, "the runner imported no SDK before asking the sources"
+    assert threading.current_thread().name == imported.IMPORTED_ON
+    monkeypatch.delitem(sys.modules, "fake_vendor_sdk")

@@ -52,6 +52,7 @@ Request = MetricRequest[AmplitudeQuery]
 class AmplitudeConnector(Connector[AmplitudeSourceConfig, AmplitudeQuery]):
     """Answers product metrics from one Amplitude project."""
 
+    sdk_modules = ("httpx",)
     config_model = AmplitudeSourceConfig
     query_model = AmplitudeQuery
     default_concurrency = wire.CONCURRENT_REQUESTS - 1

@@ -28,6 +28,7 @@ Request = MetricRequest[SpreadsheetQuery]
 class ExcelConnector(Connector[ExcelSourceConfig, SpreadsheetQuery]):
     """Answers cells, named ranges and dated rows of one workbook file."""
 
+    sdk_modules = ("openpyxl",)
     config_model = ExcelSourceConfig
     query_model = SpreadsheetQuery
     default_concurrency = 1

@@ -63,6 +63,11 @@ class Ga4Connector(Connector[Ga4SourceConfig, Ga4Query]):
     — never daily ratios. A refused metric or dimension fails only the requests using it.
     """
 
+    sdk_modules = (
+        "google.analytics.data_v1beta",
+        "google.analytics.data_v1beta.types",
+        "google.api_core.exceptions",
+    )
     config_model = Ga4SourceConfig
     query_model = Ga4Query
     # A standard property answers up to 10 concurrent requests (the Data API's PropertyQuota

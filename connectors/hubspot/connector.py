@@ -84,6 +84,7 @@ class HubSpotConnector(Connector[HubSpotSourceConfig, HubSpotQuery]):
     request (:class:`~syncd.errors.QueryError`); rejected credentials fail the source.
     """
 
+    sdk_modules = ("hubspot", "hubspot.crm.objects", "urllib3.util.retry")
     config_model = HubSpotSourceConfig
     query_model = HubSpotQuery
 

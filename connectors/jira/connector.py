@@ -87,6 +87,7 @@ class IssueState(TypedDict):
 class JiraConnector(Connector[JiraSourceConfig, JiraQuery]):
     """Answers delivery metrics from one Jira site."""
 
+    sdk_modules = ("jira",)
     config_model = JiraSourceConfig
     query_model = JiraQuery
     # Assumption: Cloud's burst limits and Data Center's admin-set token buckets publish no

@@ -108,6 +108,7 @@ def column_of(query: MatomoQuery) -> str:
 class MatomoConnector(Connector[MatomoSourceConfig, MatomoQuery]):
     """Answers web-analytics metrics of one Matomo website."""
 
+    sdk_modules = ("httpx",)
     config_model = MatomoSourceConfig
     query_model = MatomoQuery
     # Matomo documents no request limit; a custom range is archived on demand, which is heavy

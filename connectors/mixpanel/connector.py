@@ -51,6 +51,7 @@ _KINDS = {"total": ValueKind.COUNT, "unique": ValueKind.COUNT, "sum": ValueKind.
 class MixpanelConnector(Connector[MixpanelSourceConfig, MixpanelQuery]):
     """Answers event counts, property sums and saved reports from one Mixpanel project."""
 
+    sdk_modules = ("httpx",)
     config_model = MixpanelSourceConfig
     query_model = MixpanelQuery
     default_rate_limit: ClassVar[RateLimit | None] = RateLimit(requests=60, per_seconds=3600)

@@ -56,6 +56,7 @@ class SalesforceConnector(Connector[SalesforceSourceConfig, SalesforceQuery]):
     used; the requests left fail with :class:`~connectors.salesforce.errors.ApiAllocationExhausted`.
     """
 
+    sdk_modules = ("simple_salesforce.api", "simple_salesforce.util")
     config_model = SalesforceSourceConfig
     query_model = SalesforceQuery
 

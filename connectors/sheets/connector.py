@@ -50,6 +50,7 @@ Request = MetricRequest[SpreadsheetQuery]
 class SheetsConnector(Connector[SheetsSourceConfig, SpreadsheetQuery]):
     """Answers cells, named ranges and dated rows of one Google spreadsheet."""
 
+    sdk_modules = ("httplib2", "google_auth_httplib2", "googleapiclient.discovery")
     config_model = SheetsSourceConfig
     query_model = SpreadsheetQuery
     default_rate_limit = RateLimit(requests=60, per_seconds=60)

@@ -69,6 +69,7 @@ Request = MetricRequest[ZendeskQuery]
 class ZendeskConnector(Connector[ZendeskSourceConfig, ZendeskQuery]):
     """Answers support metrics from one Zendesk account."""
 
+    sdk_modules = ("httpx",)
     config_model = ZendeskSourceConfig
     query_model = ZendeskQuery
 
