@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.jiraalign import wire
-from syncd.testing.sandbox import Faults, LocalServer
+from syncd.testing.sandbox import Faults, LocalServer, ReplyingHandler
 
 Json = Any
 DENIED = "Authorization has been denied for this request."
@@ -318,7 +318,7 @@ def _problem(status: int, detail: str) -> Json:
 _HTML_ERROR = "<!DOCTYPE html><html><head><title>{0}</title></head><body>{0}</body></html>"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ReplyingHandler):
     owner: JiraAlignSandbox
     protocol_version = "HTTP/1.1"
     server_version = "JiraAlignSandbox/1.0"
@@ -351,10 +351,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(fault.status, page, "text/html", headers)
                 return
             body = fault.body or _problem(fault.status, fault.message or "Fault armed.")
-            self._send_json(fault.status, body, headers)
+            self._json(fault.status, body, headers)
             return
         if not sandbox.authorised(self.headers.get(wire.AUTH_HEADER)):
-            self._send_json(401, {"message": DENIED})
+            self._json(401, {"message": DENIED})
             return
         status, body = self._route(path, split.query, raw)
         truncate = fault is not None and fault.truncate
@@ -363,7 +363,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif status == 204:
             self._send(204, "", "application/json")
         else:
-            self._send_json(status, body, truncate=truncate)
+            self._json(status, body, truncate=truncate)
 
     def _route(self, path: str, query_text: str, raw: bytes) -> tuple[int, Json]:
         sandbox = self.owner
@@ -386,38 +386,6 @@ class _Handler(BaseHTTPRequestHandler):
                 return 400, _problem(400, "The body is not JSON.")
             return sandbox.patch_key_result(key_result, path, body)
         return 405, _problem(405, f"{self.command} is not supported here.")
-
-    def _send_json(
-        self,
-        status: int,
-        body: Json,
-        headers: dict[str, str] | None = None,
-        *,
-        truncate: bool = False,
-    ) -> None:
-        self._send(status, json.dumps(body), "application/json", headers, truncate=truncate)
-
-    def _send(
-        self,
-        status: int,
-        text: str,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-        *,
-        truncate: bool = False,
-    ) -> None:
-        data = text.encode()
-        self.send_response(status, HTTPStatus(status).phrase)
-        if status != 204:
-            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if truncate:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2] if truncate else data)
 
 
 def main(argv: list[str] | None = None) -> None:

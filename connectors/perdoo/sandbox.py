@@ -57,7 +57,7 @@ from connectors.perdoo.sandbox_graphql import (
     Variable,
     parse,
 )
-from syncd.testing.sandbox import Faults, LocalServer
+from syncd.testing.sandbox import Faults, LocalServer, ReplyingHandler
 
 ENDPOINT = "/graphql/"
 DEFAULT_TOKEN = "f3c1b2a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80"
@@ -645,7 +645,7 @@ _HTML_ERROR = (
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ReplyingHandler):
     owner: PerdooSandbox
     protocol_version = "HTTP/1.1"
     server_version = "PerdooSandbox/1.0"
@@ -714,27 +714,6 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox.log(operation, status)
         truncate = fault is not None and fault.truncate
         self._send(status, json.dumps(answer), "application/json", truncate=truncate)
-
-    def _send(
-        self,
-        status: int,
-        text: str,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-        *,
-        truncate: bool = False,
-    ) -> None:
-        data = text.encode()
-        self.send_response(status, HTTPStatus(status).phrase)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if truncate:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2] if truncate else data)
 
 
 def main(argv: list[str] | None = None) -> None:

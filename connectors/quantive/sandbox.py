@@ -35,7 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.quantive import wire
-from syncd.testing.sandbox import Faults, LocalServer
+from syncd.testing.sandbox import Faults, LocalServer, ReplyingHandler
 
 Json = Any
 PREFIX = "/results"
@@ -245,7 +245,7 @@ class QuantiveSandbox(LocalServer):
 _HTML_ERROR = "<!DOCTYPE html><html><head><title>{0}</title></head><body>{0}</body></html>"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ReplyingHandler):
     owner: QuantiveSandbox
     protocol_version = "HTTP/1.1"
     server_version = "QuantiveSandbox/1.0"
@@ -299,38 +299,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(error.status, {"error": phrase, "message": error.message})
             return
         self._json(200, answer, truncate=fault is not None and fault.truncate)
-
-    def _json(
-        self,
-        status: int,
-        payload: Json,
-        headers: dict[str, str] | None = None,
-        *,
-        truncate: bool = False,
-    ) -> None:
-        text = payload if isinstance(payload, str) else json.dumps(payload)
-        self._send(status, text, "application/json", headers, truncate=truncate)
-
-    def _send(
-        self,
-        status: int,
-        text: str,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-        *,
-        truncate: bool = False,
-    ) -> None:
-        data = text.encode()
-        self.send_response(status, HTTPStatus(status).phrase)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if truncate:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2] if truncate else data)
 
 
 def main(argv: list[str] | None = None) -> None:

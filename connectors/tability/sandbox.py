@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from syncd.testing.sandbox import Faults, LocalServer
+from syncd.testing.sandbox import Faults, LocalServer, ReplyingHandler
 
 Json = Any
 TOKEN = "sandbox-tability-token"
@@ -360,7 +360,7 @@ def _checkin_record(checkin: StoredCheckin, workspace_id: str) -> Json:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ReplyingHandler):
     owner: TabilitySandbox
     protocol_version = "HTTP/1.1"
     server_version = "TabilitySandbox/1.0"
@@ -437,27 +437,6 @@ class _Handler(BaseHTTPRequestHandler):
             return 502, text, "text/html", {}, False
         truncate = fault is not None and fault.truncate
         return 200, json.dumps(body), "application/json", headers, truncate
-
-    def _send(
-        self,
-        status: int,
-        text: str,
-        content_type: str,
-        headers: dict[str, str],
-        *,
-        truncate: bool = False,
-    ) -> None:
-        data = text.encode()
-        self.send_response(status, HTTPStatus(status).phrase)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if truncate:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2] if truncate else data)
 
 
 def main() -> None:

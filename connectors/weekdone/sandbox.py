@@ -28,7 +28,6 @@ Run it in the foreground with ``python -m connectors.weekdone.sandbox --port 871
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
 import threading
@@ -41,7 +40,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from syncd.testing.sandbox import Faults, LocalServer
+from syncd.testing.sandbox import Faults, LocalServer, ReplyingHandler
 
 Json = Any
 
@@ -338,7 +337,7 @@ def _result_ids(path: str) -> tuple[int, int] | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ReplyingHandler):
     owner: WeekdoneSandbox
     protocol_version = "HTTP/1.1"
 
@@ -414,38 +413,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
-
-    def _json(
-        self,
-        status: int,
-        payload: Json,
-        headers: dict[str, str] | None = None,
-        *,
-        truncate: bool = False,
-    ) -> None:
-        text = payload if isinstance(payload, str) else json.dumps(payload)
-        self._send(status, text, "application/json", headers, truncate=truncate)
-
-    def _send(
-        self,
-        status: int,
-        text: str,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-        *,
-        truncate: bool = False,
-    ) -> None:
-        data = text.encode()
-        self.send_response(status, HTTPStatus(status).phrase)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if truncate:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(data[: len(data) // 2] if truncate else data)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,12 +31,14 @@ Nothing here imports pytest, so the sandboxes also run outside tests (``syncd de
 from __future__ import annotations
 
 import enum
+import json
 import socket
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Literal, Self
@@ -228,3 +230,41 @@ class LocalServer(ABC):
 
 
 __all__ = ["Fault", "Faults", "LocalServer", "MatchRule"]
+
+
+class ReplyingHandler(BaseHTTPRequestHandler):
+    """A request handler with the sandboxes' one way of answering: a body with its length and
+    headers, or (``truncate``, a fault) half of it and a closed connection."""
+
+    def _json(
+        self,
+        status: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        *,
+        truncate: bool = False,
+    ) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        self._send(status, text, "application/json", headers, truncate=truncate)
+
+    def _send(
+        self,
+        status: int,
+        text: str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        *,
+        truncate: bool = False,
+    ) -> None:
+        data = text.encode()
+        self.send_response(status, HTTPStatus(status).phrase)
+        if status != HTTPStatus.NO_CONTENT:
+            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if truncate:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2] if truncate else data)
